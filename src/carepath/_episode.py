@@ -1,0 +1,767 @@
+"""Episodes: one patient's course through a pathway, as an append-only history."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final, final
+
+import attrs
+
+from ._assessment import Assessment
+from ._errors import (
+    CarepathError,
+    EpisodeLoadError,
+    InvalidEvent,
+    PathwayMismatch,
+    TransitionRejected,
+)
+from ._guards import Decision, Event, GuardContext, Override, Reason
+from ._levels import INTAKE, Level, Outcome
+
+if TYPE_CHECKING:
+    from ._pathway import Pathway, Rule
+
+__all__ = ["Episode", "EventRecord"]
+
+FORMAT: Final = "carepath.episode"
+FORMAT_VERSION: Final = 1
+
+_OUTCOMES: Final[Mapping[str, Outcome]] = {o.value: o for o in Outcome}
+_TERMINAL_EVENT: Final[Mapping[Event, Outcome]] = {
+    Event.COMPLETE: Outcome.COMPLETED,
+    Event.DROP_OUT: Outcome.DROPPED_OUT,
+    Event.TRANSFER_OUT: Outcome.TRANSFERRED_OUT,
+}
+_MOVES_TO_LEVEL: Final = frozenset({Event.ADMIT, Event.STEP_DOWN, Event.STEP_UP})
+
+
+@final
+@attrs.frozen(kw_only=True)
+class EventRecord:
+    """One applied event in an episode's history.
+
+    Attributes:
+        seq: Position in the history, from 1 (the episode's version after it).
+        event_id: The caller's id for the event (e.g. an HL7 message control id), or
+            a generated one.
+        event: What happened.
+        source: The state before (``"intake"`` or a level code).
+        target: The state after (a level code or an outcome).
+        at: When it happened.
+        assessment: The assessment the event brought, if any.
+        override: The clinician override it was applied under, if any.
+        reasons: The guard reasons the override set aside (empty without one).
+        note: Free text the caller gave (a drop-out reason); never shown in reprs.
+    """
+
+    seq: int
+    event_id: str
+    event: Event
+    source: str
+    target: str
+    at: datetime
+    assessment: Assessment | None = None
+    override: Override | None = None
+    reasons: tuple[Reason, ...] = ()
+    note: str | None = attrs.field(default=None, repr=False)
+
+
+def _check_at(event: str, at: object, episode_id: str) -> datetime:
+    if not isinstance(at, datetime):
+        raise InvalidEvent(
+            event=event, field="at", episode_id=episode_id,
+            problem=f"expected a timezone-aware datetime, got {type(at).__name__}",
+        )
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidEvent(
+            event=event, field="at", episode_id=episode_id,
+            problem="naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)",
+        )
+    return at
+
+
+def _check_id(event: str, field: str, value: object, episode_id: str = "") -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidEvent(
+            event=event, field=field, episode_id=episode_id,
+            problem=f"expected a non-empty string, got {type(value).__name__}",
+        )
+
+
+@final
+class Episode:
+    """One patient's treatment episode on a pathway.
+
+    Created with :meth:`Pathway.start`; moved only by its event methods, each of
+    which checks the pathway's guards, raises :class:`~carepath.TransitionRejected`
+    with every reason when they refuse (changing nothing), and otherwise appends
+    a frozen :class:`EventRecord` to :attr:`history`.
+
+    Every event takes ``at`` (timezone-aware, not earlier than the last event) and
+    an optional ``event_id``; applying an event whose id is already in the history
+    returns the earlier record and changes nothing, so retried feeds never
+    double-count.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from carepath import Assessment, standard_pathway
+    >>> t0 = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+    >>> ep = standard_pathway().start("patient-1", at=t0)
+    >>> _ = ep.admit("detox", at=t0, assessment=Assessment(withdrawal=3, relapse=2))
+    >>> ep.level.code
+    'detox'
+    >>> ep.check(Event.STEP_DOWN, "iop", at=t0 + timedelta(days=1)).allowed
+    False
+    """
+
+    __slots__ = (
+        "_assessment",
+        "_entered_at",
+        "_ids",
+        "_last_at",
+        "_pathway",
+        "_records",
+        "_state",
+        "id",
+        "patient_id",
+        "previous_episode_id",
+        "started_at",
+    )
+
+    id: str
+    patient_id: str
+    previous_episode_id: str | None
+    started_at: datetime
+
+    def __init__(self) -> None:
+        raise TypeError("episodes are created with pathway.start(...) or Episode.from_json(...)")
+
+    @classmethod
+    def _open(
+        cls,
+        pathway: Pathway,
+        patient_id: str,
+        *,
+        at: datetime,
+        episode_id: str | None,
+        previous: Episode | None,
+    ) -> Episode:
+        _check_id("start", "patient_id", patient_id)
+        if episode_id is not None:
+            _check_id("start", "episode_id", episode_id)
+        _check_at("start", at, episode_id or "")
+        previous_id: str | None = None
+        if previous is not None:
+            if not isinstance(previous, Episode):
+                raise InvalidEvent(event="start", field="previous",
+                                   problem=f"expected an Episode, got {type(previous).__name__}")
+            if previous.outcome is None:
+                raise InvalidEvent(
+                    event="start", field="previous", episode_id=previous.id,
+                    problem="the previous episode has not ended; a readmission follows an outcome",
+                )
+            if previous.patient_id != patient_id:
+                raise InvalidEvent(event="start", field="previous", episode_id=previous.id,
+                                   problem="the previous episode belongs to another patient id")
+            if at < previous._last_at:
+                raise InvalidEvent(event="start", field="at", episode_id=previous.id,
+                                   problem="a readmission cannot start before the previous "
+                                   "episode's last event")
+            previous_id = previous.id
+        self = object.__new__(cls)
+        self.id = episode_id if episode_id is not None else uuid.uuid4().hex
+        self.patient_id = patient_id
+        self.previous_episode_id = previous_id
+        self.started_at = at
+        self._pathway = pathway
+        self._state = INTAKE
+        self._records: list[EventRecord] = []
+        self._ids: dict[str, EventRecord] | None = None
+        self._assessment: Assessment | None = None
+        self._entered_at: datetime | None = None
+        self._last_at = at
+        return self
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def pathway(self) -> Pathway:
+        """The pathway whose rules govern this episode."""
+        return self._pathway
+
+    @property
+    def state(self) -> str:
+        """``"intake"``, the current level's code, or the outcome's value."""
+        return self._state
+
+    @property
+    def level(self) -> Level | None:
+        """The current level (``None`` at intake and after an outcome)."""
+        return self._pathway._by_code.get(self._state)
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """How the episode ended (``None`` while it is open)."""
+        return _OUTCOMES.get(self._state)
+
+    @property
+    def is_open(self) -> bool:
+        """True until an outcome is reached."""
+        return self._state not in _OUTCOMES
+
+    @property
+    def assessment(self) -> Assessment | None:
+        """The latest assessment on record."""
+        return self._assessment
+
+    @property
+    def history(self) -> tuple[EventRecord, ...]:
+        """Every applied event, oldest first."""
+        return tuple(self._records)
+
+    @property
+    def version(self) -> int:
+        """How many events have been applied (for optimistic concurrency in a store)."""
+        return len(self._records)
+
+    @property
+    def entered_at(self) -> datetime | None:
+        """When the patient entered the current level (``None`` when not at a level)."""
+        return self._entered_at if self.level is not None else None
+
+    @property
+    def last_at(self) -> datetime:
+        """The time of the latest event (the start time before any)."""
+        return self._last_at
+
+    def days_in_level(self, at: datetime) -> float:
+        """Days at the current level as of ``at`` (0 when not at a level)."""
+        _check_at("days_in_level", at, self.id)
+        if self._entered_at is None or self.level is None:
+            return 0.0
+        return (at - self._entered_at).total_seconds() / 86_400.0
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def admit(
+        self,
+        level: Level | str,
+        *,
+        at: datetime,
+        assessment: Assessment | None = None,
+        override: Override | None = None,
+        event_id: str | None = None,
+    ) -> EventRecord:
+        """Admit the patient from intake to ``level``.
+
+        Guards (standard rules): the level's criteria fit the assessment, and it is
+        the placement or one of its alternatives.
+        """
+        return self._apply(Event.ADMIT, level, at, assessment, override, event_id)
+
+    def step_down(
+        self,
+        level: Level | str,
+        *,
+        at: datetime,
+        assessment: Assessment | None = None,
+        override: Override | None = None,
+        event_id: str | None = None,
+    ) -> EventRecord:
+        """Move to a less intensive level (levels may be skipped).
+
+        Guards: the minimum stay at the current level is met; the target fits.
+        """
+        return self._apply(Event.STEP_DOWN, level, at, assessment, override, event_id)
+
+    def step_up(
+        self,
+        level: Level | str,
+        *,
+        at: datetime,
+        assessment: Assessment | None = None,
+        override: Override | None = None,
+        event_id: str | None = None,
+    ) -> EventRecord:
+        """Move to a more intensive level.
+
+        Guards: the target fits; the current level no longer does.
+        """
+        return self._apply(Event.STEP_UP, level, at, assessment, override, event_id)
+
+    def relapse(
+        self,
+        *,
+        at: datetime,
+        assessment: Assessment | None = None,
+        override: Override | None = None,
+        event_id: str | None = None,
+    ) -> EventRecord:
+        """Record a relapse; it re-places the patient.
+
+        The assessment (or the latest one) is placed: when the placement is no more
+        intensive than the current level, care intensifies in place; otherwise the
+        patient steps up to the placement (detox when withdrawal risk is high).
+        """
+        return self._apply(Event.RELAPSE, None, at, assessment, override, event_id)
+
+    def reassess(
+        self,
+        assessment: Assessment,
+        *,
+        at: datetime,
+        override: Override | None = None,
+        event_id: str | None = None,
+    ) -> EventRecord:
+        """Record a new assessment without moving. Past a level's maximum stay, a
+        continued stay needs an override."""
+        if not isinstance(assessment, Assessment):
+            raise InvalidEvent(event="reassess", field="assessment", episode_id=self.id,
+                               problem=f"expected an Assessment, got {type(assessment).__name__}")
+        return self._apply(Event.REASSESS, None, at, assessment, override, event_id)
+
+    def complete(
+        self,
+        *,
+        at: datetime,
+        assessment: Assessment | None = None,
+        override: Override | None = None,
+        event_id: str | None = None,
+    ) -> EventRecord:
+        """End the episode as completed (after the minimum stay, with no higher need)."""
+        return self._apply(Event.COMPLETE, None, at, assessment, override, event_id)
+
+    def drop_out(
+        self,
+        *,
+        at: datetime,
+        reason: str | None = None,
+        event_id: str | None = None,
+    ) -> EventRecord:
+        """End the episode as dropped out (left against advice). ``reason`` is kept as a
+        note and never shown in reprs or errors."""
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidEvent(event="drop_out", field="reason", episode_id=self.id,
+                               problem=f"expected a string, got {type(reason).__name__}")
+        return self._apply(Event.DROP_OUT, None, at, None, None, event_id, note=reason)
+
+    def transfer_out(self, *, at: datetime, event_id: str | None = None) -> EventRecord:
+        """End the episode as transferred to another provider."""
+        return self._apply(Event.TRANSFER_OUT, None, at, None, None, event_id)
+
+    def readmit(self, *, at: datetime, episode_id: str | None = None) -> Episode:
+        """Start a new episode for the same patient, linked to this ended one."""
+        return self._pathway.start(self.patient_id, at=at, episode_id=episode_id, previous=self)
+
+    # -- questions ------------------------------------------------------------------------------
+
+    def check(
+        self,
+        event: Event | str,
+        level: Level | str | None = None,
+        *,
+        at: datetime,
+        assessment: Assessment | None = None,
+        override: Override | None = None,
+    ) -> Decision:
+        """Would ``event`` be allowed now? Changes nothing.
+
+        ``level`` names the target for admit, step down and step up.
+        """
+        ev = self._event(event)
+        _check_at(ev.value, at, self.id)
+        self._check_args(ev, assessment, override)
+        target = self._target(ev, level, assessment)
+        decision, _ = self._decide(ev, target, at, assessment, override)
+        return decision
+
+    def options(self, at: datetime) -> tuple[Decision, ...]:
+        """Every next move from the current state, each with its decision.
+
+        Judged on the latest assessment; relapse is shown with the target it would
+        lead to on that assessment.
+        """
+        _check_at("options", at, self.id)
+        out: list[Decision] = []
+        relapse_target: str | None = None
+        if self.level is not None and self._assessment is not None:
+            relapse_target = self._pathway.relapse_target(self.level, self._assessment).code
+        for rule in self._pathway.rules_from(self._state):
+            if rule.event is Event.RELAPSE and rule.target != (relapse_target or self._state):
+                continue
+            decision, _ = self._decide(rule.event, rule.target, at, None, None)
+            out.append(decision)
+        return tuple(out)
+
+    # -- machinery ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _event(event: Event | str) -> Event:
+        try:
+            return Event(event)
+        except ValueError:
+            raise InvalidEvent(
+                event=str(event), field="event",
+                problem="unknown event; allowed: " + ", ".join(e.value for e in Event),
+            ) from None
+
+    def _check_args(
+        self, ev: Event, assessment: Assessment | None, override: Override | None
+    ) -> None:
+        if assessment is not None and not isinstance(assessment, Assessment):
+            raise InvalidEvent(event=ev.value, field="assessment", episode_id=self.id,
+                               problem=f"expected an Assessment, got {type(assessment).__name__}")
+        if override is not None and not isinstance(override, Override):
+            raise InvalidEvent(event=ev.value, field="override", episode_id=self.id,
+                               problem=f"expected an Override, got {type(override).__name__}")
+
+    def _target(self, ev: Event, level: Level | str | None, assessment: Assessment | None) -> str:
+        if ev in _MOVES_TO_LEVEL:
+            if level is None:
+                raise InvalidEvent(event=ev.value, field="level", episode_id=self.id,
+                                   problem="this event needs a target level")
+            try:
+                return self._pathway.level(level).code
+            except InvalidEvent as exc:
+                raise InvalidEvent(event=ev.value, field="level", episode_id=self.id,
+                                   problem=exc.problem) from None
+        if level is not None:
+            raise InvalidEvent(event=ev.value, field="level", episode_id=self.id,
+                               problem="this event takes no target level")
+        if ev in _TERMINAL_EVENT:
+            return _TERMINAL_EVENT[ev].value
+        if ev is Event.RELAPSE:
+            current = self.level
+            a = assessment if assessment is not None else self._assessment
+            if current is not None and a is not None:
+                return self._pathway.relapse_target(current, a).code
+        return self._state
+
+    def _decide(
+        self,
+        ev: Event,
+        target: str,
+        at: datetime,
+        assessment: Assessment | None,
+        override: Override | None,
+    ) -> tuple[Decision, Rule | None]:
+        source = self._state
+        reasons: list[Reason] = []
+        rule = None
+        if source in _OUTCOMES:
+            reasons.append(Reason(
+                kind="structure", overridable=False,
+                message=f"the episode has ended ({source}); a readmission starts a new episode",
+            ))
+        elif at < self._last_at:
+            reasons.append(Reason(
+                kind="time", overridable=False,
+                message="the event is dated before the episode's latest event; events are "
+                "applied in time order",
+            ))
+        else:
+            rule = self._pathway.rule(ev, source, target)
+            if rule is None:
+                reasons.append(Reason(kind="structure", overridable=False,
+                                      message=self._no_rule(ev, source, target, assessment)))
+            elif rule.guards:
+                by_code = self._pathway._by_code
+                ctx = GuardContext(
+                    event=ev,
+                    source=by_code.get(source),
+                    target=by_code.get(target),
+                    assessment=assessment if assessment is not None else self._assessment,
+                    at=at,
+                    entered_at=self._entered_at,
+                    pathway=self._pathway,
+                )
+                for guard in rule.guards:
+                    for message in guard.check(ctx):
+                        reasons.append(Reason(kind=guard.kind, message=message,
+                                              overridable=guard.overridable))
+        if not reasons:
+            return Decision(event=ev, source=source, target=target, allowed=True), rule
+        allowed = override is not None and all(r.overridable for r in reasons)
+        return Decision(event=ev, source=source, target=target, allowed=allowed,
+                        reasons=tuple(reasons), overridden=allowed), rule
+
+    def _no_rule(self, ev: Event, source: str, target: str, a: Assessment | None) -> str:
+        if ev is Event.RELAPSE and source == INTAKE:
+            return "relapse applies to a patient at a level; this episode is still at intake"
+        if ev is Event.RELAPSE and (a is None and self._assessment is None):
+            return f"the pathway has no relapse move from {source} to {target}"
+        names = {lv.code: lv.name for lv in self._pathway.levels}
+        return (
+            f"the pathway has no {ev.value} move from {names.get(source, source)} to "
+            f"{names.get(target, target)}"
+        )
+
+    def _apply(
+        self,
+        ev: Event,
+        level: Level | str | None,
+        at: datetime,
+        assessment: Assessment | None,
+        override: Override | None,
+        event_id: str | None,
+        note: str | None = None,
+    ) -> EventRecord:
+        _check_at(ev.value, at, self.id)
+        self._check_args(ev, assessment, override)
+        if event_id is not None:
+            _check_id(ev.value, "event_id", event_id, self.id)
+            ids = self._ids
+            if ids is not None and event_id in ids:
+                earlier = ids[event_id]
+                if earlier.event is not ev:
+                    raise InvalidEvent(
+                        event=ev.value, field="event_id", episode_id=self.id,
+                        problem=f"event id {event_id!r} was already used for a "
+                        f"{earlier.event.value} event (seq {earlier.seq})",
+                    )
+                return earlier
+        target = self._target(ev, level, assessment)
+        decision, rule = self._decide(ev, target, at, assessment, override)
+        if not decision.allowed or rule is None:
+            raise TransitionRejected(event=ev.value, source=self._state, target=target,
+                                     episode_id=self.id, reasons=decision.reasons)
+        source = self._state
+        new_state = self._pathway.engine.fire(rule.trigger, source)
+        seq = len(self._records) + 1
+        record = EventRecord(
+            seq=seq,
+            event_id=event_id if event_id is not None else f"{self.id}:{seq}",
+            event=ev,
+            source=source,
+            target=new_state,
+            at=at,
+            assessment=assessment,
+            override=override if decision.reasons else None,
+            reasons=decision.reasons,
+            note=note,
+        )
+        # Commit: nothing above changed the episode.
+        self._records.append(record)
+        if self._ids is None:
+            self._ids = {}
+        self._ids[record.event_id] = record
+        if new_state != source or ev is Event.ADMIT:
+            self._entered_at = at
+        if assessment is not None:
+            self._assessment = assessment
+        self._last_at = at
+        self._state = new_state
+        return record
+
+    # -- comparison and display -----------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Episode):
+            return NotImplemented
+        return (
+            self.id == other.id
+            and self.patient_id == other.patient_id
+            and self.previous_episode_id == other.previous_episode_id
+            and self.started_at == other.started_at
+            and self._pathway == other._pathway
+            and self._records == other._records
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: episodes are not hashable
+
+    def __repr__(self) -> str:
+        return (
+            f"<Episode {self.id!r} patient={self.patient_id!r} pathway="
+            f"{self._pathway.id}@{self._pathway.version} state={self._state!r} "
+            f"version={len(self._records)}>"
+        )
+
+    # -- JSON -----------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The episode as plain JSON-ready data: ids, pathway identity and the events."""
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "id": self.id,
+            "patient_id": self.patient_id,
+            "previous_episode_id": self.previous_episode_id,
+            "pathway": {
+                "id": self._pathway.id,
+                "version": self._pathway.version,
+                "content_hash": self._pathway.content_hash,
+            },
+            "started_at": self.started_at.isoformat(),
+            "events": [_record_data(r) for r in self._records],
+        }
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """The episode as JSON text (see :meth:`to_dict`)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes, pathway: Pathway) -> Episode:
+        """Load an episode by replaying its events through ``pathway``.
+
+        Raises:
+            PathwayMismatch: the JSON was recorded under a pathway with another
+                content hash; pass the pathway it was recorded under.
+            EpisodeLoadError: the JSON is malformed, or an event no longer replays
+                (the error names the event's position and id, and the reasons).
+        """
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise EpisodeLoadError(problem=f"not valid JSON ({exc})") from None
+        return cls.from_dict(data, pathway)
+
+    @classmethod
+    def from_dict(cls, data: object, pathway: Pathway) -> Episode:
+        """Load an episode from :meth:`to_dict` data; see :meth:`from_json`."""
+        r = _Reader(data, "")
+        if r.str("format") != FORMAT:
+            raise EpisodeLoadError(problem=f"'format' must be {FORMAT!r}", location="format")
+        if r.get("format_version") != FORMAT_VERSION:
+            raise EpisodeLoadError(
+                problem=f"unsupported format_version; this carepath reads {FORMAT_VERSION}",
+                location="format_version",
+            )
+        episode_id = r.str("id")
+        r.episode_id = episode_id
+        p = _Reader(r.get("pathway"), episode_id, "pathway")
+        recorded_hash = p.str("content_hash")
+        if recorded_hash != pathway.content_hash:
+            raise PathwayMismatch(
+                episode_id=episode_id,
+                recorded=f"{p.str('id')!r} version {p.str('version')!r}",
+                recorded_hash=recorded_hash,
+                given=f"{pathway.id!r} version {pathway.version!r}",
+                given_hash=pathway.content_hash,
+            )
+        previous = r.get("previous_episode_id")
+        if previous is not None and not isinstance(previous, str):
+            raise EpisodeLoadError(problem="expected a string or null",
+                                   location="previous_episode_id", episode_id=episode_id)
+        started = r.time("started_at")
+        try:
+            ep = pathway.start(r.str("patient_id"), at=started, episode_id=episode_id)
+        except CarepathError as exc:
+            raise EpisodeLoadError(problem=str(exc), episode_id=episode_id) from None
+        ep.previous_episode_id = previous
+        events = r.get("events")
+        if not isinstance(events, list):
+            raise EpisodeLoadError(problem="expected a list", location="events",
+                                   episode_id=episode_id)
+        for i, item in enumerate(events):
+            ep._replay(_Reader(item, episode_id, f"events[{i}]"))
+        return ep
+
+    def _replay(self, r: _Reader) -> None:
+        event_id = r.str("event_id")
+        where = f"{r.location} (event id {event_id!r})"
+        try:
+            ev = Event(r.str("event"))
+        except ValueError:
+            raise EpisodeLoadError(problem="unknown event", location=f"{r.location}.event",
+                                   episode_id=self.id) from None
+        target = r.str("target")
+        at = r.time("at")
+        raw_a = r.get("assessment")
+        assessment: Assessment | None = None
+        if raw_a is not None:
+            try:
+                assessment = Assessment.from_mapping(raw_a)  # type: ignore[arg-type]
+            except CarepathError as exc:
+                raise EpisodeLoadError(problem=str(exc), location=f"{r.location}.assessment",
+                                       episode_id=self.id) from None
+        raw_o = r.get("override")
+        override: Override | None = None
+        if raw_o is not None:
+            o = _Reader(raw_o, self.id, f"{r.location}.override")
+            try:
+                override = Override(reason=o.str("reason"), by=o.str("by"))
+            except ValueError as exc:
+                raise EpisodeLoadError(problem=str(exc), location=o.location,
+                                       episode_id=self.id) from None
+        note = r.get("note")
+        if note is not None and not isinstance(note, str):
+            raise EpisodeLoadError(problem="expected a string or null",
+                                   location=f"{r.location}.note", episode_id=self.id)
+        if self._ids is not None and event_id in self._ids:
+            raise EpisodeLoadError(problem="the event id appears twice in the history",
+                                   location=where, episode_id=self.id)
+        level = target if ev in _MOVES_TO_LEVEL else None
+        try:
+            record = self._apply(ev, level, at, assessment, override, event_id, note=note)
+        except TransitionRejected as exc:
+            raise EpisodeLoadError(
+                problem="the event does not replay through the pathway: "
+                + "; ".join(x.message for x in exc.reasons),
+                location=where, episode_id=self.id,
+            ) from None
+        except CarepathError as exc:
+            raise EpisodeLoadError(problem=str(exc), location=where, episode_id=self.id) from None
+        if record.target != target:
+            raise EpisodeLoadError(
+                problem=f"recorded target {target!r} but the pathway leads to {record.target!r}",
+                location=where, episode_id=self.id,
+            )
+
+
+def _record_data(r: EventRecord) -> dict[str, Any]:
+    return {
+        "event_id": r.event_id,
+        "event": r.event.value,
+        "source": r.source,
+        "target": r.target,
+        "at": r.at.isoformat(),
+        "assessment": r.assessment.as_dict() if r.assessment is not None else None,
+        "override": {"reason": r.override.reason, "by": r.override.by} if r.override else None,
+        "note": r.note,
+    }
+
+
+class _Reader:
+    """Reads fields from loaded JSON, naming the location of every problem."""
+
+    __slots__ = ("data", "episode_id", "location")
+
+    def __init__(self, data: object, episode_id: str, location: str = "") -> None:
+        if not isinstance(data, dict):
+            raise EpisodeLoadError(problem=f"expected an object, got {type(data).__name__}",
+                                   location=location or "top level", episode_id=episode_id)
+        self.data: dict[str, object] = data
+        self.episode_id = episode_id
+        self.location = location
+
+    def _where(self, key: str) -> str:
+        return f"{self.location}.{key}" if self.location else key
+
+    def get(self, key: str) -> object:
+        if key not in self.data:
+            raise EpisodeLoadError(problem="missing", location=self._where(key),
+                                   episode_id=self.episode_id)
+        return self.data[key]
+
+    def str(self, key: str) -> str:
+        value = self.get(key)
+        if not isinstance(value, str):
+            raise EpisodeLoadError(problem=f"expected a string, got {type(value).__name__}",
+                                   location=self._where(key), episode_id=self.episode_id)
+        return value
+
+    def time(self, key: str) -> datetime:
+        text = self.str(key)
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise EpisodeLoadError(problem="not an ISO 8601 date-time",
+                                   location=self._where(key), episode_id=self.episode_id) from None
+        if value.tzinfo is None:
+            raise EpisodeLoadError(problem="date-time without a UTC offset",
+                                   location=self._where(key), episode_id=self.episode_id)
+        return value
+
+

@@ -1,0 +1,120 @@
+"""Errors raised by carepath.
+
+Every error carepath raises derives from :class:`CarepathError`. Subclasses
+carry structured, keyword-only data and build their message from it; messages
+name what was wrong and where, and never contain patient data beyond the ids
+the caller supplied::
+
+    CarepathError(Exception)
+    ├── InvalidAssessment(CarepathError, ValueError)   a rating out of range or of the wrong type
+    ├── InvalidEvent(CarepathError, ValueError)        a bad argument to an event (time, level, id)
+    ├── TransitionRejected(CarepathError)              a guard or the pathway said no
+    ├── PathwayError(CarepathError, ValueError)        a pathway definition with problems
+    └── EpisodeLoadError(CarepathError, ValueError)    stored episode JSON that cannot be replayed
+        └── PathwayMismatch                            JSON recorded under another pathway version
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._guards import Reason
+
+
+class CarepathError(Exception):
+    """Base class of every error carepath raises."""
+
+
+class InvalidAssessment(CarepathError, ValueError):
+    """An assessment rating is missing, out of range (0-4) or of the wrong type."""
+
+    def __init__(self, *, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"assessment field {field!r}: {problem}")
+
+
+class InvalidEvent(CarepathError, ValueError):
+    """An argument to an event is unusable: naive or out-of-order time, unknown level, ...
+
+    Nothing is changed when this is raised.
+    """
+
+    def __init__(self, *, event: str, field: str, problem: str, episode_id: str = "") -> None:
+        self.event = event
+        self.field = field
+        self.problem = problem
+        self.episode_id = episode_id
+        where = f" on episode {episode_id!r}" if episode_id else ""
+        super().__init__(f"{event}{where}: {field}: {problem}")
+
+
+class TransitionRejected(CarepathError):
+    """An event was refused; ``reasons`` lists every failed guard in plain words.
+
+    The episode is left exactly as it was.
+    """
+
+    def __init__(
+        self, *, event: str, source: str, target: str, episode_id: str, reasons: Sequence[Reason]
+    ) -> None:
+        self.event = event
+        self.source = source
+        self.target = target
+        self.episode_id = episode_id
+        self.reasons: tuple[Reason, ...] = tuple(reasons)
+        lines = "\n".join(f"  - {r.message}" for r in self.reasons)
+        super().__init__(
+            f"{event} from {source} to {target} refused for episode {episode_id!r}:\n{lines}"
+        )
+
+    @property
+    def overridable(self) -> bool:
+        """True when a clinician override would let the event through."""
+        return all(r.overridable for r in self.reasons)
+
+
+class PathwayError(CarepathError, ValueError):
+    """A pathway definition has problems; ``problems`` lists every one of them."""
+
+    def __init__(self, *, pathway_id: str, problems: Sequence[str]) -> None:
+        self.pathway_id = pathway_id
+        self.problems: tuple[str, ...] = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        n = len(self.problems)
+        super().__init__(
+            f"pathway {pathway_id!r} has {n} problem{'s' if n != 1 else ''}:\n{lines}"
+        )
+
+
+class EpisodeLoadError(CarepathError, ValueError):
+    """Stored episode JSON is malformed or does not replay through the pathway."""
+
+    def __init__(self, *, problem: str, location: str = "", episode_id: str = "") -> None:
+        self.problem = problem
+        self.location = location
+        self.episode_id = episode_id
+        where = f" at {location}" if location else ""
+        who = f" (episode {episode_id!r})" if episode_id else ""
+        super().__init__(f"cannot load episode{who}{where}: {problem}")
+
+
+class PathwayMismatch(EpisodeLoadError):
+    """Episode JSON was recorded under a pathway whose content hash differs."""
+
+    def __init__(
+        self, *, episode_id: str, recorded: str, recorded_hash: str, given: str, given_hash: str
+    ) -> None:
+        self.recorded_hash = recorded_hash
+        self.given_hash = given_hash
+        super().__init__(
+            episode_id=episode_id,
+            location="pathway",
+            problem=(
+                f"recorded under pathway {recorded} (content hash {recorded_hash[:12]}…) "
+                f"but given {given} (content hash {given_hash[:12]}…); "
+                "pass the pathway the episode was recorded under"
+            ),
+        )

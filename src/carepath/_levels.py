@@ -1,0 +1,149 @@
+"""Levels of care, their settings and stay rules, and the terminal outcomes."""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Final, final
+
+import attrs
+
+__all__ = ["INTAKE", "Level", "Outcome", "Setting", "StayRule"]
+
+INTAKE: Final = "intake"
+"""The state of an episode before its first admission."""
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class Setting(enum.StrEnum):
+    """Where care happens."""
+
+    RESIDENTIAL = "residential"
+    """24-hour care in a facility (detox, inpatient / residential)."""
+    DAY = "day"
+    """A day programme; the patient sleeps elsewhere (partial hospitalization)."""
+    AMBULATORY = "ambulatory"
+    """Scheduled sessions; the patient lives at home (IOP, outpatient)."""
+    RECOVERY_RESIDENCE = "recovery_residence"
+    """Substance-free housing with peer structure and no clinical hours (sober living)."""
+
+
+class Outcome(enum.StrEnum):
+    """How an episode ends."""
+
+    COMPLETED = "completed"
+    """Treatment completed: goals met, discharged as planned."""
+    DROPPED_OUT = "dropped_out"
+    """Left against clinical advice, or stopped attending."""
+    TRANSFERRED_OUT = "transferred_out"
+    """Moved to another provider or to care outside this pathway."""
+
+
+def _check_code(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _CODE.match(value):
+        raise ValueError(
+            f"{attribute.name} must be 1-40 lowercase letters, digits or underscores "
+            f"starting with a letter, got {value!r}"
+        )
+    if value in _RESERVED:
+        raise ValueError(f"{attribute.name} {value!r} is reserved for a state of the episode")
+
+
+_RESERVED: Final = frozenset({INTAKE, *(o.value for o in Outcome)})
+
+
+@final
+@attrs.frozen(kw_only=True)
+class StayRule:
+    """Minimum, typical and maximum length of stay at a level, in days.
+
+    ``maximum_days=None`` means the level has no upper limit (sober living,
+    outpatient care). The minimum is what a step-down or completion waits for;
+    the maximum is what a continued stay must justify.
+
+    >>> StayRule(minimum_days=3, typical_days=5, maximum_days=10)
+    StayRule(minimum_days=3, typical_days=5, maximum_days=10)
+    """
+
+    minimum_days: int = attrs.field(validator=attrs.validators.and_(
+        attrs.validators.instance_of(int), attrs.validators.ge(0)))
+    typical_days: int = attrs.field(validator=attrs.validators.and_(
+        attrs.validators.instance_of(int), attrs.validators.ge(0)))
+    maximum_days: int | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.and_(
+            attrs.validators.instance_of(int), attrs.validators.ge(1))),
+    )
+
+    def problems(self) -> list[str]:
+        """Inconsistencies between the three figures, in words (empty when consistent)."""
+        out: list[str] = []
+        if self.typical_days < self.minimum_days:
+            out.append(
+                f"typical stay {self.typical_days} days is below the minimum {self.minimum_days}"
+            )
+        if self.maximum_days is not None:
+            if self.maximum_days < self.minimum_days:
+                out.append(
+                    f"maximum stay {self.maximum_days} days is below the minimum "
+                    f"{self.minimum_days}"
+                )
+            if self.maximum_days < self.typical_days:
+                out.append(
+                    f"maximum stay {self.maximum_days} days is below the typical "
+                    f"{self.typical_days}"
+                )
+        return out
+
+    def describe(self) -> str:
+        """The rule in words, e.g. ``"3-10 days (typically 5)"``."""
+        if self.maximum_days is None:
+            return f"at least {self.minimum_days} days (typically {self.typical_days})"
+        return f"{self.minimum_days}-{self.maximum_days} days (typically {self.typical_days})"
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Level:
+    """A level of care.
+
+    Args:
+        code: Stable identifier used in rules, files and exports (``"iop"``).
+        name: Human name (``"Intensive outpatient (IOP)"``).
+        intensity: Order from least (0) to most intensive; unique within a pathway.
+        setting: Where care happens.
+        medically_monitored: Whether medical staff monitor the patient around the clock
+            or on site (withdrawal management, inpatient).
+        hours_per_week: Typical clinical hours a week, as ``(low, high)``;
+            ``high=None`` means open-ended (24-hour care).
+        stay: Minimum, typical and maximum length of stay.
+        asam3: Matching ASAM Criteria 3rd edition level numbers (public labels only).
+        asam4: Matching ASAM Criteria 4th edition level numbers.
+        description: What the level means for patients and clinicians.
+    """
+
+    code: str = attrs.field(validator=_check_code)
+    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+    intensity: int = attrs.field(validator=attrs.validators.instance_of(int))
+    setting: Setting = attrs.field(validator=attrs.validators.instance_of(Setting))
+    medically_monitored: bool = attrs.field(
+        default=False, validator=attrs.validators.instance_of(bool))
+    hours_per_week: tuple[float, float | None] = (0.0, None)
+    stay: StayRule = attrs.field(validator=attrs.validators.instance_of(StayRule))
+    asam3: tuple[str, ...] = ()
+    asam4: tuple[str, ...] = ()
+    description: str = attrs.field(default="", repr=False, eq=True)
+
+    @property
+    def is_24_hour(self) -> bool:
+        """True for residential settings (round-the-clock care)."""
+        return self.setting is Setting.RESIDENTIAL
+
+    @property
+    def is_ambulatory(self) -> bool:
+        """True when the patient lives outside the programme (day, ambulatory, residence)."""
+        return self.setting is not Setting.RESIDENTIAL
+
+    def __str__(self) -> str:
+        return self.name

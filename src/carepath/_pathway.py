@@ -1,0 +1,548 @@
+"""Pathway definitions: levels, criteria and transition rules, validated and compiled."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, final
+
+import attrs
+
+from ._assessment import Assessment
+from ._criteria import Criteria, Placement, place_among
+from ._errors import InvalidEvent, PathwayError
+from ._guards import (
+    Event,
+    FitsCriteria,
+    Guard,
+    MaximumStay,
+    MinimumStay,
+    NeedsMoreCare,
+    NoHigherNeed,
+    PlacementMatches,
+)
+from ._levels import INTAKE, Level, Outcome
+from ._machine import Engine, trigger_name
+
+if TYPE_CHECKING:
+    from ._episode import Episode
+
+__all__ = ["Pathway", "Rule", "default_rules", "place", "standard_pathway"]
+
+_OUTCOME_OF: Final[Mapping[Event, Outcome]] = {
+    Event.COMPLETE: Outcome.COMPLETED,
+    Event.DROP_OUT: Outcome.DROPPED_OUT,
+    Event.TRANSFER_OUT: Outcome.TRANSFERRED_OUT,
+}
+_OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
+
+
+def _guard_tuple(value: Iterable[Guard]) -> tuple[Guard, ...]:
+    return tuple(value)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Rule:
+    """One move the pathway allows: ``event`` from ``source`` to ``target``, if ``guards`` pass.
+
+    ``source`` is ``"intake"`` or a level code; ``target`` is a level code or an
+    outcome (``"completed"``, ``"dropped_out"``, ``"transferred_out"``). A rule
+    whose target equals its source keeps the patient in place (reassess, relapse
+    treated in place).
+
+    >>> Rule(event=Event.STEP_DOWN, source="inpatient", target="iop",
+    ...      guards=[MinimumStay(), FitsCriteria()])
+    Rule(event=<Event.STEP_DOWN: 'step_down'>, source='inpatient', target='iop', guards=(MinimumStay(), FitsCriteria()))
+    """  # noqa: E501
+
+    event: Event = attrs.field(converter=Event)
+    source: str = attrs.field(validator=attrs.validators.instance_of(str))
+    target: str = attrs.field(validator=attrs.validators.instance_of(str))
+    guards: tuple[Guard, ...] = attrs.field(default=(), converter=_guard_tuple)
+
+    @property
+    def trigger(self) -> str:
+        """The name of this rule's trigger on the compiled machine."""
+        return trigger_name(self.event.value, self.target)
+
+
+def default_rules(levels: Sequence[Level]) -> list[Rule]:
+    """The standard rule set over any list of levels.
+
+    Admit from intake to any level the assessment places in (or an alternative);
+    step down to any less intensive level that fits, after the minimum stay (levels
+    may be skipped); step up to any more intensive level that fits when the current
+    one no longer does; relapse re-places the patient (in place, or up to the new
+    placement); reassess at any time (a continued stay past the maximum needs an
+    override); complete after the minimum stay when no more intensive care is
+    needed; drop out or transfer out at any time.
+    """
+    fits, minimum, maximum = FitsCriteria(), MinimumStay(), MaximumStay()
+    rules: list[Rule] = [Rule(event=Event.REASSESS, source=INTAKE, target=INTAKE)]
+    for lv in levels:
+        rules.append(Rule(event=Event.ADMIT, source=INTAKE, target=lv.code,
+                          guards=(fits, PlacementMatches())))
+    for out in (Event.DROP_OUT, Event.TRANSFER_OUT):
+        rules.append(Rule(event=out, source=INTAKE, target=_OUTCOME_OF[out].value))
+    for lv in levels:
+        c = lv.code
+        for other in levels:
+            if other.intensity < lv.intensity:
+                rules.append(Rule(event=Event.STEP_DOWN, source=c, target=other.code,
+                                  guards=(minimum, fits)))
+            elif other.intensity > lv.intensity:
+                rules.append(Rule(event=Event.STEP_UP, source=c, target=other.code,
+                                  guards=(fits, NeedsMoreCare())))
+                rules.append(Rule(event=Event.RELAPSE, source=c, target=other.code,
+                                  guards=(fits,)))
+        rules.append(Rule(event=Event.RELAPSE, source=c, target=c, guards=(maximum,)))
+        rules.append(Rule(event=Event.REASSESS, source=c, target=c, guards=(maximum,)))
+        rules.append(Rule(event=Event.COMPLETE, source=c, target=Outcome.COMPLETED.value,
+                          guards=(minimum, NoHigherNeed())))
+        for out in (Event.DROP_OUT, Event.TRANSFER_OUT):
+            rules.append(Rule(event=out, source=c, target=_OUTCOME_OF[out].value))
+    return rules
+
+
+def _guard_data(guard: Guard) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": guard.kind}
+    if attrs.has(type(guard)):
+        for f in attrs.fields(type(guard)):
+            value = getattr(guard, f.name)
+            data[f.name] = value.value if hasattr(value, "value") else value
+    return data
+
+
+@final
+class Pathway:
+    """A care pathway: its levels, their criteria and the moves between them.
+
+    A pathway is immutable and validated when built: every problem is reported at
+    once in a :class:`~carepath.PathwayError`. It compiles onto one
+    ``transitions.Machine`` shared by all of its episodes.
+
+    Args:
+        id: Stable identifier (``"standard"``).
+        version: Version of the rules (``"1"``); recorded on every episode.
+        levels: The levels of care (any order; sorted by intensity).
+        criteria: Per-level criteria keyed by level code.
+        rules: The allowed moves; see :func:`default_rules`.
+        name: Human name.
+
+    >>> from carepath import standard_pathway
+    >>> p = standard_pathway()
+    >>> [lv.code for lv in p.levels]
+    ['outpatient', 'sober_living', 'iop', 'php', 'inpatient', 'detox']
+    """
+
+    __slots__ = (
+        "_by_code",
+        "_by_source",
+        "_criteria",
+        "_engine",
+        "_hash",
+        "_levels",
+        "_lock",
+        "_placements",
+        "_rules",
+        "_rules_by_key",
+        "id",
+        "name",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: str,  # noqa: A002  # the pathway's id is part of the public vocabulary
+        version: str,
+        levels: Sequence[Level],
+        criteria: Mapping[str, Criteria],
+        rules: Sequence[Rule],
+        name: str = "",
+    ) -> None:
+        self.id = id
+        self.version = version
+        self.name = name or id
+        self._levels: tuple[Level, ...] = tuple(
+            sorted(levels, key=lambda lv: lv.intensity if isinstance(lv, Level) else 0)
+        )
+        self._criteria: Mapping[str, Criteria] = MappingProxyType(dict(criteria))
+        self._rules: tuple[Rule, ...] = tuple(rules)
+        problems = self.problems()
+        if problems:
+            raise PathwayError(pathway_id=str(id), problems=problems)
+        self._by_code: dict[str, Level] = {lv.code: lv for lv in self._levels}
+        self._rules_by_key: dict[tuple[Event, str, str], Rule] = {
+            (r.event, r.source, r.target): r for r in self._rules
+        }
+        by_source: dict[str, list[Rule]] = {}
+        for r in self._rules:
+            by_source.setdefault(r.source, []).append(r)
+        self._by_source: dict[str, tuple[Rule, ...]] = {k: tuple(v) for k, v in by_source.items()}
+        self._placements: dict[int, Placement] = {}
+        self._engine: Engine | None = None
+        self._hash: str | None = None
+        self._lock = threading.Lock()
+
+    # -- validation ---------------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """Every problem with the definition, in words (empty when valid)."""
+        out: list[str] = []
+        if not isinstance(self.id, str) or not self.id.strip():
+            out.append("id must be a non-empty string")
+        if not isinstance(self.version, str) or not self.version.strip():
+            out.append("version must be a non-empty string")
+        levels = self._levels
+        if not levels:
+            out.append("a pathway needs at least one level")
+        codes: dict[str, Level] = {}
+        intensities: dict[int, str] = {}
+        for i, lv in enumerate(levels):
+            if not isinstance(lv, Level):
+                out.append(f"levels[{i}] is a {type(lv).__name__}, not a Level")
+                continue
+            if lv.code in codes:
+                out.append(f"level code {lv.code!r} is used twice")
+            codes[lv.code] = lv
+            if lv.intensity in intensities:
+                out.append(
+                    f"levels {intensities[lv.intensity]!r} and {lv.code!r} share intensity "
+                    f"{lv.intensity}; intensities must be distinct"
+                )
+            intensities[lv.intensity] = lv.code
+            out.extend(f"level {lv.code!r}: {p}" for p in lv.stay.problems())
+            if lv.code not in self._criteria:
+                out.append(f"level {lv.code!r} has no criteria")
+        for code, c in self._criteria.items():
+            if code not in codes:
+                out.append(f"criteria given for unknown level {code!r}")
+            if not isinstance(c, Criteria):
+                out.append(f"criteria for {code!r} is a {type(c).__name__}, not a Criteria")
+        valid_criteria = [c for c in self._criteria.values() if isinstance(c, Criteria)]
+        if codes and not any(c.is_total for c in valid_criteria):
+            out.append(
+                "no level accepts every assessment (placement would not be total): the most "
+                "intensive level's criteria should leave every dimension unlimited"
+            )
+        states = {INTAKE, *codes, *_OUTCOME_VALUES}
+        seen: set[tuple[str, str, str]] = set()
+        edges: dict[str, set[str]] = {s: set() for s in states}
+        for i, r in enumerate(self._rules):
+            where = f"rule {i} ({getattr(r, 'event', '?')} {getattr(r, 'source', '?')} -> " \
+                    f"{getattr(r, 'target', '?')})"
+            if not isinstance(r, Rule):
+                out.append(f"rules[{i}] is a {type(r).__name__}, not a Rule")
+                continue
+            bad = False
+            if r.source not in states:
+                out.append(f"{where}: unknown source level {r.source!r}")
+                bad = True
+            elif r.source in _OUTCOME_VALUES:
+                out.append(f"{where}: {r.source!r} is an outcome; nothing leaves an outcome")
+                bad = True
+            if r.target not in states:
+                out.append(f"{where}: unknown target level {r.target!r}")
+                bad = True
+            for g in r.guards:
+                if not isinstance(g, Guard):
+                    out.append(
+                        f"{where}: guard {type(g).__name__} does not implement the Guard "
+                        "protocol (kind, overridable, check)"
+                    )
+            key = (r.event.value, r.source, r.target)
+            if key in seen:
+                out.append(f"{where}: the same move is defined twice")
+            seen.add(key)
+            if bad:
+                continue
+            out.extend(f"{where}: {p}" for p in self._shape_problems(r, codes))
+            edges[r.source].add(r.target)
+        if codes and not out:
+            reachable = _closure({INTAKE}, edges)
+            for code in codes:
+                if code not in reachable:
+                    out.append(f"level {code!r} is unreachable from intake")
+            reverse: dict[str, set[str]] = {s: set() for s in states}
+            for s, targets in edges.items():
+                for t in targets:
+                    reverse[t].add(s)
+            can_end = _closure(set(_OUTCOME_VALUES), reverse)
+            for code in codes:
+                if code not in can_end:
+                    out.append(f"level {code!r} has no way to an outcome")
+        return out
+
+    @staticmethod
+    def _shape_problems(r: Rule, codes: Mapping[str, Level]) -> list[str]:
+        src, dst = codes.get(r.source), codes.get(r.target)
+        e = r.event
+        if e in _OUTCOME_OF:
+            want = _OUTCOME_OF[e].value
+            return [] if r.target == want else [f"{e.value} must lead to {want!r}"]
+        if r.target in _OUTCOME_VALUES:
+            return [f"{e.value} cannot lead to an outcome"]
+        if e is Event.REASSESS:
+            return [] if r.target == r.source else ["reassess keeps the patient in place"]
+        if e is Event.ADMIT:
+            if r.source != INTAKE or dst is None:
+                return ["admit goes from intake to a level"]
+            return []
+        if src is None or dst is None:
+            return [f"{e.value} goes from a level to a level, not from intake"]
+        if e is Event.STEP_DOWN and not dst.intensity < src.intensity:
+            return ["step_down must go to a less intensive level"]
+        if e is Event.STEP_UP and not dst.intensity > src.intensity:
+            return ["step_up must go to a more intensive level"]
+        if e is Event.RELAPSE and dst.intensity < src.intensity:
+            return ["relapse stays in place or goes to a more intensive level"]
+        return []
+
+    def validate(self) -> None:
+        """Raise :class:`~carepath.PathwayError` listing every problem, if there are any."""
+        problems = self.problems()
+        if problems:
+            raise PathwayError(pathway_id=str(self.id), problems=problems)
+
+    # -- structure ----------------------------------------------------------------------------
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        """The levels, least intensive first."""
+        return self._levels
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every allowed move."""
+        return self._rules
+
+    @property
+    def criteria(self) -> Mapping[str, Criteria]:
+        """Per-level criteria keyed by level code (read-only)."""
+        return self._criteria
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """Every state an episode can be in: intake, the level codes, the outcomes."""
+        return (INTAKE, *(lv.code for lv in self._levels), *(o.value for o in Outcome))
+
+    def level(self, code: str | Level) -> Level:
+        """The level with ``code`` (a :class:`Level` of this pathway is returned as is).
+
+        Raises:
+            InvalidEvent: no such level in this pathway.
+        """
+        if isinstance(code, Level):
+            found = self._by_code.get(code.code)
+            if found is not None and found == code:
+                return found
+        elif isinstance(code, str):
+            found = self._by_code.get(code)
+            if found is not None:
+                return found
+        raise InvalidEvent(
+            event="lookup",
+            field="level",
+            problem=f"{_describe(code)} is not a level of pathway {self.id!r}; known: "
+            + ", ".join(lv.code for lv in self._levels),
+        )
+
+    def criteria_for(self, level: Level) -> Criteria:
+        """The criteria of one of this pathway's levels."""
+        return self._criteria[level.code]
+
+    def rules_from(self, state: str) -> tuple[Rule, ...]:
+        """The rules that leave ``state`` (a level code or ``"intake"``)."""
+        return self._by_source.get(state, ())
+
+    def rule(self, event: Event, source: str, target: str) -> Rule | None:
+        """The rule for ``event`` from ``source`` to ``target``, or ``None``."""
+        return self._rules_by_key.get((event, source, target))
+
+    # -- placement ----------------------------------------------------------------------------
+
+    def place(self, assessment: Assessment) -> Placement:
+        """Where ``assessment`` places a patient on this pathway (see :func:`carepath.place`)."""
+        if not isinstance(assessment, Assessment):
+            raise TypeError(f"expected an Assessment, got {type(assessment).__name__}")
+        key = assessment.index
+        found = self._placements.get(key)
+        if found is None:
+            found = place_among(self._levels, self._criteria, assessment)
+            self._placements[key] = found
+        return found
+
+    def relapse_target(self, level: Level, assessment: Assessment) -> Level:
+        """Where a relapse re-places a patient at ``level``: in place, or up to the placement."""
+        placed = self.place(assessment).level
+        return placed if placed.intensity > level.intensity else level
+
+    # -- identity -----------------------------------------------------------------------------
+
+    def to_canonical(self) -> dict[str, Any]:
+        """The definition as plain data in a canonical order (what the content hash covers)."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "name": self.name,
+            "levels": [_level_data(lv) for lv in self._levels],
+            "criteria": {code: self._criteria[code].as_dict() for code in sorted(self._criteria)},
+            "rules": sorted(
+                (
+                    {
+                        "event": r.event.value,
+                        "source": r.source,
+                        "target": r.target,
+                        "guards": [_guard_data(g) for g in r.guards],
+                    }
+                    for r in self._rules
+                ),
+                key=lambda d: (d["event"], d["source"], d["target"]),
+            ),
+        }
+
+    @property
+    def content_hash(self) -> str:
+        """Hex SHA-256 of the canonical definition; episodes record it."""
+        if self._hash is None:
+            text = json.dumps(self.to_canonical(), sort_keys=True, separators=(",", ":"))
+            self._hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return self._hash
+
+    @property
+    def engine(self) -> Engine:
+        """The compiled ``transitions`` machine shared by every episode of this pathway."""
+        engine = self._engine
+        if engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = Engine(
+                        self.states, ((r.trigger, r.source, r.target) for r in self._rules)
+                    )
+                engine = self._engine
+        return engine
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pathway):
+            return NotImplemented
+        return self is other or self.content_hash == other.content_hash
+
+    def __hash__(self) -> int:
+        return hash(self.content_hash)
+
+    def __repr__(self) -> str:
+        return (
+            f"Pathway(id={self.id!r}, version={self.version!r}, levels={len(self._levels)}, "
+            f"rules={len(self._rules)})"
+        )
+
+    # -- episodes -----------------------------------------------------------------------------
+
+    def start(
+        self,
+        patient_id: str,
+        *,
+        at: datetime,
+        episode_id: str | None = None,
+        previous: Episode | None = None,
+    ) -> Episode:
+        """Open a new episode at intake.
+
+        Args:
+            patient_id: The caller's id for the patient (the only patient datum stored).
+            at: When the episode opens (timezone-aware).
+            episode_id: The caller's id for the episode; generated when ``None``.
+            previous: The episode this one readmits after (it must have ended).
+
+        >>> from datetime import datetime, timezone
+        >>> from carepath import standard_pathway
+        >>> ep = standard_pathway().start("patient-1", at=datetime(2026, 1, 5, tzinfo=timezone.utc))
+        >>> ep.state
+        'intake'
+        """
+        from ._episode import Episode  # noqa: PLC0415  # episodes import pathways
+
+        return Episode._open(self, patient_id, at=at, episode_id=episode_id, previous=previous)
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, Level):
+        return f"level {value.code!r}"
+    if isinstance(value, str):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def _level_data(lv: Level) -> dict[str, Any]:
+    return {
+        "code": lv.code,
+        "name": lv.name,
+        "intensity": lv.intensity,
+        "setting": lv.setting.value,
+        "medically_monitored": lv.medically_monitored,
+        "hours_per_week": list(lv.hours_per_week),
+        "stay": {
+            "minimum_days": lv.stay.minimum_days,
+            "typical_days": lv.stay.typical_days,
+            "maximum_days": lv.stay.maximum_days,
+        },
+        "asam3": list(lv.asam3),
+        "asam4": list(lv.asam4),
+        "description": lv.description,
+    }
+
+
+def _closure(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+@functools.cache
+def standard_pathway() -> Pathway:
+    """The built-in standard continuum: the six levels of :mod:`carepath.levels`.
+
+    Uses :data:`carepath.levels.STANDARD_CRITERIA` and :func:`default_rules`.
+    The same object is returned on every call.
+    """
+    from .levels import STANDARD_CRITERIA, STANDARD_LEVELS  # noqa: PLC0415  # avoids a cycle
+
+    return Pathway(
+        id="standard",
+        version="1",
+        name="Standard addiction-care continuum",
+        levels=STANDARD_LEVELS,
+        criteria=STANDARD_CRITERIA,
+        rules=default_rules(STANDARD_LEVELS),
+    )
+
+
+def place(assessment: Assessment, pathway: Pathway | None = None) -> Placement:
+    """Place an assessment: the least intensive level whose criteria accept every rating.
+
+    Args:
+        assessment: The six ratings.
+        pathway: The pathway whose levels and criteria to use; the standard one if ``None``.
+
+    Returns:
+        The :class:`Placement`: the level, alternatives that could also serve, and reasons.
+
+    >>> from carepath import Assessment, place
+    >>> place(Assessment(withdrawal=3)).level.code
+    'detox'
+    >>> place(Assessment(relapse=1, environment=1)).level.code
+    'outpatient'
+    """
+    return (pathway or standard_pathway()).place(assessment)
