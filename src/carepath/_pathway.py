@@ -79,8 +79,8 @@ def default_rules(levels: Sequence[Level]) -> list[Rule]:
     step down to any less intensive level that fits, after the minimum stay (levels
     may be skipped); step up to any more intensive level that fits when the current
     one no longer does; relapse re-places the patient (in place, or up to the new
-    placement); reassess at any time (a continued stay past the maximum needs an
-    override); complete after the minimum stay when no more intensive care is
+    placement); reassess at any time while the level still fits (a continued stay
+    past the maximum, or at a level that no longer fits, needs an override); complete after the minimum stay when no more intensive care is
     needed; drop out or transfer out at any time.
     """
     fits, minimum, maximum = FitsCriteria(), MinimumStay(), MaximumStay()
@@ -102,7 +102,7 @@ def default_rules(levels: Sequence[Level]) -> list[Rule]:
                 rules.append(Rule(event=Event.RELAPSE, source=c, target=other.code,
                                   guards=(fits,)))
         rules.append(Rule(event=Event.RELAPSE, source=c, target=c, guards=(maximum,)))
-        rules.append(Rule(event=Event.REASSESS, source=c, target=c, guards=(maximum,)))
+        rules.append(Rule(event=Event.REASSESS, source=c, target=c, guards=(fits, maximum)))
         rules.append(Rule(event=Event.COMPLETE, source=c, target=Outcome.COMPLETED.value,
                           guards=(minimum, NoHigherNeed())))
         for out in (Event.DROP_OUT, Event.TRANSFER_OUT):
@@ -380,9 +380,19 @@ class Pathway:
         return found
 
     def relapse_target(self, level: Level, assessment: Assessment) -> Level:
-        """Where a relapse re-places a patient at ``level``: in place, or up to the placement."""
-        placed = self.place(assessment).level
-        return placed if placed.intensity > level.intensity else level
+        """Where a relapse re-places a patient at ``level``.
+
+        In place when ``level`` can still manage every rating (care intensifies
+        there); otherwise the least intensive more intensive level that can (detox
+        when withdrawal risk is significant or severe).
+        """
+        criteria = self._criteria
+        if criteria[level.code].fits(assessment):
+            return level
+        for other in self._levels:
+            if other.intensity > level.intensity and criteria[other.code].fits(assessment):
+                return other
+        raise AssertionError("unreachable: the most intensive level accepts every profile")
 
     # -- identity -----------------------------------------------------------------------------
 
