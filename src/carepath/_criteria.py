@@ -147,7 +147,9 @@ class Placement:
         """One plain sentence per dimension: what the rating rules out, or that it fits."""
         out: dict[Dimension, str] = {}
         for d, r in self.assessment.items():
-            blocked = [ru.level.name for ru in self.ruled_out if any(x[0] is d for x in ru.exceeded)]
+            blocked = [
+                ru.level.name for ru in self.ruled_out if any(x[0] is d for x in ru.exceeded)
+            ]
             if blocked:
                 out[d] = f"{d.label} {r.describe()} rules out {_join(blocked)}"
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, final
 
@@ -134,6 +134,13 @@ class Episode:
     patient_id: str
     previous_episode_id: str | None
     started_at: datetime
+    _pathway: Pathway
+    _state: str
+    _records: list[EventRecord]
+    _ids: dict[str, EventRecord] | None
+    _assessment: Assessment | None
+    _entered_at: datetime | None
+    _last_at: datetime
 
     def __init__(self) -> None:
         raise TypeError("episodes are created with pathway.start(...) or Episode.from_json(...)")
@@ -177,10 +184,10 @@ class Episode:
         self.started_at = at
         self._pathway = pathway
         self._state = INTAKE
-        self._records: list[EventRecord] = []
-        self._ids: dict[str, EventRecord] | None = None
-        self._assessment: Assessment | None = None
-        self._entered_at: datetime | None = None
+        self._records = []
+        self._ids = None
+        self._assessment = None
+        self._entered_at = None
         self._last_at = at
         return self
 
@@ -621,21 +628,21 @@ class Episode:
     def from_dict(cls, data: object, pathway: Pathway) -> Episode:
         """Load an episode from :meth:`to_dict` data; see :meth:`from_json`."""
         r = _Reader(data, "")
-        if r.str("format") != FORMAT:
+        if r.text("format") != FORMAT:
             raise EpisodeLoadError(problem=f"'format' must be {FORMAT!r}", location="format")
         if r.get("format_version") != FORMAT_VERSION:
             raise EpisodeLoadError(
                 problem=f"unsupported format_version; this carepath reads {FORMAT_VERSION}",
                 location="format_version",
             )
-        episode_id = r.str("id")
+        episode_id = r.text("id")
         r.episode_id = episode_id
         p = _Reader(r.get("pathway"), episode_id, "pathway")
-        recorded_hash = p.str("content_hash")
+        recorded_hash = p.text("content_hash")
         if recorded_hash != pathway.content_hash:
             raise PathwayMismatch(
                 episode_id=episode_id,
-                recorded=f"{p.str('id')!r} version {p.str('version')!r}",
+                recorded=f"{p.text('id')!r} version {p.text('version')!r}",
                 recorded_hash=recorded_hash,
                 given=f"{pathway.id!r} version {pathway.version!r}",
                 given_hash=pathway.content_hash,
@@ -646,7 +653,7 @@ class Episode:
                                    location="previous_episode_id", episode_id=episode_id)
         started = r.time("started_at")
         try:
-            ep = pathway.start(r.str("patient_id"), at=started, episode_id=episode_id)
+            ep = pathway.start(r.text("patient_id"), at=started, episode_id=episode_id)
         except CarepathError as exc:
             raise EpisodeLoadError(problem=str(exc), episode_id=episode_id) from None
         ep.previous_episode_id = previous
@@ -659,14 +666,14 @@ class Episode:
         return ep
 
     def _replay(self, r: _Reader) -> None:
-        event_id = r.str("event_id")
+        event_id = r.text("event_id")
         where = f"{r.location} (event id {event_id!r})"
         try:
-            ev = Event(r.str("event"))
+            ev = Event(r.text("event"))
         except ValueError:
             raise EpisodeLoadError(problem="unknown event", location=f"{r.location}.event",
                                    episode_id=self.id) from None
-        target = r.str("target")
+        target = r.text("target")
         at = r.time("at")
         raw_a = r.get("assessment")
         assessment: Assessment | None = None
@@ -681,7 +688,7 @@ class Episode:
         if raw_o is not None:
             o = _Reader(raw_o, self.id, f"{r.location}.override")
             try:
-                override = Override(reason=o.str("reason"), by=o.str("by"))
+                override = Override(reason=o.text("reason"), by=o.text("by"))
             except ValueError as exc:
                 raise EpisodeLoadError(problem=str(exc), location=o.location,
                                        episode_id=self.id) from None
@@ -745,7 +752,7 @@ class _Reader:
                                    episode_id=self.episode_id)
         return self.data[key]
 
-    def str(self, key: str) -> str:
+    def text(self, key: str) -> str:
         value = self.get(key)
         if not isinstance(value, str):
             raise EpisodeLoadError(problem=f"expected a string, got {type(value).__name__}",
@@ -753,7 +760,7 @@ class _Reader:
         return value
 
     def time(self, key: str) -> datetime:
-        text = self.str(key)
+        text = self.text(key)
         try:
             value = datetime.fromisoformat(text)
         except ValueError:

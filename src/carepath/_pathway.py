@@ -78,9 +78,10 @@ def default_rules(levels: Sequence[Level]) -> list[Rule]:
     Admit from intake to any level the assessment places in (or an alternative);
     step down to any less intensive level that fits, after the minimum stay (levels
     may be skipped); step up to any more intensive level that fits when the current
-    one no longer does; relapse re-places the patient (in place, or up to the new
-    placement); reassess at any time while the level still fits (a continued stay
-    past the maximum, or at a level that no longer fits, needs an override); complete after the minimum stay when no more intensive care is
+    one no longer does; relapse re-places the patient (in place while the level
+    still fits, else up to the least intensive level that does); reassess at any
+    time (staying past the maximum, or at a level that no longer fits, needs an
+    override); complete after the minimum stay when no more intensive care is
     needed; drop out or transfer out at any time.
     """
     fits, minimum, maximum = FitsCriteria(), MinimumStay(), MaximumStay()
@@ -112,8 +113,9 @@ def default_rules(levels: Sequence[Level]) -> list[Rule]:
 
 def _guard_data(guard: Guard) -> dict[str, Any]:
     data: dict[str, Any] = {"kind": guard.kind}
-    if attrs.has(type(guard)):
-        for f in attrs.fields(type(guard)):
+    cls = type(guard)
+    if attrs.has(cls):
+        for f in attrs.fields(cls):
             value = getattr(guard, f.name)
             data[f.name] = value.value if hasattr(value, "value") else value
     return data
@@ -160,7 +162,7 @@ class Pathway:
     def __init__(
         self,
         *,
-        id: str,  # noqa: A002  # the pathway's id is part of the public vocabulary
+        id: str,
         version: str,
         levels: Sequence[Level],
         criteria: Mapping[str, Criteria],
@@ -193,7 +195,7 @@ class Pathway:
 
     # -- validation ---------------------------------------------------------------------------
 
-    def problems(self) -> list[str]:
+    def problems(self) -> list[str]:  # noqa: PLR0915  # one pass collecting every problem
         """Every problem with the definition, in words (empty when valid)."""
         out: list[str] = []
         if not isinstance(self.id, str) or not self.id.strip():
