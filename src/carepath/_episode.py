@@ -54,7 +54,10 @@ class EventRecord:
         assessment: The assessment the event brought, if any.
         override: The clinician override it was applied under, if any.
         reasons: The guard reasons the override set aside (empty without one).
-        note: Free text the caller gave (a drop-out reason); never shown in reprs.
+        note: Free text the caller gave (a drop-out reason).
+
+    The repr shows only ids, the event and the states: times, assessments,
+    overrides and notes never reach logs through it.
     """
 
     seq: int
@@ -62,10 +65,11 @@ class EventRecord:
     event: Event
     source: str
     target: str
-    at: datetime
-    assessment: Assessment | None = None
-    override: Override | None = None
-    reasons: tuple[Reason, ...] = ()
+    # Dates of service and clinical detail stay out of reprs (they end up in logs).
+    at: datetime = attrs.field(repr=False)
+    assessment: Assessment | None = attrs.field(default=None, repr=False)
+    override: Override | None = attrs.field(default=None, repr=False)
+    reasons: tuple[Reason, ...] = attrs.field(default=(), repr=False)
     note: str | None = attrs.field(default=None, repr=False)
 
 
@@ -378,7 +382,7 @@ class Episode:
         ``level`` names the target for admit, step down and step up.
         """
         ev = self._event(event)
-        _check_at(ev.value, at, self.id)
+        self._check_order(ev.value, at)
         self._check_args(ev, assessment, override)
         target = self._target(ev, level, assessment)
         decision, _ = self._decide(ev, target, at, assessment, override)
@@ -390,7 +394,7 @@ class Episode:
         Judged on the latest assessment; relapse is shown with the target it would
         lead to on that assessment.
         """
-        _check_at("options", at, self.id)
+        self._check_order("options", at)
         out: list[Decision] = []
         relapse_target: str | None = None
         if self.level is not None and self._assessment is not None:
@@ -403,6 +407,15 @@ class Episode:
         return tuple(out)
 
     # -- machinery ------------------------------------------------------------------------------
+
+    def _check_order(self, ev: str, at: datetime) -> None:
+        _check_at(ev, at, self.id)
+        if at < self._last_at:
+            raise InvalidEvent(
+                event=ev, field="at", episode_id=self.id,
+                problem="earlier than the episode's latest event; events are applied in "
+                "time order",
+            )
 
     @staticmethod
     def _event(event: Event | str) -> Event:
@@ -462,12 +475,6 @@ class Episode:
                 kind="structure", overridable=False,
                 message=f"the episode has ended ({source}); a readmission starts a new episode",
             ))
-        elif at < self._last_at:
-            reasons.append(Reason(
-                kind="time", overridable=False,
-                message="the event is dated before the episode's latest event; events are "
-                "applied in time order",
-            ))
         else:
             rule = self._pathway.rule(ev, source, target)
             if rule is None:
@@ -515,7 +522,7 @@ class Episode:
         event_id: str | None,
         note: str | None = None,
     ) -> EventRecord:
-        _check_at(ev.value, at, self.id)
+        self._check_order(ev.value, at)
         self._check_args(ev, assessment, override)
         if event_id is not None:
             _check_id(ev.value, "event_id", event_id, self.id)
@@ -537,9 +544,13 @@ class Episode:
         source = self._state
         new_state = self._pathway.engine.fire(rule.trigger, source)
         seq = len(self._records) + 1
+        if event_id is None:
+            event_id = f"{self.id}:{seq}"
+            while self._ids is not None and event_id in self._ids:  # a caller took it
+                event_id += "+"
         record = EventRecord(
             seq=seq,
-            event_id=event_id if event_id is not None else f"{self.id}:{seq}",
+            event_id=event_id,
             event=ev,
             source=source,
             target=new_state,
