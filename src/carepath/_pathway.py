@@ -455,6 +455,10 @@ class Pathway:
             f"rules={len(self._rules)})"
         )
 
+    # -- definitions as data (implemented in carepath._definition) -----------------------------
+
+    # -- exploration (implemented in carepath.explore) ------------------------------------------
+
     # -- episodes -----------------------------------------------------------------------------
 
     def start(

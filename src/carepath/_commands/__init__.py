@@ -1,0 +1,1 @@
+"""Command-line areas; each module defines ``register(group: click.Group) -> None``."""
