@@ -53,8 +53,11 @@ class EventRecord:
         at: When it happened.
         assessment: The assessment the event brought, if any.
         override: The clinician override it was applied under, if any.
-        reasons: The guard reasons the override set aside (empty without one).
+        reasons: The guard reasons the override set aside; for a fact, the guards'
+            verdict kept as audit findings (empty when every guard passed).
         note: Free text the caller gave (a drop-out reason).
+        fact: True for an event recorded as something that already happened
+            (:meth:`Episode.record`), e.g. imported from an EHR feed.
 
     The repr shows only ids, the event and the states: times, assessments,
     overrides and notes never reach logs through it.
@@ -71,6 +74,7 @@ class EventRecord:
     override: Override | None = attrs.field(default=None, repr=False)
     reasons: tuple[Reason, ...] = attrs.field(default=(), repr=False)
     note: str | None = attrs.field(default=None, repr=False)
+    fact: bool = False
 
 
 def _check_at(event: str, at: object, episode_id: str) -> datetime:
@@ -362,6 +366,34 @@ class Episode:
         """End the episode as transferred to another provider."""
         return self._apply(Event.TRANSFER_OUT, None, at, None, None, event_id)
 
+    def record(
+        self,
+        event: Event | str,
+        level: Level | str | None = None,
+        *,
+        at: datetime,
+        assessment: Assessment | None = None,
+        event_id: str | None = None,
+        note: str | None = None,
+    ) -> EventRecord:
+        """Record an event that already happened (e.g. imported from an EHR feed).
+
+        Facts are recorded even where a criteria or duration guard would have
+        refused them; the guards' verdict is kept on the record as audit findings
+        (see :meth:`findings`). Only a move the pathway does not have at all is
+        refused, with :class:`~carepath.TransitionRejected`. Idempotent by
+        ``event_id`` like every event.
+        """
+        ev = self._event(event)
+        if note is not None and not isinstance(note, str):
+            raise InvalidEvent(event=ev.value, field="note", episode_id=self.id,
+                               problem=f"expected a string, got {type(note).__name__}")
+        return self._apply(ev, level, at, assessment, None, event_id, note=note, fact=True)
+
+    def findings(self) -> tuple[EventRecord, ...]:
+        """The recorded facts that a guard would have refused, oldest first."""
+        return tuple(r for r in self._records if r.fact and r.reasons)
+
     def readmit(self, *, at: datetime, episode_id: str | None = None) -> Episode:
         """Start a new episode for the same patient, linked to this ended one."""
         return self._pathway.start(self.patient_id, at=at, episode_id=episode_id, previous=self)
@@ -521,8 +553,9 @@ class Episode:
         override: Override | None,
         event_id: str | None,
         note: str | None = None,
+        fact: bool = False,
     ) -> EventRecord:
-        self._check_order(ev.value, at)
+        _check_at(ev.value, at, self.id)
         self._check_args(ev, assessment, override)
         if event_id is not None:
             _check_id(ev.value, "event_id", event_id, self.id)
@@ -536,8 +569,14 @@ class Episode:
                         f"{earlier.event.value} event (seq {earlier.seq})",
                     )
                 return earlier
+        # After the id check: a retried event carries its original (earlier) time.
+        self._check_order(ev.value, at)
         target = self._target(ev, level, assessment)
         decision, rule = self._decide(ev, target, at, assessment, override)
+        if fact and rule is not None:
+            # A fact already happened: only the pathway's structure can refuse it; the
+            # guards' verdict is kept as an audit finding.
+            decision = attrs.evolve(decision, allowed=True, overridden=False)
         if not decision.allowed or rule is None:
             raise TransitionRejected(event=ev.value, source=self._state, target=target,
                                      episode_id=self.id, reasons=decision.reasons)
@@ -559,6 +598,7 @@ class Episode:
             override=override if decision.reasons else None,
             reasons=decision.reasons,
             note=note,
+            fact=fact,
         )
         # Commit: nothing above changed the episode.
         self._records.append(record)
@@ -663,8 +703,9 @@ class Episode:
             raise EpisodeLoadError(problem="expected a string or null",
                                    location="previous_episode_id", episode_id=episode_id)
         started = r.time("started_at")
+        patient_id = r.text("patient_id")  # outside the try: keeps the error's location
         try:
-            ep = pathway.start(r.text("patient_id"), at=started, episode_id=episode_id)
+            ep = pathway.start(patient_id, at=started, episode_id=episode_id)
         except CarepathError as exc:
             raise EpisodeLoadError(problem=str(exc), episode_id=episode_id) from None
         ep.previous_episode_id = previous
@@ -710,9 +751,17 @@ class Episode:
         if self._ids is not None and event_id in self._ids:
             raise EpisodeLoadError(problem="the event id appears twice in the history",
                                    location=where, episode_id=self.id)
+        fact = r.data.get("fact", False)
+        if not isinstance(fact, bool):
+            raise EpisodeLoadError(problem="expected true or false",
+                                   location=f"{r.location}.fact", episode_id=self.id)
+        if fact and override is not None:
+            raise EpisodeLoadError(problem="a recorded fact carries no override",
+                                   location=f"{r.location}.override", episode_id=self.id)
         level = target if ev in _MOVES_TO_LEVEL else None
         try:
-            record = self._apply(ev, level, at, assessment, override, event_id, note=note)
+            record = self._apply(ev, level, at, assessment, override, event_id, note=note,
+                                 fact=fact)
         except TransitionRejected as exc:
             raise EpisodeLoadError(
                 problem="the event does not replay through the pathway: "
@@ -738,6 +787,7 @@ def _record_data(r: EventRecord) -> dict[str, Any]:
         "assessment": r.assessment.as_dict() if r.assessment is not None else None,
         "override": {"reason": r.override.reason, "by": r.override.by} if r.override else None,
         "note": r.note,
+        "fact": r.fact,
     }
 
 
