@@ -12,12 +12,19 @@ from ._assessment import Risk as Risk
 from ._criteria import Criteria as Criteria
 from ._criteria import Placement as Placement
 from ._criteria import Ruling as Ruling
+from ._definition import GuardFactory as GuardFactory
+from ._definition import catalogs as catalogs
+from ._definition import definition_schema as definition_schema
+from ._definition import load_catalog as load_catalog
 from ._episode import Episode as Episode
 from ._episode import EventRecord as EventRecord
 from ._errors import CarepathError as CarepathError
+from ._errors import DefinitionProblem as DefinitionProblem
 from ._errors import EpisodeLoadError as EpisodeLoadError
+from ._errors import InteropError as InteropError
 from ._errors import InvalidAssessment as InvalidAssessment
 from ._errors import InvalidEvent as InvalidEvent
+from ._errors import PathwayDefinitionError as PathwayDefinitionError
 from ._errors import PathwayError as PathwayError
 from ._errors import PathwayMismatch as PathwayMismatch
 from ._errors import TransitionRejected as TransitionRejected
@@ -54,6 +61,7 @@ __all__ = [
     "CarepathError",
     "Criteria",
     "Decision",
+    "DefinitionProblem",
     "Dimension",
     "Episode",
     "EpisodeLoadError",
@@ -62,6 +70,8 @@ __all__ = [
     "FitsCriteria",
     "Guard",
     "GuardContext",
+    "GuardFactory",
+    "InteropError",
     "InvalidAssessment",
     "InvalidEvent",
     "Level",
@@ -72,6 +82,7 @@ __all__ = [
     "Outcome",
     "Override",
     "Pathway",
+    "PathwayDefinitionError",
     "PathwayError",
     "PathwayMismatch",
     "Placement",
@@ -85,7 +96,10 @@ __all__ = [
     "Setting",
     "StayRule",
     "TransitionRejected",
+    "catalogs",
     "default_rules",
+    "definition_schema",
+    "load_catalog",
     "place",
     "standard_pathway",
 ]

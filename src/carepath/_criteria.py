@@ -156,6 +156,12 @@ class Placement:
                 out[d] = f"{d.label} {r.describe()} is within {self.level.name}'s limits"
         return out
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the dimension table, deciding ratings highlighted."""
+        from .explore._html import placement_html  # noqa: PLC0415  # keeps import light
+
+        return placement_html(self)
+
     def explain(self) -> str:
         """The placement in plain words, as a clinician would say it."""
         a = self.assessment
@@ -166,7 +172,7 @@ class Placement:
                 "every rating."
             )
         else:
-            drivers = ", ".join(f"{d.label} {a[d].describe()}" for d in self.deciding)
+            drivers = _join([f"{d.label} {a[d].describe()}" for d in self.deciding])
             lines.append(
                 f"{self.level.name} is the least intensive level that can safely manage every "
                 f"rating; the deciding {'rating is' if len(self.deciding) == 1 else 'ratings are'}"
@@ -186,10 +192,17 @@ class Placement:
                     "both are reasonable; choose with the patient."
                 )
         if self.with_safer_home is not None:
-            lines.append(
-                f"With a safer place to live (e.g. sober living), {self.with_safer_home.name} "
-                "would fit."
-            )
+            if self.level.setting is Setting.RECOVERY_RESIDENCE:
+                lines.append(
+                    f"The clinical ratings fit {self.with_safer_home.name}: {self.level.name} "
+                    f"as a place to live, with {self.with_safer_home.name} care, is a common "
+                    "combination."
+                )
+            else:
+                lines.append(
+                    f"With a safer place to live (e.g. sober living), "
+                    f"{self.with_safer_home.name} would fit."
+                )
         return "\n".join(lines)
 
 
@@ -221,7 +234,14 @@ def place_among(
     deciding = tuple(d for d, _, _ in ruled[-1].exceeded) if ruled else ()
     alternatives: list[Level] = []
     m = criteria[placed.code].maximum
-    at_limit = any(r == m[d] and r > Risk.NONE for d, r in assessment.items())
+    # A rating "sits at the limit" only where the level has one (SEVERE means no limit).
+    # A recovery residence is itself the answer to an unsafe home: an environment
+    # rating at its limit does not make the next clinical level an alternative.
+    home = placed.setting is Setting.RECOVERY_RESIDENCE
+    at_limit = any(
+        r == m[d] and Risk.NONE < r < Risk.SEVERE and not (home and d is Dimension.ENVIRONMENT)
+        for d, r in assessment.items()
+    )
     if at_limit:
         for level in _clinical(levels[index + 1 :]):
             if criteria[level.code].fits(assessment):

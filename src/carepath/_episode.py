@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
@@ -36,6 +36,10 @@ _TERMINAL_EVENT: Final[Mapping[Event, Outcome]] = {
     Event.TRANSFER_OUT: Outcome.TRANSFERRED_OUT,
 }
 _MOVES_TO_LEVEL: Final = frozenset({Event.ADMIT, Event.STEP_DOWN, Event.STEP_UP})
+
+
+def _instant(value: datetime) -> datetime:
+    return value.astimezone(UTC)
 
 
 @final
@@ -69,7 +73,8 @@ class EventRecord:
     source: str
     target: str
     # Dates of service and clinical detail stay out of reprs (they end up in logs).
-    at: datetime = attrs.field(repr=False)
+    # Compared as instants: a wall time in a DST fold still equals its UTC reading.
+    at: datetime = attrs.field(repr=False, eq=_instant)
     assessment: Assessment | None = attrs.field(default=None, repr=False)
     override: Override | None = attrs.field(default=None, repr=False)
     reasons: tuple[Reason, ...] = attrs.field(default=(), repr=False)
@@ -78,16 +83,22 @@ class EventRecord:
 
 
 def _check_at(event: str, at: object, episode_id: str) -> datetime:
+    # ``event`` may be an Event (a str enum): str() gives its value, and only when raising.
     if not isinstance(at, datetime):
         raise InvalidEvent(
-            event=event, field="at", episode_id=episode_id,
+            event=str(event), field="at", episode_id=episode_id,
             problem=f"expected a timezone-aware datetime, got {type(at).__name__}",
         )
     if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidEvent(
-            event=event, field="at", episode_id=episode_id,
+            event=str(event), field="at", episode_id=episode_id,
             problem="naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)",
         )
+    if not isinstance(at.tzinfo, timezone):
+        # Pin zones with daylight saving (ZoneInfo) to the instant's fixed offset: Python
+        # compares and subtracts datetimes of one such zone by wall time, ignoring the
+        # offset, and never finds a repeated (fold) time equal to one in another zone.
+        at = at.astimezone(timezone(at.utcoffset() or timedelta(0)))
     return at
 
 
@@ -166,7 +177,7 @@ class Episode:
         _check_id("start", "patient_id", patient_id)
         if episode_id is not None:
             _check_id("start", "episode_id", episode_id)
-        _check_at("start", at, episode_id or "")
+        at = _check_at("start", at, episode_id or "")
         previous_id: str | None = None
         if previous is not None:
             if not isinstance(previous, Episode):
@@ -253,7 +264,7 @@ class Episode:
 
     def days_in_level(self, at: datetime) -> float:
         """Days at the current level as of ``at`` (0 when not at a level)."""
-        _check_at("days_in_level", at, self.id)
+        at = _check_at("days_in_level", at, self.id)
         if self._entered_at is None or self.level is None:
             return 0.0
         return (at - self._entered_at).total_seconds() / 86_400.0
@@ -414,7 +425,7 @@ class Episode:
         ``level`` names the target for admit, step down and step up.
         """
         ev = self._event(event)
-        self._check_order(ev.value, at)
+        at = self._check_order(ev.value, at)
         self._check_args(ev, assessment, override)
         target = self._target(ev, level, assessment)
         decision, _ = self._decide(ev, target, at, assessment, override)
@@ -426,7 +437,7 @@ class Episode:
         Judged on the latest assessment; relapse is shown with the target it would
         lead to on that assessment.
         """
-        self._check_order("options", at)
+        at = self._check_order("options", at)
         out: list[Decision] = []
         relapse_target: str | None = None
         if self.level is not None and self._assessment is not None:
@@ -440,14 +451,15 @@ class Episode:
 
     # -- machinery ------------------------------------------------------------------------------
 
-    def _check_order(self, ev: str, at: datetime) -> None:
-        _check_at(ev, at, self.id)
+    def _check_order(self, ev: str, at: datetime) -> datetime:
+        at = _check_at(ev, at, self.id)
         if at < self._last_at:
             raise InvalidEvent(
                 event=ev, field="at", episode_id=self.id,
                 problem="earlier than the episode's latest event; events are applied in "
                 "time order",
             )
+        return at
 
     @staticmethod
     def _event(event: Event | str) -> Event:
@@ -499,6 +511,20 @@ class Episode:
         assessment: Assessment | None,
         override: Override | None,
     ) -> tuple[Decision, Rule | None]:
+        reasons, allowed, rule = self._verdict(ev, target, at, assessment, override)
+        return Decision(event=ev, source=self._state, target=target, allowed=allowed,
+                        reasons=reasons, overridden=allowed and bool(reasons)), rule
+
+    def _verdict(
+        self,
+        ev: Event,
+        target: str,
+        at: datetime,
+        assessment: Assessment | None,
+        override: Override | None,
+    ) -> tuple[tuple[Reason, ...], bool, Rule | None]:
+        """``(reasons, allowed, rule)``: what :meth:`_decide` reports, without building a
+        :class:`Decision` (events only need the verdict; this is their hot path)."""
         source = self._state
         reasons: list[Reason] = []
         rule = None
@@ -508,30 +534,29 @@ class Episode:
                 message=f"the episode has ended ({source}); a readmission starts a new episode",
             ))
         else:
-            rule = self._pathway.rule(ev, source, target)
+            rule = self._pathway._rules_by_key.get((ev, source, target))
             if rule is None:
                 reasons.append(Reason(kind="structure", overridable=False,
                                       message=self._no_rule(ev, source, target, assessment)))
             elif rule.guards:
                 by_code = self._pathway._by_code
-                ctx = GuardContext(
-                    event=ev,
-                    source=by_code.get(source),
-                    target=by_code.get(target),
-                    assessment=assessment if assessment is not None else self._assessment,
-                    at=at,
-                    entered_at=self._entered_at,
-                    pathway=self._pathway,
+                ctx = GuardContext._of(
+                    ev,
+                    by_code.get(source),
+                    by_code.get(target),
+                    assessment if assessment is not None else self._assessment,
+                    at,
+                    self._entered_at,
+                    self._pathway,
                 )
                 for guard in rule.guards:
                     for message in guard.check(ctx):
                         reasons.append(Reason(kind=guard.kind, message=message,
                                               overridable=guard.overridable))
         if not reasons:
-            return Decision(event=ev, source=source, target=target, allowed=True), rule
+            return (), True, rule
         allowed = override is not None and all(r.overridable for r in reasons)
-        return Decision(event=ev, source=source, target=target, allowed=allowed,
-                        reasons=tuple(reasons), overridden=allowed), rule
+        return tuple(reasons), allowed, rule
 
     def _no_rule(self, ev: Event, source: str, target: str, a: Assessment | None) -> str:
         if ev is Event.RELAPSE and source == INTAKE:
@@ -555,7 +580,7 @@ class Episode:
         note: str | None = None,
         fact: bool = False,
     ) -> EventRecord:
-        _check_at(ev.value, at, self.id)
+        at = _check_at(ev, at, self.id)
         self._check_args(ev, assessment, override)
         if event_id is not None:
             _check_id(ev.value, "event_id", event_id, self.id)
@@ -570,16 +595,17 @@ class Episode:
                     )
                 return earlier
         # After the id check: a retried event carries its original (earlier) time.
-        self._check_order(ev.value, at)
+        if at < self._last_at:  # (``at`` is checked above; only the order is left to raise)
+            self._check_order(ev.value, at)
         target = self._target(ev, level, assessment)
-        decision, rule = self._decide(ev, target, at, assessment, override)
+        reasons, allowed, rule = self._verdict(ev, target, at, assessment, override)
         if fact and rule is not None:
             # A fact already happened: only the pathway's structure can refuse it; the
             # guards' verdict is kept as an audit finding.
-            decision = attrs.evolve(decision, allowed=True, overridden=False)
-        if not decision.allowed or rule is None:
+            allowed = True
+        if not allowed or rule is None:
             raise TransitionRejected(event=ev.value, source=self._state, target=target,
-                                     episode_id=self.id, reasons=decision.reasons)
+                                     episode_id=self.id, reasons=reasons)
         source = self._state
         new_state = self._pathway.engine.fire(rule.trigger, source)
         seq = len(self._records) + 1
@@ -595,8 +621,8 @@ class Episode:
             target=new_state,
             at=at,
             assessment=assessment,
-            override=override if decision.reasons else None,
-            reasons=decision.reasons,
+            override=override if reasons else None,
+            reasons=reasons,
             note=note,
             fact=fact,
         )
@@ -622,7 +648,7 @@ class Episode:
             self.id == other.id
             and self.patient_id == other.patient_id
             and self.previous_episode_id == other.previous_episode_id
-            and self.started_at == other.started_at
+            and _instant(self.started_at) == _instant(other.started_at)
             and self._pathway == other._pathway
             and self._records == other._records
         )
@@ -635,6 +661,12 @@ class Episode:
             f"{self._pathway.id}@{self._pathway.version} state={self._state!r} "
             f"version={len(self._records)}>"
         )
+
+    def _repr_html_(self) -> str:
+        """Notebook display: stays and decisions in days since the start; ids only."""
+        from .explore._html import episode_html  # noqa: PLC0415  # keeps import carepath light
+
+        return episode_html(self)
 
     # -- JSON -----------------------------------------------------------------------------------
 
@@ -681,7 +713,8 @@ class Episode:
         r = _Reader(data, "")
         if r.text("format") != FORMAT:
             raise EpisodeLoadError(problem=f"'format' must be {FORMAT!r}", location="format")
-        if r.get("format_version") != FORMAT_VERSION:
+        version = r.get("format_version")
+        if type(version) is not int or version != FORMAT_VERSION:
             raise EpisodeLoadError(
                 problem=f"unsupported format_version; this carepath reads {FORMAT_VERSION}",
                 location="format_version",
@@ -726,6 +759,12 @@ class Episode:
             raise EpisodeLoadError(problem="unknown event", location=f"{r.location}.event",
                                    episode_id=self.id) from None
         target = r.text("target")
+        source = r.text("source")
+        if source != self._state:
+            raise EpisodeLoadError(
+                problem=f"recorded source {source!r} but the episode is at {self._state!r}",
+                location=f"{r.location}.source", episode_id=self.id,
+            )
         at = r.time("at")
         raw_a = r.get("assessment")
         assessment: Assessment | None = None
@@ -739,8 +778,10 @@ class Episode:
         override: Override | None = None
         if raw_o is not None:
             o = _Reader(raw_o, self.id, f"{r.location}.override")
+            # Read outside the try: EpisodeLoadError is a ValueError, and its location matters.
+            reason, by = o.text("reason"), o.text("by")
             try:
-                override = Override(reason=o.text("reason"), by=o.text("by"))
+                override = Override(reason=reason, by=by)
             except ValueError as exc:
                 raise EpisodeLoadError(problem=str(exc), location=o.location,
                                        episode_id=self.id) from None

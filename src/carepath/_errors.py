@@ -10,14 +10,19 @@ the caller supplied::
     ├── InvalidEvent(CarepathError, ValueError)        a bad argument to an event (time, level, id)
     ├── TransitionRejected(CarepathError)              a guard or the pathway said no
     ├── PathwayError(CarepathError, ValueError)        a pathway definition with problems
-    └── EpisodeLoadError(CarepathError, ValueError)    stored episode JSON that cannot be replayed
-        └── PathwayMismatch                            JSON recorded under another pathway version
+    │   └── PathwayDefinitionError                     a pathway file or data with located problems
+    ├── EpisodeLoadError(CarepathError, ValueError)    stored episode JSON that cannot be replayed
+    │   └── PathwayMismatch                            JSON recorded under another pathway version
+    ├── InvalidParameter(CarepathError, ValueError)    a simulation model parameter out of range
+    └── InteropError(CarepathError, ValueError)        FHIR or HL7 v2 input carepath cannot read
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, final
+
+import attrs
 
 if TYPE_CHECKING:
     from ._guards import Reason
@@ -89,6 +94,55 @@ class PathwayError(CarepathError, ValueError):
         )
 
 
+@final
+@attrs.frozen(kw_only=True)
+class DefinitionProblem:
+    """One problem in a pathway definition, with where it is.
+
+    Attributes:
+        message: What is wrong and what is expected, in words.
+        path: The key path in the definition (``"levels[2].stay.maximum_days"``;
+            empty for the document as a whole).
+        file: The file it came from (empty for text or data given directly).
+        line: The 1-based line in the file or text, where it can be found.
+        column: The 1-based column, where the parser gives one.
+    """
+
+    message: str
+    path: str = ""
+    file: str = ""
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file or "<definition>"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        key = f" {self.path}:" if self.path else ""
+        return f"{where}:{key} {self.message}"
+
+
+class PathwayDefinitionError(PathwayError):
+    """A pathway file or data is malformed or invalid; ``details`` locates every problem.
+
+    ``problems`` holds the same problems as text (``"file.toml:12: levels[2].code: ..."``),
+    as for any :class:`PathwayError`.
+    """
+
+    def __init__(
+        self, *, details: Sequence[DefinitionProblem], pathway_id: str = "", source: str = ""
+    ) -> None:
+        self.details: tuple[DefinitionProblem, ...] = tuple(details)
+        self.source = source
+        super().__init__(pathway_id=pathway_id, problems=[str(d) for d in self.details])
+        n = len(self.details)
+        what = f"pathway {pathway_id!r}" if pathway_id else f"pathway definition {source or ''}"
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        self.args = (f"{what.rstrip()} has {n} problem{'s' if n != 1 else ''}:\n{lines}",)
+
+
 class EpisodeLoadError(CarepathError, ValueError):
     """Stored episode JSON is malformed or does not replay through the pathway."""
 
@@ -118,3 +172,43 @@ class PathwayMismatch(EpisodeLoadError):
                 "pass the pathway the episode was recorded under"
             ),
         )
+
+
+class InvalidParameter(CarepathError, ValueError):
+    """A simulation model parameter is unusable; ``parameter`` names it (``"drop_out[iop]"``)."""
+
+    def __init__(self, *, parameter: str, problem: str) -> None:
+        self.parameter = parameter
+        self.problem = problem
+        super().__init__(f"simulation parameter {parameter!r}: {problem}")
+
+
+class InteropError(CarepathError, ValueError):
+    """FHIR or HL7 v2 input that cannot become an episode (or an episode that cannot be
+    exported); names the standard, the resource or message, and the field.
+
+    Attributes:
+        standard: ``"FHIR R4B"``, ``"FHIR R5"`` or ``"HL7 v2"``.
+        resource: The resource or message (``"Encounter urn:uuid:..."``,
+            ``"message 'MSG00042' (ADT^A02)"``).
+        field: The field (``"period.start"``, ``"PV1-3"``); empty for the whole resource.
+        problem: What is wrong and what is allowed.
+        reasons: For a move the pathway does not have, the pathway's reasons.
+    """
+
+    def __init__(
+        self,
+        *,
+        standard: str,
+        resource: str,
+        field: str = "",
+        problem: str,
+        reasons: Sequence[Reason] = (),
+    ) -> None:
+        self.standard = standard
+        self.resource = resource
+        self.field = field
+        self.problem = problem
+        self.reasons: tuple[Reason, ...] = tuple(reasons)
+        where = f" {field}:" if field else ""
+        super().__init__(f"{standard} {resource}:{where} {problem}")

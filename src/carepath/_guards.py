@@ -162,6 +162,29 @@ class GuardContext:
         """When the patient entered the source level (``None`` at intake)."""
         self.pathway = pathway
 
+    @classmethod
+    def _of(
+        cls,
+        event: Event,
+        source: Level | None,
+        target: Level | None,
+        assessment: Assessment | None,
+        at: datetime,
+        entered_at: datetime | None,
+        pathway: Pathway,
+    ) -> GuardContext:
+        """The same as the constructor, positionally: an episode's event path builds one
+        context per event, and keyword arguments cost about 0.2 us more there."""
+        self = object.__new__(cls)
+        self.event = event
+        self.source = source
+        self.target = target
+        self.assessment = assessment
+        self.at = at
+        self.entered_at = entered_at
+        self.pathway = pathway
+        return self
+
     @property
     def days_in_level(self) -> float:
         """Days since the patient entered the source level (0 at intake)."""

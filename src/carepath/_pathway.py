@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 
-from ._assessment import Assessment
+from ._assessment import Assessment, Dimension, Risk
 from ._criteria import Criteria, Placement, place_among
 from ._errors import InvalidEvent, PathwayError
 from ._guards import (
@@ -25,11 +25,15 @@ from ._guards import (
     NeedsMoreCare,
     NoHigherNeed,
     PlacementMatches,
+    RiskAtMost,
 )
 from ._levels import INTAKE, Level, Outcome
 from ._machine import Engine, trigger_name
 
 if TYPE_CHECKING:
+    from os import PathLike
+
+    from ._definition import GuardFactory
     from ._episode import Episode
 
 __all__ = ["Pathway", "Rule", "default_rules", "place", "standard_pathway"]
@@ -66,7 +70,7 @@ class Rule:
     target: str = attrs.field(validator=attrs.validators.instance_of(str))
     guards: tuple[Guard, ...] = attrs.field(default=(), converter=_guard_tuple)
 
-    @property
+    @functools.cached_property
     def trigger(self) -> str:
         """The name of this rule's trigger on the compiled machine."""
         return trigger_name(self.event.value, self.target)
@@ -82,9 +86,12 @@ def default_rules(levels: Sequence[Level]) -> list[Rule]:
     still fits, else up to the least intensive level that does); reassess at any
     time (staying past the maximum, or at a level that no longer fits, needs an
     override); complete after the minimum stay when no more intensive care is
-    needed; drop out or transfer out at any time.
+    needed and withdrawal risk is at most mild; drop out or transfer out at any time.
     """
     fits, minimum, maximum = FitsCriteria(), MinimumStay(), MaximumStay()
+    # Withdrawal must have settled before an episode completes (matters for detox,
+    # whose criteria accept every profile).
+    settled = RiskAtMost(dimension=Dimension.WITHDRAWAL, risk=Risk.MILD)
     rules: list[Rule] = [Rule(event=Event.REASSESS, source=INTAKE, target=INTAKE)]
     for lv in levels:
         rules.append(Rule(event=Event.ADMIT, source=INTAKE, target=lv.code,
@@ -105,7 +112,7 @@ def default_rules(levels: Sequence[Level]) -> list[Rule]:
         rules.append(Rule(event=Event.RELAPSE, source=c, target=c, guards=(maximum,)))
         rules.append(Rule(event=Event.REASSESS, source=c, target=c, guards=(fits, maximum)))
         rules.append(Rule(event=Event.COMPLETE, source=c, target=Outcome.COMPLETED.value,
-                          guards=(minimum, NoHigherNeed())))
+                          guards=(minimum, NoHigherNeed(), settled)))
         for out in (Event.DROP_OUT, Event.TRANSFER_OUT):
             rules.append(Rule(event=out, source=c, target=_OUTCOME_OF[out].value))
     return rules
@@ -228,7 +235,9 @@ class Pathway:
                 out.append(f"criteria given for unknown level {code!r}")
             if not isinstance(c, Criteria):
                 out.append(f"criteria for {code!r} is a {type(c).__name__}, not a Criteria")
-        valid_criteria = [c for c in self._criteria.values() if isinstance(c, Criteria)]
+        valid_criteria = [
+            c for code, c in self._criteria.items() if isinstance(c, Criteria) and code in codes
+        ]
         if codes and not any(c.is_total for c in valid_criteria):
             out.append(
                 "no level accepts every assessment (placement would not be total): the most "
@@ -267,7 +276,7 @@ class Pathway:
                 continue
             out.extend(f"{where}: {p}" for p in self._shape_problems(r, codes))
             edges[r.source].add(r.target)
-        if codes and not out:
+        if codes:
             reachable = _closure({INTAKE}, edges)
             for code in codes:
                 if code not in reachable:
@@ -457,7 +466,184 @@ class Pathway:
 
     # -- definitions as data (implemented in carepath._definition) -----------------------------
 
+    @classmethod
+    def from_file(
+        cls, path: str | PathLike[str], *, guards: Mapping[str, GuardFactory] | None = None
+    ) -> Pathway:
+        """Read a pathway definition file (``.toml`` or ``.json``).
+
+        Args:
+            path: The file; ``.json`` is read as JSON, anything else as TOML (or as JSON
+                when it starts with ``{``).
+            guards: Custom guard kinds the file may name, each mapped to a factory that
+                is called with the guard's parameters as keyword arguments.
+
+        Raises:
+            PathwayDefinitionError: every problem in the file, each with its key path
+                and line.
+        """
+        from ._definition import load_file  # noqa: PLC0415  # the definition layer imports this
+
+        return load_file(path, guards=guards)
+
+    @classmethod
+    def from_toml(
+        cls, text: str, *, guards: Mapping[str, GuardFactory] | None = None, file: str = ""
+    ) -> Pathway:
+        """Read a pathway definition from TOML text (``file`` names it in errors).
+
+        >>> p = Pathway.from_toml(standard_pathway().to_toml())
+        >>> p == standard_pathway()
+        True
+        """
+        from ._definition import load_text  # noqa: PLC0415  # the definition layer imports this
+
+        return load_text(text, "toml", file=file, guards=guards)
+
+    @classmethod
+    def from_json(
+        cls, text: str | bytes, *, guards: Mapping[str, GuardFactory] | None = None, file: str = ""
+    ) -> Pathway:
+        """Read a pathway definition from JSON text (``file`` names it in errors)."""
+        from ._definition import load_text  # noqa: PLC0415  # the definition layer imports this
+
+        return load_text(text, "json", file=file, guards=guards)
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, guards: Mapping[str, GuardFactory] | None = None
+    ) -> Pathway:
+        """Build a pathway from plain data, as :meth:`to_dict` gives or a parsed file holds."""
+        from ._definition import build  # noqa: PLC0415  # the definition layer imports this
+
+        return build(data, guards=guards)
+
+    def to_dict(self, *, compact: bool = False) -> dict[str, Any]:
+        """The definition as plain data: the canonical form the content hash covers.
+
+        With ``compact=True`` the rules are written as ``"default"`` (or the default
+        rules plus ``add`` / ``remove``) where that says the same thing.
+        """
+        from ._definition import to_data  # noqa: PLC0415  # the definition layer imports this
+
+        return to_data(self, compact=compact)
+
+    def to_toml(self, *, compact: bool = False) -> str:
+        """The definition as TOML text that :meth:`from_toml` reads back equal."""
+        from ._definition import to_toml_text  # noqa: PLC0415  # the definition layer imports this
+
+        return to_toml_text(self, compact=compact)
+
+    def to_json(self, *, compact: bool = False, indent: int | None = 2) -> str:
+        """The definition as JSON text that :meth:`from_json` reads back equal."""
+        from ._definition import to_json_text  # noqa: PLC0415  # the definition layer imports this
+
+        return to_json_text(self, compact=compact, indent=indent)
+
     # -- exploration (implemented in carepath.explore) ------------------------------------------
+
+    def paths(
+        self,
+        start: str | Level,
+        end: str | Level | Outcome,
+        *,
+        max_steps: int | None = None,
+        loops: int = 0,
+        events: Iterable[Event | str] | None = None,
+        assessments: Assessment | Sequence[Assessment] | None = None,
+    ) -> list[tuple[str, ...]]:
+        """Every sequence of states from ``start`` to ``end``, shortest first.
+
+        Args:
+            start: ``"intake"``, a level code or a :class:`Level`.
+            end: A level, or an outcome by name (``"completed"``) or :class:`Outcome`.
+            max_steps: At most this many moves (admission and outcome included).
+            loops: How many times a sequence may return to a level it has already
+                visited (a relapse or step-up loop); 0 gives simple paths. Needs
+                ``max_steps`` when above 0.
+            events: Only moves by these events (e.g. ``{"step_down", "complete"}``).
+            assessments: Keep only sequences these assessments allow: the k-th move
+                brings ``assessments[k]`` (the last repeats), judged by the real guards.
+
+        >>> p = standard_pathway()
+        >>> p.paths("inpatient", "completed", events={"step_down", "complete"})[:2]
+        [('inpatient', 'completed'), ('inpatient', 'outpatient', 'completed')]
+        """
+        from .explore import _paths  # noqa: PLC0415  # networkx only where a graph is needed
+
+        return _paths.paths(self, start, end, max_steps=max_steps, loops=loops, events=events,
+                            assessments=assessments)
+
+    def shortest_path(
+        self,
+        start: str | Level,
+        end: str | Level | Outcome,
+        *,
+        events: Iterable[Event | str] | None = None,
+        assessments: Assessment | Sequence[Assessment] | None = None,
+    ) -> tuple[str, ...] | None:
+        """The shortest sequence of states from ``start`` to ``end`` (``None`` if there is none).
+
+        Arguments as for :meth:`paths`.
+
+        >>> standard_pathway().shortest_path("detox", "completed")
+        ('detox', 'completed')
+        """
+        from .explore import _paths  # noqa: PLC0415  # networkx only where a graph is needed
+
+        return _paths.shortest_path(self, start, end, events=events, assessments=assessments)
+
+    def to_networkx(self) -> Any:
+        """The pathway as a ``networkx.MultiDiGraph``: states as nodes, one edge per rule.
+
+        Level nodes carry ``level``, ``setting``, ``intensity``, ``criteria`` and
+        ``stay``; edges are keyed by event and carry ``event``, ``rule`` and ``guards``.
+        """
+        from .explore import _paths  # noqa: PLC0415  # networkx only where a graph is needed
+
+        return _paths.to_networkx(self)
+
+    def to_mermaid(
+        self,
+        *,
+        guards: bool = False,
+        episode: Episode | None = None,
+        events: Iterable[Event | str] | None = None,
+        direction: str = "TD",
+    ) -> str:
+        """The pathway as a Mermaid flowchart; levels coloured by setting.
+
+        Args:
+            guards: Show each rule's guard kinds on its edge.
+            episode: Highlight this episode's route and its current state.
+            events: Only rules of these events.
+            direction: ``"TD"`` (top down) or ``"LR"`` (left to right).
+        """
+        from .explore import _diagrams  # noqa: PLC0415  # keeps import carepath light
+
+        return _diagrams.to_mermaid(self, guards=guards, episode=episode, events=events,
+                                    direction=direction)
+
+    def to_graphviz(
+        self,
+        *,
+        guards: bool = False,
+        episode: Episode | None = None,
+        events: Iterable[Event | str] | None = None,
+        direction: str = "TD",
+    ) -> Any:
+        """The pathway as a ``graphviz.Digraph`` (extra ``viz``); arguments as for
+        :meth:`to_mermaid`. Rendering it (``.pipe(format="svg")``) needs graphviz's
+        ``dot`` program."""
+        from .explore import _diagrams  # noqa: PLC0415  # graphviz only where needed
+
+        return _diagrams.to_graphviz(self, guards=guards, episode=episode, events=events,
+                                     direction=direction)
+
+    def _repr_html_(self) -> str:
+        from .explore._html import pathway_html  # noqa: PLC0415  # keeps import carepath light
+
+        return pathway_html(self)
 
     # -- episodes -----------------------------------------------------------------------------
 

@@ -1,0 +1,154 @@
+"""``carepath validate``, ``carepath show`` and ``carepath schema``: pathway definitions.
+
+Exit codes of ``validate``: 0 when every file is valid, 1 when any file has
+problems (each listed as ``file:line: key.path: message``), 2 for a usage error
+(click's own, e.g. a missing file).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from carepath._definition import GuardFactory, catalogs, definition_schema, load_catalog
+from carepath._errors import PathwayDefinitionError
+from carepath._pathway import Pathway
+
+__all__ = ["register"]
+
+
+def _console() -> Console:
+    # No file: rich writes to whatever sys.stdout is at print time (CliRunner swaps it);
+    # no colour codes when that is not a terminal.
+    return Console(highlight=False, soft_wrap=False, width=120)
+
+
+def _load_guards(spec: str | None) -> Mapping[str, GuardFactory] | None:
+    """Import ``module:name``, a mapping of custom guard kinds to factories."""
+    if spec is None:
+        return None
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise click.BadParameter("expected MODULE:NAME, e.g. myprogramme.guards:GUARDS",
+                                 param_hint="--guards")
+    try:
+        found = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise click.BadParameter(f"cannot import {spec}: {exc}", param_hint="--guards") from None
+    if not isinstance(found, Mapping):
+        raise click.BadParameter(f"{spec} is a {type(found).__name__}, not a mapping of guard "
+                                 "kinds to factories", param_hint="--guards")
+    return found
+
+
+_GUARDS_OPTION = click.option(
+    "--guards", "guards_spec", metavar="MODULE:NAME", default=None,
+    help="A mapping of custom guard kinds to factories, e.g. myprogramme.guards:GUARDS.",
+)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_GUARDS_OPTION
+def validate(files: tuple[Path, ...], guards_spec: str | None) -> None:
+    """Check pathway definition files (TOML or JSON); list every problem with its line."""
+    guards = _load_guards(guards_spec)
+    bad = 0
+    for path in files:
+        try:
+            p = Pathway.from_file(path, guards=guards)
+        except PathwayDefinitionError as exc:
+            bad += 1
+            n = len(exc.details)
+            click.echo(f"{path}: invalid, {n} problem{'s' if n != 1 else ''}:")
+            for d in exc.details:
+                click.echo(f"  {d}")
+        else:
+            click.echo(f"{path}: ok: pathway {p.id!r} version {p.version!r}, "
+                       f"{len(p.levels)} levels, {len(p.rules)} rules, "
+                       f"content hash {p.content_hash[:12]}")
+    if bad:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("source", metavar="FILE|CATALOG")
+@_GUARDS_OPTION
+def show(source: str, guards_spec: str | None) -> None:
+    """Show a pathway file or shipped catalog: its levels, criteria and rules."""
+    guards = _load_guards(guards_spec)
+    known = catalogs()
+    try:
+        if Path(source).is_file():
+            p = Pathway.from_file(source, guards=guards)
+            about = ""
+        elif source in known:
+            p = load_catalog(source)
+            about = known[source]
+        else:
+            raise click.BadParameter(
+                f"{source!r} is neither a file nor a catalog; catalogs: " + ", ".join(known),
+                param_hint="FILE|CATALOG",
+            )
+    except PathwayDefinitionError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    out = _console()
+    out.print(f"[bold]{p.name}[/bold]  (id {p.id!r}, version {p.version!r}, "
+              f"content hash {p.content_hash[:12]})")
+    if about:
+        out.print(about)
+    levels = Table(title="Levels, least intensive first")
+    for col in ("code", "name", "setting", "hours/week", "stay (days)", "ASAM 3", "ASAM 4"):
+        levels.add_column(col)
+    for lv in p.levels:
+        low, high = lv.hours_per_week
+        hours = f"{low:g}+" if high is None else f"{low:g}-{high:g}"
+        setting = lv.setting.value + (", medical" if lv.medically_monitored else "")
+        levels.add_row(lv.code, lv.name, setting, hours, lv.stay.describe(),
+                       ", ".join(lv.asam3), ", ".join(lv.asam4))
+    out.print(levels)
+    criteria = Table(title="Criteria: the most risk each level can manage (4 = no limit)")
+    criteria.add_column("level")
+    dims = list(p.criteria_for(p.levels[0]).as_dict())
+    for d in dims:
+        criteria.add_column(d, justify="right")
+    for lv in p.levels:
+        c = p.criteria_for(lv).as_dict()
+        criteria.add_row(lv.code, *(str(c[d]) for d in dims))
+    out.print(criteria)
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for r in p.to_canonical()["rules"]:
+        g = ", ".join(_guard_text(x) for x in r["guards"])
+        grouped.setdefault((r["event"], r["source"], g), []).append(r["target"])
+    rules = Table(title="Rules")
+    for col in ("event", "from", "to", "guards"):
+        rules.add_column(col)
+    for (event, source_state, g), targets in grouped.items():
+        rules.add_row(event, source_state, ", ".join(targets), g or "-")
+    out.print(rules)
+
+
+def _guard_text(g: Mapping[str, object]) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in g.items() if k != "kind")
+    return f"{g['kind']}({params})" if params else str(g["kind"])
+
+
+@click.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of pathway definition files."""
+    click.echo(json.dumps(definition_schema(), indent=2))
+
+
+def register(group: click.Group) -> None:
+    """Add the definition commands to the ``carepath`` group."""
+    group.add_command(validate)
+    group.add_command(show)
+    group.add_command(schema)

@@ -1,0 +1,95 @@
+"""``carepath paths`` and ``carepath diagram``: explore a pathway from the command line."""
+
+from __future__ import annotations
+
+import click
+
+from carepath._errors import CarepathError
+from carepath._pathway import Pathway, standard_pathway
+
+__all__ = ["register"]
+
+_PATHWAY_HELP = "A pathway definition file (.toml or .json); the standard pathway if omitted."
+
+
+def _load(path: str | None) -> Pathway:
+    if path is None:
+        return standard_pathway()
+    try:
+        return Pathway.from_file(path)
+    except CarepathError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command("paths")
+@click.option("--from", "start", default="intake", show_default=True,
+              help='Where to start: "intake" or a level code.')
+@click.option("--to", "end", default="completed", show_default=True,
+              help='Where to end: a level code or an outcome ("completed", "dropped_out", '
+              '"transferred_out").')
+@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
+              help=_PATHWAY_HELP)
+@click.option("--max-steps", type=click.IntRange(min=1), default=None,
+              help="At most this many moves.")
+@click.option("--loops", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Returns to an already visited level allowed (needs --max-steps).")
+@click.option("--event", "events", multiple=True,
+              help="Only moves by this event (repeatable), e.g. --event step_down "
+              "--event complete.")
+def paths_command(
+    start: str,
+    end: str,
+    pathway_file: str | None,
+    max_steps: int | None,
+    loops: int,
+    events: tuple[str, ...],
+) -> None:
+    """List the sequences of levels from one state to another, shortest first."""
+    pathway = _load(pathway_file)
+    try:
+        found = pathway.paths(start, end, max_steps=max_steps, loops=loops,
+                              events=events or None)
+    except CarepathError as exc:
+        raise click.ClickException(str(exc)) from None
+    for p in found:
+        click.echo(" -> ".join(p))
+    click.echo(f"{len(found)} path{'s' if len(found) != 1 else ''} from {start} to {end}",
+               err=True)
+
+
+@click.command("diagram")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]),
+              default="mermaid", show_default=True,
+              help="Mermaid text, graphviz dot source, or SVG (needs graphviz's dot program).")
+@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
+              help=_PATHWAY_HELP)
+@click.option("--guards", is_flag=True, help="Show each rule's guards on its edge.")
+@click.option("--direction", type=click.Choice(["TD", "LR"]), default="TD", show_default=True)
+def diagram_command(fmt: str, pathway_file: str | None, guards: bool, direction: str) -> None:
+    """Print a diagram of the pathway."""
+    pathway = _load(pathway_file)
+    if fmt == "mermaid":
+        click.echo(pathway.to_mermaid(guards=guards, direction=direction), nl=False)
+        return
+    from carepath.explore._diagrams import dot_available  # noqa: PLC0415  # only when needed
+
+    try:
+        graph = pathway.to_graphviz(guards=guards, direction=direction)
+    except CarepathError as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "dot":
+        click.echo(graph.source, nl=False)
+        return
+    if not dot_available():
+        raise click.ClickException(
+            "--format svg needs graphviz's 'dot' program (Debian: apt-get install graphviz); "
+            "--format dot prints the source without it"
+        )
+    svg: bytes = graph.pipe(format="svg")
+    click.echo(svg.decode("utf-8"), nl=False)
+
+
+def register(group: click.Group) -> None:
+    """Add ``paths`` and ``diagram`` to the ``carepath`` command group."""
+    group.add_command(paths_command)
+    group.add_command(diagram_command)

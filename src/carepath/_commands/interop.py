@@ -1,0 +1,135 @@
+"""``carepath fhir export|import`` and ``carepath hl7 replay``: EHR formats on the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from carepath._episode import Episode
+from carepath._errors import CarepathError
+from carepath._pathway import Pathway, standard_pathway
+
+__all__ = ["register"]
+
+_PATHWAY_HELP = "A pathway definition file (.toml or .json); the standard pathway if omitted."
+
+
+def _load(path: str | None) -> Pathway:
+    if path is None:
+        return standard_pathway()
+    try:
+        return Pathway.from_file(path)
+    except CarepathError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {path}: {type(exc).__name__}") from None
+
+
+def _print_episode(episode: Episode) -> None:
+    """The history, one line per event, then the findings (ids, events and times only)."""
+    click.echo(f"episode {episode.id} patient {episode.patient_id} state {episode.state} "
+               f"({episode.version} events)")
+    for r in episode.history:
+        flags = " fact" if r.fact else ""
+        flags += " override" if r.override is not None else ""
+        click.echo(f"  {r.seq:>3}  {r.at.isoformat()}  {r.event.value:<12} {r.source} -> "
+                   f"{r.target}  [{r.event_id}]{flags}")
+    findings = episode.findings()
+    click.echo(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}")
+    for r in findings:
+        click.echo(f"  [{r.event_id}] {r.event.value} {r.source} -> {r.target}:")
+        for reason in r.reasons:
+            click.echo(f"    - {reason.message}")
+
+
+@click.group("fhir")
+def fhir_group() -> None:
+    """Episodes as FHIR bundles (needs the 'fhir' extra)."""
+
+
+@fhir_group.command("export")
+@click.argument("episode_file", metavar="EPISODE.json", type=click.Path(exists=True,
+                                                                        dir_okay=False))
+@click.option("--version", "version", type=click.Choice(["R4B", "R5"]), default="R4B",
+              show_default=True, help="The FHIR version of the bundle.")
+@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
+              help=_PATHWAY_HELP)
+@click.option("--collection", is_flag=True,
+              help="A collection bundle instead of a transaction of conditional PUTs.")
+def export_command(episode_file: str, version: str, pathway_file: str | None,
+                   collection: bool) -> None:
+    """Print the episode in EPISODE.json (carepath's episode JSON) as a FHIR bundle."""
+    from carepath.interop import to_fhir  # noqa: PLC0415  # the extra loads only when used
+
+    pathway = _load(pathway_file)
+    try:
+        episode = Episode.from_json(_read(episode_file), pathway)
+        bundle = to_fhir(episode, "R5" if version == "R5" else "R4B",
+                         bundle_type="collection" if collection else "transaction")
+    except CarepathError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(json.loads(bundle.model_dump_json()), indent=2, ensure_ascii=False))
+
+
+@fhir_group.command("import")
+@click.argument("bundle_file", metavar="BUNDLE.json", type=click.Path(exists=True,
+                                                                      dir_okay=False))
+@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
+              help=_PATHWAY_HELP)
+def import_command(bundle_file: str, pathway_file: str | None) -> None:
+    """Print the episode a FHIR bundle (written by 'carepath fhir export') holds, as JSON."""
+    from carepath.interop import from_fhir  # noqa: PLC0415  # the extra loads only when used
+
+    pathway = _load(pathway_file)
+    try:
+        episode = from_fhir(_read(bundle_file), pathway)
+    except CarepathError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(episode.to_json(indent=2))
+
+
+@click.group("hl7")
+def hl7_group() -> None:
+    """HL7 v2 ADT feeds (needs the 'hl7' extra)."""
+
+
+@hl7_group.command("replay")
+@click.argument("messages_file", metavar="MESSAGES.hl7", type=click.Path(exists=True,
+                                                                         dir_okay=False))
+@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
+              help=_PATHWAY_HELP)
+@click.option("--tz", "zone", default="UTC", show_default=True,
+              help="Time zone of timestamps without an offset (an IANA name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the episode's JSON instead.")
+def replay_command(messages_file: str, pathway_file: str | None, zone: str,
+                   as_json: bool) -> None:
+    """Replay one visit's ADT messages into an episode; print its history and findings."""
+    from carepath.interop import from_hl7v2  # noqa: PLC0415  # the extra loads only when used
+
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--tz") from None
+    pathway = _load(pathway_file)
+    try:
+        episode = from_hl7v2(Path(messages_file).read_bytes(), pathway, tz=tz)
+    except CarepathError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(episode.to_json(indent=2))
+    else:
+        _print_episode(episode)
+
+
+def register(group: click.Group) -> None:
+    """Add ``fhir`` and ``hl7`` to the ``carepath`` command group."""
+    group.add_command(fhir_group)
+    group.add_command(hl7_group)

@@ -1,0 +1,263 @@
+"""Plots of episodes and simulated cohorts (plotly, extra ``viz``).
+
+Each function returns a ``plotly.graph_objects.Figure``; plotly is imported
+only when one is called. The cohort plots take any object with ``events`` and
+``stays`` data frames (:class:`SimulationTables`), such as a
+``carepath.sim.SimulationResult``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Final
+
+from carepath._levels import INTAKE, Outcome
+
+from ._common import (
+    HIGHLIGHT,
+    INTAKE_COLOUR,
+    OUTCOME_COLOURS,
+    SETTING_COLOURS,
+    ExploreError,
+    SimulationTables,
+    days_since,
+    episode_stays,
+    is_missing,
+    records,
+)
+
+if TYPE_CHECKING:
+    from carepath._episode import Episode
+    from carepath._pathway import Pathway
+
+__all__ = ["SimulationTables", "length_of_stay", "occupancy", "sankey", "timeline"]
+
+_STAY_COLUMNS: Final = ("patient", "episode", "level", "start_day", "end_day", "exit")
+_EVENT_COLUMNS: Final = ("patient", "episode", "day", "event", "from_level", "to_level")
+_OUTCOMES: Final = {o.value: o for o in Outcome}
+_OTHER_COLOUR: Final = "#cccccc"
+
+
+def _go() -> Any:
+    try:
+        import plotly.graph_objects as go  # noqa: PLC0415  # extra 'viz', imported when used
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ExploreError(field="plotly", problem=(
+            "plots need the 'viz' extra: pip install 'carepath[viz]'"
+        )) from exc
+    return go
+
+
+def _pathway(pathway: Pathway | None) -> Pathway:
+    if pathway is not None:
+        return pathway
+    from carepath._pathway import standard_pathway  # noqa: PLC0415  # avoids an import cycle
+
+    return standard_pathway()
+
+
+def _names(pathway: Pathway) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """Labels and colours by state, and the level codes least intensive first."""
+    labels = {INTAKE: "Intake", **{lv.code: lv.name for lv in pathway.levels},
+              **{o.value: o.value.replace("_", " ").capitalize() for o in Outcome}}
+    colours = {INTAKE: INTAKE_COLOUR,
+               **{lv.code: SETTING_COLOURS[lv.setting] for lv in pathway.levels},
+               **{o.value: OUTCOME_COLOURS[o] for o in Outcome}}
+    return labels, colours, [lv.code for lv in pathway.levels]
+
+
+def _state(value: object) -> str:
+    return INTAKE if is_missing(value) else str(value)
+
+
+def sankey(
+    result: SimulationTables,
+    *,
+    pathway: Pathway | None = None,
+    by_step: bool = True,
+    max_steps: int = 8,
+    title: str = "Flows between levels of care",
+) -> Any:
+    """A Sankey diagram of the moves between levels in a simulated cohort.
+
+    Built from the ``events`` table: every event that changes the state is a
+    flow. With ``by_step`` (the default) each column is a step of the episode
+    (admission, first move, ...) so that loops (a step up after a step down)
+    read left to right; outcomes are merged on the right. Moves after
+    ``max_steps`` are left out.
+    """
+    go = _go()
+    labels, colours, _ = _names(_pathway(pathway))
+    rows = records(result.events, _EVENT_COLUMNS, name="events")
+    by_episode: dict[tuple[str, str], list[tuple[float, int, str, str]]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        src, dst = _state(r["from_level"]), _state(r["to_level"])
+        if src != dst:
+            by_episode[(str(r["patient"]), str(r["episode"]))].append(
+                (float(r["day"]), i, src, dst))
+    nodes: dict[tuple[int, str], int] = {}
+    flows: dict[tuple[int, int], int] = defaultdict(int)
+
+    def node(step: int, state: str) -> int:
+        key = (-1 if state in _OUTCOMES else (step if by_step else 0), state)
+        if key not in nodes:
+            nodes[key] = len(nodes)
+        return nodes[key]
+
+    for moves in by_episode.values():
+        moves.sort()
+        for step, (_, _, src, dst) in enumerate(moves):
+            if step >= max_steps:
+                break
+            flows[(node(step, src), node(step + 1, dst))] += 1
+    keys = sorted(nodes, key=nodes.__getitem__)
+    link_colour = [
+        _rgba(colours.get(keys[t][1], _OTHER_COLOUR)) for (_, t) in flows
+    ]
+    fig = go.Figure(go.Sankey(
+        arrangement="snap",
+        node={
+            "label": [labels.get(state, state) for _, state in keys],
+            "color": [colours.get(state, _OTHER_COLOUR) for _, state in keys],
+            "pad": 12,
+            "line": {"color": "#555555", "width": 0.5},
+        },
+        link={
+            "source": [s for s, _ in flows],
+            "target": [t for _, t in flows],
+            "value": list(flows.values()),
+            "color": link_colour,
+        },
+    ))
+    fig.update_layout(title={"text": title}, font={"size": 11})
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float = 0.45) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def occupancy(
+    result: SimulationTables,
+    *,
+    pathway: Pathway | None = None,
+    days: int | None = None,
+    title: str = "Patients per level of care",
+) -> Any:
+    """Patients at each level on each day (a stacked area chart), from the ``stays`` table.
+
+    A stay counts on day ``d`` when ``start_day <= d < end_day``; open stays
+    count until the last day shown (``days``, or the last day in the table).
+    """
+    go = _go()
+    labels, colours, order = _names(_pathway(pathway))
+    rows = records(result.stays, _STAY_COLUMNS, name="stays")
+    last = 0.0
+    for r in rows:
+        last = max(last, float(r["start_day"]))
+        if not is_missing(r["end_day"]):
+            last = max(last, float(r["end_day"]))
+    horizon = days if days is not None else math.ceil(last)
+    delta: dict[str, list[int]] = defaultdict(lambda: [0] * (horizon + 2))
+    for r in rows:
+        first = max(0, math.ceil(float(r["start_day"])))
+        end = horizon + 1 if is_missing(r["end_day"]) else math.ceil(float(r["end_day"]))
+        end = min(end, horizon + 1)
+        if first < end:
+            d = delta[str(r["level"])]
+            d[first] += 1
+            d[end] -= 1
+    x = list(range(horizon + 1))
+    fig = go.Figure()
+    codes = [c for c in order if c in delta] + sorted(c for c in delta if c not in order)
+    for code in codes:
+        running, y = 0, []
+        for v in delta[code][: horizon + 1]:
+            running += v
+            y.append(running)
+        fig.add_trace(go.Scatter(
+            x=x, y=y, name=labels.get(code, code), mode="lines", stackgroup="levels",
+            line={"width": 0.5, "color": colours.get(code, _OTHER_COLOUR)},
+            fillcolor=colours.get(code, _OTHER_COLOUR),
+        ))
+    fig.update_layout(title={"text": title}, xaxis_title="day", yaxis_title="patients")
+    return fig
+
+
+def length_of_stay(
+    result: SimulationTables,
+    *,
+    pathway: Pathway | None = None,
+    title: str = "Length of stay per level",
+) -> Any:
+    """The distribution of completed stays' lengths, one box per level (open stays left out)."""
+    go = _go()
+    labels, colours, order = _names(_pathway(pathway))
+    rows = records(result.stays, _STAY_COLUMNS, name="stays")
+    los: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        if not is_missing(r["end_day"]):
+            los[str(r["level"])].append(float(r["end_day"]) - float(r["start_day"]))
+    fig = go.Figure()
+    codes = [c for c in reversed(order) if c in los] + sorted(c for c in los if c not in order)
+    for code in codes:
+        fig.add_trace(go.Box(
+            y=los[code], name=labels.get(code, code), boxpoints=False,
+            marker={"color": colours.get(code, _OTHER_COLOUR)},
+            line={"color": "#555555"}, fillcolor=colours.get(code, _OTHER_COLOUR),
+        ))
+    fig.update_layout(title={"text": title}, yaxis_title="days", showlegend=False)
+    return fig
+
+
+def timeline(episode: Episode, *, title: str | None = None) -> Any:
+    """An episode's stays as a Gantt-like chart, in days since it started.
+
+    Bars are stays (coloured by setting); markers show events that kept the
+    patient in place (reassessments, relapses treated in place) and the outcome.
+    Shows no dates and no assessments.
+    """
+    go = _go()
+    pathway = episode.pathway
+    labels, colours, order = _names(pathway)
+    stays = episode_stays(episode)
+    now = days_since(episode.started_at, episode.last_at)
+    fig = go.Figure()
+    for code in order:
+        mine = [s for s in stays if s.level.code == code]
+        if not mine:
+            continue
+        ends = [s.end_day if s.end_day is not None else now for s in mine]
+        fig.add_trace(go.Bar(
+            orientation="h",
+            y=[labels[code]] * len(mine),
+            x=[max(end - s.start_day, 0.05) for s, end in zip(mine, ends, strict=True)],
+            base=[s.start_day for s in mine],
+            name=labels[code],
+            marker={"color": colours[code], "line": {"color": "#555555", "width": 1}},
+            hovertemplate="day %{base:.1f} to %{x:.1f} days later<extra>%{y}</extra>",
+        ))
+    marks_x, marks_y, marks_text = [], [], []
+    for r in episode.history:
+        if r.source == r.target or r.target in _OUTCOMES:
+            level = r.source
+            if level in labels and level != INTAKE:
+                marks_x.append(days_since(episode.started_at, r.at))
+                marks_y.append(labels[level])
+                marks_text.append(r.event.value)
+    if marks_x:
+        fig.add_trace(go.Scatter(
+            x=marks_x, y=marks_y, mode="markers+text", text=marks_text,
+            textposition="top center", name="events",
+            marker={"symbol": "diamond", "size": 10, "color": HIGHLIGHT},
+        ))
+    fig.update_layout(
+        title={"text": title or f"Episode {episode.id}: {episode.state}"},
+        xaxis_title="days since the episode started",
+        yaxis={"categoryorder": "array", "categoryarray": [labels[c] for c in order]},
+        barmode="overlay", showlegend=False,
+    )
+    return fig
