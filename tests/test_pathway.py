@@ -508,16 +508,15 @@ def test_no_machine_is_built_per_episode(monkeypatch: pytest.MonkeyPatch) -> Non
         ep.reassess(Assessment(relapse=2), at=T0 + timedelta(days=1))
         ep.step_up("day", at=T0 + timedelta(days=1))
     assert len(built) == 1
-    assert len(p.engine.machine.models) == 1
+    # Episodes are never bound to the machine as models: it holds none at all.
+    assert p.engine.machine.models == []
 
 
 def test_no_auto_transitions() -> None:
     p = standard_pathway()
     machine = p.engine.machine
     assert machine.auto_transitions is False
-    model = machine.models[0]
     for state in p.states:
-        assert not hasattr(model, f"to_{state}")
         triggers = machine.get_triggers(state)
         assert not any(t.startswith("to_") for t in triggers)
     assert set(machine.events) == {r.trigger for r in p.rules}

@@ -42,8 +42,10 @@ class Engine:
     def __init__(self, states: Sequence[str], moves: Iterable[tuple[str, str, str]]) -> None:
         """Compile ``moves`` given as ``(trigger, source, dest)`` over ``states``."""
         self._cursor = _Cursor()
+        # No model is bound: triggers are fired on the stand-in directly, so transitions
+        # neither decorates it nor logs a warning per trigger it could not bind.
         self.machine = Machine(
-            model=self._cursor,
+            model=None,
             states=list(states),
             initial=states[0],
             transitions=[
