@@ -27,8 +27,8 @@ from carepath import (
 from carepath.interop import LEVEL_CODES, OUTCOME_CODES, codes_for, from_fhir, to_fhir
 from carepath.interop._fhir import EXT_EVENT, LEVEL_SYSTEM, bundle_data
 from carepath.levels import STANDARD_CRITERIA, STANDARD_LEVELS
-from carepath.testing import aware_datetimes, episodes, overrides
 from carepath.testing import assessments as assessment_strategy
+from carepath.testing import aware_datetimes, episodes, overrides
 
 pytest.importorskip("fhir.resources")
 
@@ -54,10 +54,10 @@ def _typical() -> Episode:
 
 
 def _resources(bundle: Any, kind: str) -> list[Any]:
-    return [e.resource for e in bundle.entry if e.resource.get_resource_type() == kind]
+    return [e.resource for e in bundle.entry or [] if e.resource.get_resource_type() == kind]
 
 
-_TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12)
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 _IDS = _TEXT.filter(lambda s: bool(s.strip()))
 
 
@@ -164,7 +164,7 @@ def test_r4b_bundle_parses_with_fhir_resources_and_holds_the_expected_resources(
     assert encounters[0].period.end == encounters[1].period.start
     assert len(observations) == 3 * 6  # three assessments, six dimensions each
     assert {o.valueInteger for o in observations} <= {0, 1, 2, 3, 4}
-    assert all(e.request.method == "PUT" for e in bundle.entry)
+    assert all(e.request is not None and e.request.method == "PUT" for e in bundle.entry or [])
     events = [x for x in eoc.extension if x.url == EXT_EVENT]
     assert len(events) == 5
     # The override's reason and the reasons it set aside stay readable in the bundle.
@@ -207,7 +207,7 @@ def test_collection_bundles_and_patient_references() -> None:
     bundle = to_fhir(_typical(), bundle_type="collection", patient_reference="Patient/42",
                      patient_system="urn:oid:1.2.3")
     assert bundle.type == "collection"
-    assert all(e.request is None for e in bundle.entry)
+    assert all(e.request is None for e in bundle.entry or [])
     (eoc,) = _resources(bundle, "EpisodeOfCare")
     assert eoc.patient.reference == "Patient/42"
     assert eoc.patient.identifier.system == "urn:oid:1.2.3"
@@ -406,3 +406,24 @@ def test_fuzzed_bundles_give_an_episode_or_a_carepath_error(
 def test_arbitrary_text_gives_a_carepath_error(text: str | bytes) -> None:
     with pytest.raises(CarepathError):
         from_fhir(text, standard_pathway())
+
+
+def test_the_code_table_in_the_docs_matches_the_module() -> None:
+    """docs/interop.md shows LEVEL_CODES row by row; the two cannot drift apart."""
+    from pathlib import Path  # noqa: PLC0415
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "interop.md").read_text(
+        encoding="utf-8")
+    rows = {}
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and cells[0] in LEVEL_CODES:
+            rows[cells[0]] = cells
+    assert set(rows) == set(LEVEL_CODES)
+    for code, row in LEVEL_CODES.items():
+        assert rows[code] == [
+            code, f"{row.act_code} ({row.act_display})",
+            f"{row.place_of_service} {row.place_of_service_display}",
+            ", ".join(row.asam3), ", ".join(row.asam4), row.patient_class,
+            ", ".join(row.services),
+        ]

@@ -124,7 +124,8 @@ def test_unsafe_home_with_strong_cravings_places_in_24_hour_care(
     for a in PROFILES:
         if a.environment >= Risk.SIGNIFICANT and a.relapse >= Risk.SIGNIFICANT:
             lv = placements[a.index].level
-            assert lv.setting is Setting.RESIDENTIAL and lv.is_24_hour, (a, lv.code)
+            assert lv.setting is Setting.RESIDENTIAL, (a, lv.code)
+            assert lv.is_24_hour, (a, lv.code)
             seen += 1
     assert seen == 4 * 5**4
 
@@ -186,7 +187,8 @@ def test_deciding_dimensions_are_exceeded_at_the_next_less_intensive_level(
         p = placements[a.index]
         i = levels.index(p.level)
         if i == 0:
-            assert p.deciding == () and p.ruled_out == (), a
+            assert p.deciding == (), a
+            assert p.ruled_out == (), a
             continue
         below = levels[i - 1]
         exceeded = {d for d, _, _ in pathway.criteria_for(below).exceeded(a)}
@@ -206,15 +208,18 @@ def test_no_patient_is_trapped(pathway: Pathway, placements: dict[int, Placement
     """From every level a profile fits, an override-free event sequence completes the episode.
 
     For every (profile, fitting level) pair an episode is actually run: admit to
-    the level (on a profile placed there), reassess to the profile, step down to
-    the profile's placement after the minimum stay when it is less intensive, and
-    complete after the minimum stay. Dropping out and transferring out are
-    allowed throughout.
+    the level (on a profile placed there) and reassess to the profile. Dropping
+    out and transferring out are allowed there. When withdrawal risk is above
+    mild, completion waits for it to settle: a reassessment with withdrawal at
+    most mild follows. Then the patient steps down to that assessment's placement
+    after the minimum stay when it is less intensive, and completes after the
+    minimum stay.
     """
     entry = {lv.code: _entry_profile(pathway, lv) for lv in pathway.levels}
     runs = 0
     for a in PROFILES:
-        target = placements[a.index].level
+        settled = attrs.evolve(a, withdrawal=min(a.withdrawal, Risk.MILD))
+        target = placements[settled.index].level
         for lv in pathway.levels:
             if not pathway.criteria_for(lv).fits(a):
                 continue
@@ -223,9 +228,15 @@ def test_no_patient_is_trapped(pathway: Pathway, placements: dict[int, Placement
             ep.admit(lv, at=t, assessment=entry[lv.code])
             t += timedelta(hours=1)
             ep.reassess(a, at=t)
-            assert ep.level is lv and ep.assessment == a
+            assert ep.level is lv
+            assert ep.assessment == a
             for out in (Event.DROP_OUT, Event.TRANSFER_OUT):
                 assert ep.check(out, at=t).allowed
+            if settled != a:
+                late = t + timedelta(days=lv.stay.minimum_days)
+                assert not ep.check(Event.COMPLETE, at=late).allowed, (a, lv.code)
+                t += timedelta(hours=1)
+                ep.reassess(settled, at=t)
             if target is not lv:
                 assert target.intensity < lv.intensity
                 t += timedelta(days=lv.stay.minimum_days)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carepath.sim import Stream, uniform, uniforms
-from carepath.sim._random import MAX_PATIENTS, MAX_STEPS
+np = pytest.importorskip("numpy")
+
+from carepath.sim import Stream, uniform, uniforms  # noqa: E402  # after the extras check
+from carepath.sim._random import MAX_PATIENTS, MAX_STEPS  # noqa: E402
 
 seeds = st.integers(min_value=0, max_value=2**64 - 1)
 patients = st.integers(min_value=0, max_value=MAX_PATIENTS - 1)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Final
 
 import pytest
-from hypothesis import given, note
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -66,6 +66,11 @@ NEAR_DST_CHANGES: Final = (
     datetime(2026, 3, 8, 6, 10, tzinfo=UTC),  # New York springs forward at 07:00Z
     datetime(2026, 10, 25, 0, 10, tzinfo=UTC),  # Berlin falls back at 01:00Z
     datetime(2026, 4, 4, 14, 10, tzinfo=UTC),  # Lord Howe falls back 30 minutes at 15:00Z
+)
+TERMINAL: Final = (Ev.COMPLETE, Ev.DROP_OUT, Ev.TRANSFER_OUT)
+# Events that end the episode are drawn rarely, so that runs get deep into the pathway.
+EVENTS: Final = st.one_of(
+    *[st.sampled_from([e for e in Ev if e not in TERMINAL])] * 6, st.sampled_from(TERMINAL)
 )
 # How an event's time relates to the episode's latest event.
 TIME_MODES: Final = st.sampled_from(["forward", "forward", "forward", "same", "earlier", "naive"])
@@ -128,6 +133,7 @@ class EpisodeMachine(RuleBasedStateMachine):
         )
         self.fresh = 0
         self.accepted = 0
+        self.readmissions = 0
 
     @initialize(
         start=aware_datetimes(max_value=datetime(2090, 1, 1))  # noqa: DTZ001
@@ -209,6 +215,8 @@ class EpisodeMachine(RuleBasedStateMachine):
             assert snapshot(ep) == before, "check() changed the episode"
         note(f"{'record' if fact else 'fire'} {ev.value} {level} at={at.isoformat()} "
              f"id={event_id} override={override is not None}")
+        rejected: TransitionRejected | None = None
+        invalid = False
         try:
             if fact:
                 record = ep.record(ev, level, at=at, assessment=assessment, event_id=event_id)
@@ -216,15 +224,20 @@ class EpisodeMachine(RuleBasedStateMachine):
                 record = fire(ep, ev, level, at=at, assessment=assessment, override=override,
                               event_id=event_id)
         except TransitionRejected as exc:
-            assert snapshot(ep) == before, "a rejected event changed the episode"
-            assert exc.reasons, "a rejection must give reasons"
-            assert earlier is None and decision is not None, "check() raised, firing rejected"
-            assert not decision.allowed, "check() allowed what firing rejected"
-            assert exc.reasons == decision.reasons
-            if fact:  # only the pathway's structure refuses a fact
-                assert all(not r.overridable for r in exc.reasons)
-            return
+            rejected = exc
         except InvalidEvent:
+            invalid = True
+        if rejected is not None:
+            assert snapshot(ep) == before, "a rejected event changed the episode"
+            assert rejected.reasons, "a rejection must give reasons"
+            assert earlier is None, "a duplicate event id was judged again"
+            assert decision is not None, "check() raised, firing rejected"
+            assert not decision.allowed, "check() allowed what firing rejected"
+            assert rejected.reasons == decision.reasons
+            if fact:  # only the pathway's structure refuses a fact
+                assert all(not r.overridable for r in rejected.reasons)
+            return
+        if invalid:
             assert snapshot(ep) == before, "an invalid event changed the episode"
             if earlier is None:
                 assert check_error is not None, "check() answered, firing said invalid"
@@ -237,19 +250,24 @@ class EpisodeMachine(RuleBasedStateMachine):
             assert snapshot(ep) == before, "a duplicate event id must be a no-op"
             return
         assert not out_of_order, "an event dated before the latest one was accepted"
-        assert check_error is None and decision is not None
+        assert check_error is None
+        assert decision is not None
         assert decision.allowed or fact, "check() refused what firing accepted"
         assert ep.version == before[1] + 1
         assert ep.history[-1] is record
-        assert record.event is ev and utc(record.at) == utc(at) and record.source == before[2]
+        assert record.event is ev
+        assert utc(record.at) == utc(at)
+        assert record.source == before[2]
         assert record.target == ep.state
         assert record.fact is fact
         if event_id is not None:
             assert record.event_id == event_id
         if fact:
-            assert record.override is None and record.reasons == decision.reasons
+            assert record.override is None
+            assert record.reasons == decision.reasons
         elif record.reasons:
-            assert override is not None and record.override == override
+            assert override is not None
+            assert record.override == override
         else:
             assert record.override is None
         self.accepted += 1
@@ -258,7 +276,7 @@ class EpisodeMachine(RuleBasedStateMachine):
 
     @rule(
         data=st.data(),
-        ev=st.sampled_from(tuple(Ev)),
+        ev=EVENTS,
         level=st.sampled_from(LEVEL_CODES),
         assessment=st.none() | assessments(),
         override=st.none() | overrides(),
@@ -293,7 +311,7 @@ class EpisodeMachine(RuleBasedStateMachine):
 
     @rule(
         data=st.data(),
-        ev=st.sampled_from(tuple(Ev)),
+        ev=EVENTS,
         level=st.sampled_from(LEVEL_CODES),
         assessment=st.none() | assessments(),
     )
@@ -302,6 +320,19 @@ class EpisodeMachine(RuleBasedStateMachine):
     ) -> None:
         """Record an event that already happened (an EHR import): guards become findings."""
         self._attempt(data, ev, level if ev in MOVES else None, assessment, None, fact=True)
+
+    @precondition(lambda self: not self.ep.is_open)
+    @rule(gap=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)))
+    def readmit(self, gap: timedelta) -> None:
+        """After an outcome, a readmission starts a new episode linked to the ended one."""
+        old = self.ep
+        self.readmissions += 1
+        new = old.readmit(at=utc(old.last_at) + gap, episode_id=f"ep-s{self.readmissions}")
+        assert new.previous_episode_id == old.id
+        assert new.patient_id == old.patient_id
+        assert new.state == INTAKE
+        assert new.version == 0
+        self.ep = new
 
     @precondition(lambda self: self.ep.level is not None)
     @rule(data=st.data(), assessment=st.none() | assessments(),
@@ -347,7 +378,8 @@ class EpisodeMachine(RuleBasedStateMachine):
             assert r.seq == seq
             assert r.source == state, "records must chain: each starts where the last ended"
             assert self.pathway.rule(r.event, r.source, r.target) is not None, r
-            assert r.at.tzinfo is not None and utc(r.at) >= last, "history out of time order"
+            assert r.at.tzinfo is not None
+            assert utc(r.at) >= last, "history out of time order"
             state, last = r.target, utc(r.at)
         assert state == ep.state
         assert utc(ep.last_at) == last
@@ -388,6 +420,9 @@ class EpisodeMachine(RuleBasedStateMachine):
         assert any(r.kind == "fits_criteria" for r in responsible.reasons), responsible
 
 
+# Every step replays the whole history from JSON, so keep runs short; the number of
+# runs comes from the active profile (tests/conftest.py).
+EpisodeMachine.TestCase.settings = settings(stateful_step_count=25)
 TestEpisodeMachine = EpisodeMachine.TestCase
 
 
@@ -399,14 +434,17 @@ def test_check_agrees_with_firing(ep: Episode, steps: list[EventStep]) -> None:
         before = ep.to_json()
         decision = step.check(ep)
         assert ep.to_json() == before
+        rejected: TransitionRejected | None = None
         try:
             step.apply(ep)
         except TransitionRejected as exc:
-            assert not decision.allowed
-            assert exc.reasons == decision.reasons
-            assert ep.to_json() == before
-        else:
+            rejected = exc
+        if rejected is None:
             assert decision.allowed
+        else:
+            assert not decision.allowed
+            assert rejected.reasons == decision.reasons
+            assert ep.to_json() == before
 
 
 @given(ep=episodes())
@@ -420,7 +458,8 @@ def test_generated_episodes_round_trip_through_json(ep: Episode) -> None:
 def test_public_strategies_respect_their_bounds(a: Assessment, t: datetime) -> None:
     """assessments() honours its rating bounds; aware_datetimes() is always timezone-aware."""
     assert all(1 <= r <= 2 for r in a.as_tuple())
-    assert t.tzinfo is not None and t.utcoffset() is not None
+    assert t.tzinfo is not None
+    assert t.utcoffset() is not None
 
 
 def test_importing_carepath_does_not_import_hypothesis() -> None:

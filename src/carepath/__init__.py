@@ -19,14 +19,18 @@ from ._definition import load_catalog as load_catalog
 from ._episode import Episode as Episode
 from ._episode import EventRecord as EventRecord
 from ._errors import CarepathError as CarepathError
+from ._errors import ConcurrencyConflict as ConcurrencyConflict
+from ._errors import CorruptRecord as CorruptRecord
 from ._errors import DefinitionProblem as DefinitionProblem
 from ._errors import EpisodeLoadError as EpisodeLoadError
+from ._errors import EpisodeNotFound as EpisodeNotFound
 from ._errors import InteropError as InteropError
 from ._errors import InvalidAssessment as InvalidAssessment
 from ._errors import InvalidEvent as InvalidEvent
 from ._errors import PathwayDefinitionError as PathwayDefinitionError
 from ._errors import PathwayError as PathwayError
 from ._errors import PathwayMismatch as PathwayMismatch
+from ._errors import StoreError as StoreError
 from ._errors import TransitionRejected as TransitionRejected
 from ._guards import Decision as Decision
 from ._guards import Event as Event
@@ -59,12 +63,15 @@ __all__ = [
     "INTAKE",
     "Assessment",
     "CarepathError",
+    "ConcurrencyConflict",
+    "CorruptRecord",
     "Criteria",
     "Decision",
     "DefinitionProblem",
     "Dimension",
     "Episode",
     "EpisodeLoadError",
+    "EpisodeNotFound",
     "Event",
     "EventRecord",
     "FitsCriteria",
@@ -95,6 +102,7 @@ __all__ = [
     "Ruling",
     "Setting",
     "StayRule",
+    "StoreError",
     "TransitionRejected",
     "catalogs",
     "default_rules",

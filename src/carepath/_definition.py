@@ -245,11 +245,21 @@ def build(
                 f"{FORMAT_VERSION}")
     levels = _levels(spec, out)
     criteria = _criteria(spec, levels, out)
+    before = len(out.found)
     rules, origins = _rules(spec, levels, factories, out, default_rules)
-    if out:
+    # The pathway's own checks need every part; with a part missing they would report
+    # problems that are not there (a rule naming a level that failed to load).
+    complete = (
+        not found and len(levels) == len(spec.levels) and len(criteria) == len(spec.criteria)
+        and len(out.found) == before
+    )
+    if out and not complete:
+        for lv in levels:  # what the pathway's checks would have said about stay rules
+            for problem in lv.stay.problems():
+                out.add(*_locate_problem(f"level {lv.code!r}: {problem}", spec, origins))
         raise out.error(spec.id)
     try:
-        return Pathway(
+        pathway = Pathway(
             id=spec.id, version=spec.version, name=spec.name, levels=levels,
             criteria=criteria, rules=rules,
         )
@@ -257,6 +267,9 @@ def build(
         for problem in exc.problems:
             out.add(*_locate_problem(problem, spec, origins))
         raise out.error(spec.id) from None
+    if out:
+        raise out.error(spec.id)
+    return pathway
 
 
 def _kind_of(value: object) -> str:
@@ -293,25 +306,8 @@ def _levels(spec: PathwaySpec, out: _Collector) -> list[Level]:
             if value is not None and value < low:
                 out.add((*at, "stay", name), f"must be at least {low} days, got {value}")
                 ok = False
-        if stay.maximum_days is not None:
-            if stay.maximum_days < stay.minimum_days:
-                out.add((*at, "stay", "maximum_days"),
-                        f"maximum stay {stay.maximum_days} days is below the minimum "
-                        f"{stay.minimum_days}")
-                ok = False
-            elif stay.maximum_days < stay.typical_days:
-                out.add((*at, "stay", "maximum_days"),
-                        f"maximum stay {stay.maximum_days} days is below the typical "
-                        f"{stay.typical_days}")
-                ok = False
-        if stay.typical_days < stay.minimum_days:
-            out.add((*at, "stay", "typical_days"),
-                    f"typical stay {stay.typical_days} days is below the minimum "
-                    f"{stay.minimum_days}")
-            ok = False
-        hours = _hours(ls, at, out)
-        if hours is None:
-            ok = False
+        # Inconsistent figures (minimum above maximum, ...) are left to Pathway.problems().
+        hours = _hours(ls, at, out) or (0.0, None)  # a stand-in keeps the level checkable
         if not _CODE.match(ls.code):
             out.add((*at, "code"), f"{ls.code!r} is not a level code: use 1-40 lowercase "
                                    "letters, digits or underscores, starting with a letter")
@@ -320,7 +316,7 @@ def _levels(spec: PathwaySpec, out: _Collector) -> list[Level]:
             out.add((*at, "code"), f"{ls.code!r} is reserved for a state of the episode; "
                                    "choose another code")
             ok = False
-        if not ok or hours is None:
+        if not ok:
             continue
         levels.append(Level(
             code=ls.code, name=ls.name, intensity=i if ls.intensity is None else ls.intensity,
@@ -460,6 +456,7 @@ def _guard(
 
 _RULE = re.compile(r"^rule (\d+) \((.*?)\): (.*)$")
 _LEVEL = re.compile(r"^level '([^']*)'(?::| )\s*(.*)$")
+_STAY = re.compile(r"^level '([^']*)': ((typical|maximum) stay .*)$")
 _TWICE = re.compile(r"^level code '([^']*)' is used twice")
 _SHARE = re.compile(r"^levels '([^']*)' and '([^']*)' share intensity")
 _UNKNOWN_CRITERIA = re.compile(r"^criteria given for unknown level '([^']*)'")
@@ -501,6 +498,10 @@ def _locate_problem(problem: str, spec: PathwaySpec, origins: Sequence[Path]) ->
         return ("version",), problem
     if problem.startswith("a pathway needs at least one level"):
         return ("levels",), problem
+    m = _STAY.match(problem)
+    if m:
+        key = "typical_days" if m[3] == "typical" else "maximum_days"
+        return (*level_at(m[1]), "stay", key), m[2]
     m = _LEVEL.match(problem)
     if m:
         return level_at(m[1]), problem

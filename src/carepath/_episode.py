@@ -81,6 +81,11 @@ class EventRecord:
     note: str | None = attrs.field(default=None, repr=False)
     fact: bool = False
 
+    def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON-ready data: one item of :meth:`Episode.to_dict`'s
+        ``"events"`` (``seq`` is its position there, so it is not repeated)."""
+        return _record_data(self)
+
 
 def _check_at(event: str, at: object, episode_id: str) -> datetime:
     # ``event`` may be an Event (a str enum): str() gives its value, and only when raising.

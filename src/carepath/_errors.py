@@ -14,7 +14,11 @@ the caller supplied::
     ├── EpisodeLoadError(CarepathError, ValueError)    stored episode JSON that cannot be replayed
     │   └── PathwayMismatch                            JSON recorded under another pathway version
     ├── InvalidParameter(CarepathError, ValueError)    a simulation model parameter out of range
-    └── InteropError(CarepathError, ValueError)        FHIR or HL7 v2 input carepath cannot read
+    ├── InteropError(CarepathError, ValueError)        FHIR or HL7 v2 input carepath cannot read
+    └── StoreError(CarepathError)                      a store cannot be opened, read or written
+        ├── ConcurrencyConflict                        an append built on a stale version
+        ├── CorruptRecord                              a stored row that cannot be read back
+        └── EpisodeNotFound(StoreError, LookupError)   no episode with that id in the store
 """
 
 from __future__ import annotations
@@ -212,3 +216,56 @@ class InteropError(CarepathError, ValueError):
         self.reasons: tuple[Reason, ...] = tuple(reasons)
         where = f" {field}:" if field else ""
         super().__init__(f"{standard} {resource}:{where} {problem}")
+
+
+class StoreError(CarepathError):
+    """An episode store cannot be opened, read or written (:mod:`carepath.store`).
+
+    Attributes:
+        problem: What went wrong, in words (never row contents).
+        episode_id: The episode concerned, if any.
+        seq: The event's sequence number in the episode, if one is concerned.
+    """
+
+    def __init__(self, *, problem: str, episode_id: str = "", seq: int | None = None) -> None:
+        self.problem = problem
+        self.episode_id = episode_id
+        self.seq = seq
+        where = f" episode {episode_id!r}" if episode_id else ""
+        if seq is not None:
+            where += f" seq {seq}"
+        super().__init__(f"episode store:{where}{':' if where else ''} {problem}")
+
+
+class ConcurrencyConflict(StoreError):
+    """An append was built on a version of the episode that is no longer the latest.
+
+    Nothing was written. Load the episode again and redo the change
+    (:meth:`carepath.store.EpisodeStore.apply` does this for you).
+    """
+
+    def __init__(
+        self, *, episode_id: str, expected_version: int | None, actual_version: int,
+        problem: str = "",
+    ) -> None:
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        super().__init__(
+            episode_id=episode_id,
+            problem=problem or (
+                f"expected version {expected_version} but the stored episode is at version "
+                f"{actual_version}; reload it and apply the change again"
+            ),
+        )
+
+
+class CorruptRecord(StoreError):
+    """A stored row cannot be read back: malformed JSON, a sequence number out of range,
+    an unknown schema, or an event that does not replay through the pathway."""
+
+
+class EpisodeNotFound(StoreError, LookupError):
+    """The store holds no episode with the given id."""
+
+    def __init__(self, *, episode_id: str) -> None:
+        super().__init__(episode_id=episode_id, problem="no such episode in the store")

@@ -103,6 +103,21 @@ class StayRule:
         return f"{self.minimum_days}-{self.maximum_days} days (typically {self.typical_days})"
 
 
+def _hours(value: tuple[float, float | None]) -> tuple[float, float | None]:
+    """Normalise hours to floats, so ``(1, 9)`` and ``(1.0, 9.0)`` hash alike."""
+    try:
+        low, high = value
+        pair = (float(low), None if high is None else float(high))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"hours_per_week must be a (low, high) pair of numbers, high may be None; "
+            f"got {value!r}"
+        ) from None
+    if pair[0] < 0 or (pair[1] is not None and pair[1] < pair[0]):
+        raise ValueError(f"hours_per_week must satisfy 0 <= low <= high, got {value!r}")
+    return pair
+
+
 @final
 @attrs.frozen(kw_only=True)
 class Level:
@@ -129,7 +144,9 @@ class Level:
     setting: Setting = attrs.field(validator=attrs.validators.instance_of(Setting))
     medically_monitored: bool = attrs.field(
         default=False, validator=attrs.validators.instance_of(bool))
-    hours_per_week: tuple[float, float | None] = (0.0, None)
+    hours_per_week: tuple[float, float | None] = attrs.field(
+        default=(0.0, None), converter=_hours
+    )
     stay: StayRule = attrs.field(validator=attrs.validators.instance_of(StayRule))
     asam3: tuple[str, ...] = ()
     asam4: tuple[str, ...] = ()

@@ -104,13 +104,15 @@ def show(source: str, guards_spec: str | None) -> None:
     out.print(f"[bold]{p.name}[/bold]  (id {p.id!r}, version {p.version!r}, "
               f"content hash {p.content_hash[:12]})")
     if about:
-        out.print(about)
+        out.print(about, soft_wrap=True)
     levels = Table(title="Levels, least intensive first")
-    for col in ("code", "name", "setting", "hours/week", "stay (days)", "ASAM 3", "ASAM 4"):
+    levels.add_column("code", no_wrap=True)
+    for col in ("name", "setting", "hours/week", "stay (days)", "ASAM 3", "ASAM 4"):
         levels.add_column(col)
     for lv in p.levels:
         low, high = lv.hours_per_week
-        hours = f"{low:g}+" if high is None else f"{low:g}-{high:g}"
+        hours = (f"{low:g}+" if high is None else f"{low:g}" if high == low
+                 else f"{low:g}-{high:g}")
         setting = lv.setting.value + (", medical" if lv.medically_monitored else "")
         levels.add_row(lv.code, lv.name, setting, hours, lv.stay.describe(),
                        ", ".join(lv.asam3), ", ".join(lv.asam4))

@@ -167,6 +167,11 @@ class SimulationTables(Protocol):
 
 def records(table: Table, columns: tuple[str, ...], *, name: str) -> list[dict[str, Any]]:
     """The rows of ``table`` as dictionaries, checking that ``columns`` are present."""
+    names = getattr(table, "columns", None)
+    if names is not None:
+        missing = [c for c in columns if c not in {str(n) for n in names}]
+        if missing:
+            raise ExploreError(field=name, problem="missing columns: " + ", ".join(missing))
     rows = table.to_dict("records")
     if not isinstance(rows, list):
         raise ExploreError(field=name, problem="to_dict('records') did not return a list")

@@ -81,21 +81,33 @@ _DEFAULT_PATIENT_CLASSES: Final[Mapping[str, str]] = MappingProxyType({
 })
 
 
+def _map_error(problem: str) -> InteropError:
+    return InteropError(standard=_STANDARD, resource="LevelMap", problem=problem)
+
+
 def _upper_map(value: Mapping[str, str]) -> Mapping[str, str]:
     if not isinstance(value, Mapping):
-        raise TypeError(f"expected a mapping, got {type(value).__name__}")
+        raise _map_error(f"expected a mapping, got {type(value).__name__}")
     out: dict[str, str] = {}
     for k, v in value.items():
         if not isinstance(k, str) or not isinstance(v, str):
-            raise TypeError("LevelMap tables map HL7 codes (str) to level codes (str)")
+            raise _map_error("tables map HL7 codes (strings) to level codes (strings)")
         out[k.strip().upper()] = v
     return MappingProxyType(out)
 
 
+def _outcome(value: object) -> Outcome:
+    try:
+        return Outcome(value if isinstance(value, str) else "")
+    except ValueError:
+        raise _map_error(f"{value!r} is not an outcome; allowed: "
+                         + ", ".join(o.value for o in Outcome)) from None
+
+
 def _disposition_map(value: Mapping[str, Outcome | str]) -> Mapping[str, Outcome]:
     if not isinstance(value, Mapping):
-        raise TypeError(f"expected a mapping, got {type(value).__name__}")
-    return MappingProxyType({str(k).strip().upper(): Outcome(v) for k, v in value.items()})
+        raise _map_error(f"expected a mapping, got {type(value).__name__}")
+    return MappingProxyType({str(k).strip().upper(): _outcome(v) for k, v in value.items()})
 
 
 @final
@@ -137,7 +149,7 @@ class LevelMap:
         factory=lambda: dict(_DEFAULT_PATIENT_CLASSES), converter=_upper_map)
     dispositions: Mapping[str, Outcome] = attrs.field(
         factory=lambda: dict(DEFAULT_DISPOSITIONS), converter=_disposition_map)
-    missing_disposition: Outcome = attrs.field(default=Outcome.COMPLETED, converter=Outcome)
+    missing_disposition: Outcome = attrs.field(default=Outcome.COMPLETED, converter=_outcome)
 
     def level_for(self, *, patient_class: str, location: str, service: str) -> str | None:
         """The level code the PV1 fields map to, or ``None``."""

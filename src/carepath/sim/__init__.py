@@ -6,7 +6,8 @@
 'admit'
 """
 
-from .._errors import InvalidParameter as InvalidParameter
+from carepath._errors import InvalidParameter as InvalidParameter
+
 from ._model import AssessedCohort as AssessedCohort
 from ._model import CohortClass as CohortClass
 from ._model import SimulationModel as SimulationModel

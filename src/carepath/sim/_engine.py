@@ -1,4 +1,4 @@
-"""The reference engine: every synthetic patient runs through real :class:`~carepath.Episode` objects.
+"""The reference engine: every synthetic patient runs through real Episode objects.
 
 The engine proposes moves from the pathway's placement and stay rules; the
 episode's guards decide. A move the guards refuse is simply not made (the
@@ -45,12 +45,13 @@ from typing import Final, final
 import numpy as np
 import numpy.typing as npt
 
-from .._assessment import DIMENSIONS, Assessment
-from .._episode import Episode
-from .._errors import TransitionRejected
-from .._guards import Event
-from .._levels import Outcome
-from .._pathway import Pathway
+from carepath._assessment import DIMENSIONS, Assessment
+from carepath._episode import Episode
+from carepath._errors import TransitionRejected
+from carepath._guards import Event
+from carepath._levels import Outcome
+from carepath._pathway import Pathway
+
 from ._model import AssessedCohort, SimulationModel, SyntheticCohort
 from ._random import Stream, uniforms
 
@@ -120,7 +121,7 @@ class Tables:
     tables makes the same choices.
     """
 
-    def __init__(self, model: SimulationModel, days: int) -> None:
+    def __init__(self, model: SimulationModel, days: int) -> None:  # noqa: PLR0915  # tables
         p = model.pathway
         self.model = model
         self.pathway = p

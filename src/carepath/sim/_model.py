@@ -10,15 +10,15 @@ subset).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, final
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, cast, final
 
 import attrs
 
-from .._assessment import DIMENSIONS, PROFILE_COUNT, Assessment
-from .._errors import InvalidParameter
-from .._levels import Level, Outcome, Setting
-from .._pathway import Pathway, standard_pathway
+from carepath._assessment import DIMENSIONS, PROFILE_COUNT, Assessment
+from carepath._errors import InvalidParameter
+from carepath._levels import Level, Outcome, Setting
+from carepath._pathway import Pathway, standard_pathway
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +66,22 @@ def _whole(parameter: str, value: object, low: int, high: int | None = None) -> 
     return value
 
 
+def _weight(value: object) -> float:
+    return _hazard("cohort class weight", value)
+
+
+def _jitter(value: object) -> float:
+    return _chance("cohort.jitter", value)
+
+
+def _classes(value: Iterable[CohortClass]) -> tuple[CohortClass, ...]:
+    return tuple(value)
+
+
+def _profiles(value: Iterable[int]) -> tuple[int, ...]:
+    return tuple(value)
+
+
 def _mapping(value: object) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise TypeError(f"expected a mapping, got {type(value).__name__}")
@@ -83,7 +99,7 @@ class CohortClass:
     """  # noqa: E501
 
     name: str = attrs.field(validator=attrs.validators.instance_of(str))
-    weight: float = attrs.field(converter=lambda v: _hazard("cohort class weight", v))
+    weight: float = attrs.field(converter=_weight)
     profile: Assessment = attrs.field(validator=attrs.validators.instance_of(Assessment))
 
 
@@ -117,8 +133,8 @@ class SyntheticCohort:
     third in outpatient care, roughly the mix of admissions in TEDS-A.
     """
 
-    classes: tuple[CohortClass, ...] = attrs.field(factory=_default_classes, converter=tuple)
-    jitter: float = attrs.field(default=0.3, converter=lambda v: _chance("cohort.jitter", v))
+    classes: tuple[CohortClass, ...] = attrs.field(factory=_default_classes, converter=_classes)
+    jitter: float = attrs.field(default=0.3, converter=_jitter)
 
     def __attrs_post_init__(self) -> None:
         if not self.classes:
@@ -151,7 +167,7 @@ class AssessedCohort:
     as :attr:`SimulationModel.cohort`.
     """
 
-    profiles: tuple[int, ...] = attrs.field(converter=tuple)
+    profiles: tuple[int, ...] = attrs.field(converter=_profiles)
 
     def __attrs_post_init__(self) -> None:
         if not self.profiles:
@@ -179,9 +195,8 @@ class AssessedCohort:
         columns = [frame[d].tolist() for d in _DIMENSION_NAMES]
         for row, values in enumerate(zip(*columns, strict=True)):
             index = 0
-            for name, v in reversed(list(zip(_DIMENSION_NAMES, values, strict=True))):
-                if isinstance(v, float) and v.is_integer():
-                    v = int(v)
+            for name, raw in reversed(list(zip(_DIMENSION_NAMES, values, strict=True))):
+                v = int(raw) if isinstance(raw, float) and raw.is_integer() else raw
                 if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 4:
                     raise _bad(f"cohort[{row}].{name}", f"{v!r} is not a rating 0-4")
                 index = index * 5 + v
@@ -193,7 +208,7 @@ def _cohort(value: object) -> SyntheticCohort | AssessedCohort:
     if isinstance(value, SyntheticCohort | AssessedCohort):
         return value
     if hasattr(value, "columns") and hasattr(value, "__getitem__"):
-        return AssessedCohort.from_frame(value)  # type: ignore[arg-type]  # a DataFrame
+        return AssessedCohort.from_frame(cast("pd.DataFrame", value))
     if isinstance(value, Sequence) and all(isinstance(a, Assessment) for a in value):
         return AssessedCohort.from_assessments(value)
     raise _bad("cohort", "expected a SyntheticCohort, an AssessedCohort, a DataFrame of "
@@ -368,7 +383,7 @@ class SimulationModel:
 
         >>> model = SimulationModel.default()
         >>> model.reassess_days["detox"], model.continuation["inpatient"]
-        (1, 0.4)
+        (1, 0.75)
         """
         p = pathway if pathway is not None else standard_pathway()
         like = {lv.code: _STANDARD[_standard_code(lv, p)] for lv in p.levels}
@@ -388,7 +403,7 @@ class SimulationModel:
         >>> m = SimulationModel.default().with_levels(continuation={"inpatient": 1.0},
         ...                                            step_down_to={"inpatient": "iop"})
         >>> m.continuation["inpatient"], m.continuation["detox"]
-        (1.0, 0.55)
+        (1.0, 0.85)
         """
         merged: dict[str, Any] = {}
         for name, values in changes.items():

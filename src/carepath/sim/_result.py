@@ -12,11 +12,12 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from .._assessment import Assessment
-from .._episode import Episode
-from .._errors import CarepathError, EpisodeLoadError
-from .._levels import Setting
-from .._pathway import Pathway
+from carepath._assessment import Assessment
+from carepath._episode import Episode
+from carepath._errors import CarepathError, EpisodeLoadError
+from carepath._levels import Setting
+from carepath._pathway import Pathway
+
 from ._engine import EPOCH, EVENTS, EXITS, Rows, Tables
 
 __all__ = ["SimulationResult", "Summary"]

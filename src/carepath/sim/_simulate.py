@@ -10,8 +10,9 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from .. import __version__
-from .._errors import InvalidParameter
+from carepath import __version__
+from carepath._errors import InvalidParameter
+
 from ._engine import Rows, Tables, run
 from ._model import MAX_DAYS, AssessedCohort, SimulationModel
 from ._random import MAX_PATIENTS
@@ -130,7 +131,7 @@ class Comparison:
     seed: int
 
     def __str__(self) -> str:
-        return self.table.to_string(float_format=lambda x: f"{x:.4f}")
+        return str(self.table.to_string(float_format=lambda x: f"{x:.4f}"))
 
 
 def compare(

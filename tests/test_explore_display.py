@@ -1,0 +1,354 @@
+"""Diagrams, notebook HTML, plots and the explore commands."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from click.testing import CliRunner
+
+from carepath import Assessment, Episode, Override, explore, place, standard_pathway
+from carepath.cli import main
+
+T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+SECRET_NOTE = "moved in with cousin Alice"
+SECRET_REASON = "bed shortage, discussed with family"
+NO_DOT = pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="graphviz's 'dot' program is not installed (Debian package 'graphviz')",
+)
+
+
+def sample_episode() -> Episode:
+    """detox -> inpatient -> IOP, a relapse stepping up to PHP, IOP again, then drop-out."""
+    p = standard_pathway()
+    ep = p.start("patient-7", at=T0, episode_id="episode-7")
+    ep.admit("detox", at=T0, assessment=Assessment(withdrawal=3, relapse=3))
+    ep.step_down("inpatient", at=T0 + timedelta(days=4),
+                 assessment=Assessment(withdrawal=2, relapse=3))
+    ep.step_down("iop", at=T0 + timedelta(days=8), assessment=Assessment(relapse=2),
+                 override=Override(reason=SECRET_REASON, by="dr-0042"))
+    ep.relapse(at=T0 + timedelta(days=30), assessment=Assessment(emotional=3, relapse=2))
+    ep.step_down("iop", at=T0 + timedelta(days=45), assessment=Assessment(relapse=2))
+    ep.drop_out(at=T0 + timedelta(days=60), reason=SECRET_NOTE)
+    return ep
+
+
+class StrictParser(HTMLParser):
+    """Fails on unbalanced or mismatched tags."""
+
+    VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "col", "path", "polygon",
+                      "ellipse", "polyline", "text", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs_: list[tuple[str, str | None]]) -> None:
+        if tag not in {"br", "hr", "img", "meta", "link", "input", "col"}:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs_: list[tuple[str, str | None]]) -> None:
+        pass
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack, f"</{tag}> without an opening tag"
+        opened = self.stack.pop()
+        assert opened == tag, f"<{opened}> closed by </{tag}>"
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(html: str) -> str:
+    parser = StrictParser()
+    parser.feed(html)
+    parser.close()
+    assert parser.stack == [], f"unclosed tags: {parser.stack}"
+    return "".join(parser.text)
+
+
+# -- mermaid and graphviz ------------------------------------------------------------------------
+
+
+def _mermaid_edges(text: str) -> dict[tuple[str, str], str]:
+    edges = {}
+    for m in re.finditer(r'^\s+n_(\w+) -->\|"([^"]*)"\| n_(\w+)$', text, re.MULTILINE):
+        edges[(m[1], m[3])] = m[2]
+    return edges
+
+
+@pytest.mark.parametrize("guards", [False, True])
+def test_mermaid_contains_every_level_and_rule(guards: bool) -> None:
+    p = standard_pathway()
+    text = p.to_mermaid(guards=guards)
+    assert text.startswith("flowchart TD\n")
+    for lv in p.levels:
+        assert f'n_{lv.code}["{lv.name}"]' in text
+    edges = _mermaid_edges(text)
+    for r in p.rules:
+        label = edges[(r.source, r.target)]
+        assert r.event.value in label.split("<br/>")[0] or r.event.value in label
+        if guards:
+            for g in r.guards:
+                assert g.kind in label
+    assert sum(len(v.split("<br/>")) for v in edges.values()) == len(p.rules)
+
+
+def test_mermaid_colours_levels_by_setting_and_highlights_an_episode() -> None:
+    p = standard_pathway()
+    ep = sample_episode()
+    text = p.to_mermaid(episode=ep)
+    assert "class n_inpatient,n_detox residential" in text
+    assert "class n_dropped_out current" in text
+    visited = re.search(r"class (\S+) visited", text)
+    assert visited is not None
+    assert set(visited[1].split(",")) == {"n_intake", "n_detox", "n_inpatient", "n_iop", "n_php"}
+    links = re.search(r"linkStyle (\S+) stroke", text)
+    assert links is not None
+    edge_list = list(_mermaid_edges(text))
+    taken = {edge_list[int(i)] for i in links[1].split(",")}
+    assert taken == {(r.source, r.target) for r in ep.history}
+
+
+def test_mermaid_event_filter_and_escaping() -> None:
+    text = standard_pathway().to_mermaid(events={"step_down", "complete"}, direction="LR")
+    assert "admit" not in text
+    assert "n_intake" not in text
+    assert "step_down" in text
+    with pytest.raises(explore.ExploreError):
+        standard_pathway().to_mermaid(direction="up")
+
+
+def test_graphviz_source_has_every_state_and_highlights_the_route() -> None:
+    p = standard_pathway()
+    dot = p.to_graphviz(episode=sample_episode(), guards=True)
+    src = dot.source
+    for state in p.states:
+        assert re.search(rf"^\s+{state} \[", src, re.MULTILINE), state
+    assert "minimum_stay" in src
+    assert 'dropped_out [label="Dropped out" color="#d62728"' in src
+
+
+@NO_DOT
+def test_graphviz_renders_svg() -> None:  # pragma: no cover - needs the dot program
+    svg = standard_pathway().to_graphviz().pipe(format="svg").decode()
+    assert "<svg" in svg
+    assert "Outpatient" in svg
+
+
+# -- HTML ----------------------------------------------------------------------------------------
+
+
+def test_pathway_html_is_valid_and_lists_every_level() -> None:
+    p = standard_pathway()
+    html = p._repr_html_()
+    text = parse(html)
+    for lv in p.levels:
+        assert lv.name in text
+    assert ('<pre class="mermaid">' in html) != ("<svg" in html)
+
+
+def test_episode_html_is_valid_and_carries_no_patient_data_beyond_ids() -> None:
+    ep = sample_episode()
+    html = ep._repr_html_()
+    text = parse(html)
+    assert "patient-7" in text
+    assert "episode-7" in text
+    assert "dr-0042" in text
+    for secret in (SECRET_NOTE, SECRET_REASON, "Alice", "2026", "03-02", "T08"):
+        assert secret not in html
+    assert "(set aside: minimum_stay)" in text
+    assert text.count("step_down") >= 3
+    rows = re.findall(r"<tr>", html)
+    assert len(rows) == 2 + len(explore.episode_stays(ep)) + len(ep.history)
+
+
+def test_placement_html_highlights_the_deciding_dimensions() -> None:
+    placement = place(Assessment(emotional=3, relapse=2, environment=3))
+    html = placement._repr_html_()
+    parse(html)
+    deciding = re.findall(r'<tr class="deciding"><td>([^<]+)</td>', html)
+    assert deciding == [d.label for d in placement.deciding]
+    assert len(deciding) >= 1
+
+
+@attrs.frozen
+class Frames:
+    """A hand-built stand-in for a simulation result."""
+
+    events: Any
+    stays: Any
+
+    def summary(self) -> dict[str, float]:
+        return {"patients": 3.0}
+
+
+def cohort() -> Frames:
+    pd = pytest.importorskip("pandas")
+    events = pd.DataFrame(
+        [
+            ("p1", 1, 0.0, "admit", "intake", "inpatient"),
+            ("p1", 1, 10.0, "step_down", "inpatient", "iop"),
+            ("p1", 1, 60.0, "complete", "iop", "completed"),
+            ("p2", 1, 0.0, "admit", "intake", "inpatient"),
+            ("p2", 1, 8.0, "step_down", "inpatient", "iop"),
+            ("p2", 1, 20.0, "drop_out", "iop", "dropped_out"),
+            ("p3", 1, 0.0, "admit", "intake", "detox"),
+            ("p3", 1, 4.0, "step_down", "detox", "inpatient"),
+        ],
+        columns=["patient", "episode", "day", "event", "from_level", "to_level"],
+    )
+    stays = pd.DataFrame(
+        [
+            ("p1", 1, "inpatient", 0.0, 10.0, "step_down"),
+            ("p1", 1, "iop", 10.0, 60.0, "complete"),
+            ("p2", 1, "inpatient", 0.0, 8.0, "step_down"),
+            ("p2", 1, "iop", 8.0, 20.0, "drop_out"),
+            ("p3", 1, "detox", 0.0, 4.0, "step_down"),
+            ("p3", 1, "inpatient", 4.0, float("nan"), None),
+        ],
+        columns=["patient", "episode", "level", "start_day", "end_day", "exit"],
+    )
+    return Frames(events=events, stays=stays)
+
+
+def test_result_html_summarises_a_cohort() -> None:
+    html = explore.result_html(cohort())
+    text = parse(html)
+    assert "3 patients, 3 episodes, 6 stays, 8 events." in text
+    assert "<td>completed</td><td>1</td><td>50.0%</td>" in html
+    assert "<td>inpatient</td><td>3</td><td>1</td><td>9.0</td>" in html
+
+
+# -- plots ---------------------------------------------------------------------------------------
+
+
+def test_sankey_counts_the_flows() -> None:
+    fig = explore.sankey(cohort())
+    trace = fig.data[0]
+    labels = list(trace.node.label)
+    flows = {
+        (labels[s], labels[t]): v
+        for s, t, v in zip(trace.link.source, trace.link.target, trace.link.value, strict=True)
+    }
+    assert flows[("Intake", "Inpatient / residential")] == 2
+    assert flows[("Inpatient / residential", "Intensive outpatient (IOP)")] == 2
+    assert flows[("Intensive outpatient (IOP)", "Completed")] == 1
+    assert sum(flows.values()) == 8
+    assert labels.count("Completed") == 1
+
+
+def test_occupancy_counts_patients_per_day() -> None:
+    fig = explore.occupancy(cohort(), days=30)
+    by_name = {t.name: list(t.y) for t in fig.data}
+    inpatient = by_name["Inpatient / residential"]
+    assert inpatient[0] == 2
+    assert inpatient[5] == 3
+    assert inpatient[9] == 2
+    assert inpatient[29] == 1
+    assert by_name["Intensive outpatient (IOP)"][15] == 2
+    assert len(inpatient) == 31
+
+
+def test_length_of_stay_leaves_out_open_stays() -> None:
+    fig = explore.length_of_stay(cohort())
+    by_name = {t.name: sorted(t.y) for t in fig.data}
+    assert by_name["Inpatient / residential"] == [8.0, 10.0]
+    assert by_name["Intensive outpatient (IOP)"] == [12.0, 50.0]
+
+
+def test_plots_name_missing_columns() -> None:
+    pd = pytest.importorskip("pandas")
+    bad = Frames(events=pd.DataFrame({"patient": []}), stays=pd.DataFrame({"level": []}))
+    with pytest.raises(explore.ExploreError, match="missing columns"):
+        explore.sankey(bad)
+
+
+def _pixels(path: Path) -> Any:
+    from matplotlib.image import imread  # noqa: PLC0415  # extra 'viz'
+
+    return imread(path)
+
+
+@pytest.mark.parametrize("which", ["timeline", "length_of_stay", "occupancy"])
+def test_a_plot_renders_to_png_with_content(which: str, tmp_path: Path) -> None:
+    fig = (explore.timeline(sample_episode()) if which == "timeline"
+           else getattr(explore, which)(cohort()))
+    out = tmp_path / f"{which}.png"
+    explore.to_png(fig, out, width=800, height=400)
+    pixels = _pixels(out)
+    assert pixels.shape[:2] == (400, 800)
+    rgb = pixels[..., :3]
+    not_white = (rgb < 0.97).any(axis=-1).mean()
+    assert 0.02 < not_white < 0.9
+    colours = {tuple((px * 20).round()) for px in rgb.reshape(-1, 3)[::7]}
+    assert len(colours) > 5  # bars in several setting colours, not one flat fill
+
+
+def test_svg_export_and_sankey_refusal(tmp_path: Path) -> None:
+    out = tmp_path / "t.svg"
+    explore.to_svg(explore.timeline(sample_episode()), out)
+    assert out.read_text().lstrip().startswith("<?xml")
+    with pytest.raises(explore.ExploreError, match="sankey"):
+        explore.to_png(explore.sankey(cohort()), tmp_path / "s.png")
+
+
+def test_timeline_bars_follow_the_stays() -> None:
+    ep = sample_episode()
+    fig = explore.timeline(ep)
+    bars = {t.name: (list(t.base), list(t.x)) for t in fig.data if t.type == "bar"}
+    assert bars["Intensive outpatient (IOP)"] == ([8.0, 45.0], [22.0, 15.0])
+    assert bars["Withdrawal management (detox)"] == ([0.0], [4.0])
+    assert "2026" not in fig.to_json()
+
+
+# -- command line --------------------------------------------------------------------------------
+
+
+def test_cli_paths_lists_step_down_sequences() -> None:
+    result = CliRunner().invoke(main, ["paths", "--from", "inpatient", "--to", "completed",
+                                       "--event", "step_down", "--event", "complete"])
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.stdout.splitlines() if "->" in x]
+    assert len(lines) == 16
+    assert lines[0] == "inpatient -> completed"
+
+
+def test_cli_paths_reports_bad_states() -> None:
+    result = CliRunner().invoke(main, ["paths", "--from", "mars"])
+    assert result.exit_code == 1
+    assert "'mars' is not a state" in result.output
+
+
+@pytest.mark.parametrize(("fmt", "marker"), [("mermaid", "flowchart TD"), ("dot", "digraph")])
+def test_cli_diagram(fmt: str, marker: str) -> None:
+    result = CliRunner().invoke(main, ["diagram", "--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(marker)
+
+
+def test_cli_diagram_svg_needs_dot() -> None:
+    result = CliRunner().invoke(main, ["diagram", "--format", "svg"])
+    if shutil.which("dot") is None:
+        assert result.exit_code == 1
+        assert "needs graphviz's 'dot' program" in result.output
+    else:  # pragma: no cover - depends on the system
+        assert result.exit_code == 0
+        assert "<svg" in result.stdout
+
+
+def test_cli_reads_a_pathway_file(tmp_path: Path) -> None:
+    path = tmp_path / "standard.json"
+    path.write_text(standard_pathway().to_json(), encoding="utf-8")
+    result = CliRunner().invoke(main, ["paths", "--pathway", str(path), "--to", "completed",
+                                       "--max-steps", "2"])
+    assert result.exit_code == 0, result.output
+    assert len([x for x in result.stdout.splitlines() if "->" in x]) == 6
