@@ -337,3 +337,9 @@ class SimulationResult:
         m = self.metadata
         return (f"<SimulationResult patients={m['n']} days={m['days']} seed={m['seed']} "
                 f"events={len(self.events)} stays={len(self.stays)}>")
+
+    def _repr_html_(self) -> str:
+        """The summary as a table, for notebooks."""
+        from ..explore import result_html  # noqa: PLC0415  # explore is imported on demand
+
+        return result_html(self)

@@ -1,0 +1,16 @@
+"""The episode store: episodes as append-only event logs (extra ``store``; SQLAlchemy 2).
+
+- :class:`EpisodeStore`: ``EpisodeStore.open("sqlite:///care.db")`` (embedded, the
+  default) or ``EpisodeStore.open("postgresql+psycopg://...")`` (extra
+  ``postgres``); create, load, append, apply, list, export and import episodes.
+- :class:`StoredEpisode`: what the store knows about an episode without replaying it.
+- :data:`SCHEMA_VERSION`: the version of the tables this carepath writes.
+
+``import carepath`` never imports this package or SQLAlchemy.
+"""
+
+from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
+from ._store import EpisodeStore as EpisodeStore
+from ._store import StoredEpisode as StoredEpisode
+
+__all__ = ["SCHEMA_VERSION", "EpisodeStore", "StoredEpisode"]
