@@ -650,31 +650,39 @@ class EpisodeStore:
 
     @staticmethod
     def _episode_data(head: _Head, rows: Sequence[tuple[int, str, str]]) -> dict[str, Any]:
-        episode_id: str = head.id
-        payloads: list[dict[str, Any]] = []
-        for expected, (seq, event_id, text) in enumerate(rows, 1):
+        episode_id = head.id
+        for expected, (seq, _, _) in enumerate(rows, 1):
             if seq != expected:
                 raise CorruptRecord(
                     episode_id=episode_id, seq=seq,
                     problem=f"sequence number out of range: expected {expected} (events are "
                     f"numbered 1 to the episode's version, {head.version}, without gaps)",
                 )
-            try:
-                payload = json.loads(text)
-            except (TypeError, ValueError):
-                raise CorruptRecord(episode_id=episode_id, seq=seq,
-                                    problem="the event's payload is not valid JSON") from None
-            _payload_fields(payload, episode_id, seq)
-            if payload["event_id"] != event_id:
-                raise CorruptRecord(episode_id=episode_id, seq=seq,
-                                    problem="the payload's event id differs from the row's")
-            payloads.append(payload)
         if len(rows) != head.version:
             raise CorruptRecord(
                 episode_id=episode_id, seq=len(rows) + 1 if len(rows) < head.version else None,
                 problem=f"the episode's version is {head.version} but {len(rows)} events "
                 "are stored",
             )
+        try:  # one parse for the whole history: much faster than one per row
+            payloads = json.loads("[" + ",".join(text for _, _, text in rows) + "]")
+            if len(payloads) != len(rows):
+                raise ValueError("a payload holds more than one value")
+        except (TypeError, ValueError):
+            payloads = []
+            for seq, _, text in rows:  # find the row to blame
+                try:
+                    payloads.append(json.loads(text))
+                except (TypeError, ValueError):
+                    raise CorruptRecord(episode_id=episode_id, seq=seq,
+                                        problem="the event's payload is not valid JSON") from None
+        for (seq, event_id, _), payload in zip(rows, payloads, strict=True):
+            if not isinstance(payload, dict):
+                raise CorruptRecord(episode_id=episode_id, seq=seq, problem="the event's "
+                                    f"payload must be a JSON object, not {type(payload).__name__}")
+            if payload.get("event_id") != event_id:
+                raise CorruptRecord(episode_id=episode_id, seq=seq,
+                                    problem="the payload's event id differs from the row's")
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
