@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import click
 
+from carepath._commands import PATHWAY_HELP, load_pathway
 from carepath._errors import CarepathError
-from carepath._pathway import Pathway, standard_pathway
 
 __all__ = ["register"]
 
-_PATHWAY_HELP = "A pathway definition file (.toml or .json); the standard pathway if omitted."
-
-
-def _load(path: str | None) -> Pathway:
-    if path is None:
-        return standard_pathway()
-    try:
-        return Pathway.from_file(path)
-    except CarepathError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.command("paths")
@@ -28,7 +18,7 @@ def _load(path: str | None) -> Pathway:
               help='Where to end: a level code or an outcome ("completed", "dropped_out", '
               '"transferred_out").')
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=_PATHWAY_HELP)
+              help=PATHWAY_HELP)
 @click.option("--max-steps", type=click.IntRange(min=1), default=None,
               help="At most this many moves.")
 @click.option("--loops", type=click.IntRange(min=0), default=0, show_default=True,
@@ -45,7 +35,7 @@ def paths_command(
     events: tuple[str, ...],
 ) -> None:
     """List the sequences of levels from one state to another, shortest first."""
-    pathway = _load(pathway_file)
+    pathway = load_pathway(pathway_file)
     try:
         found = pathway.paths(start, end, max_steps=max_steps, loops=loops,
                               events=events or None)
@@ -62,12 +52,12 @@ def paths_command(
               default="mermaid", show_default=True,
               help="Mermaid text, graphviz dot source, or SVG (needs graphviz's dot program).")
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=_PATHWAY_HELP)
+              help=PATHWAY_HELP)
 @click.option("--guards", is_flag=True, help="Show each rule's guards on its edge.")
 @click.option("--direction", type=click.Choice(["TD", "LR"]), default="TD", show_default=True)
 def diagram_command(fmt: str, pathway_file: str | None, guards: bool, direction: str) -> None:
     """Print a diagram of the pathway."""
-    pathway = _load(pathway_file)
+    pathway = load_pathway(pathway_file)
     if fmt == "mermaid":
         click.echo(pathway.to_mermaid(guards=guards, direction=direction), nl=False)
         return

@@ -8,22 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from carepath._commands import PATHWAY_HELP, load_pathway
 from carepath._episode import Episode
 from carepath._errors import CarepathError
-from carepath._pathway import Pathway, standard_pathway
 
 __all__ = ["register"]
 
-_PATHWAY_HELP = "A pathway definition file (.toml or .json); the standard pathway if omitted."
-
-
-def _load(path: str | None) -> Pathway:
-    if path is None:
-        return standard_pathway()
-    try:
-        return Pathway.from_file(path)
-    except CarepathError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _read(path: str) -> str:
@@ -61,7 +51,7 @@ def fhir_group() -> None:
 @click.option("--version", "version", type=click.Choice(["R4B", "R5"]), default="R4B",
               show_default=True, help="The FHIR version of the bundle.")
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=_PATHWAY_HELP)
+              help=PATHWAY_HELP)
 @click.option("--collection", is_flag=True,
               help="A collection bundle instead of a transaction of conditional PUTs.")
 def export_command(episode_file: str, version: str, pathway_file: str | None,
@@ -69,7 +59,7 @@ def export_command(episode_file: str, version: str, pathway_file: str | None,
     """Print the episode in EPISODE.json (carepath's episode JSON) as a FHIR bundle."""
     from carepath.interop import to_fhir  # noqa: PLC0415  # the extra loads only when used
 
-    pathway = _load(pathway_file)
+    pathway = load_pathway(pathway_file)
     try:
         episode = Episode.from_json(_read(episode_file), pathway)
         bundle = to_fhir(episode, "R5" if version == "R5" else "R4B",
@@ -83,12 +73,12 @@ def export_command(episode_file: str, version: str, pathway_file: str | None,
 @click.argument("bundle_file", metavar="BUNDLE.json", type=click.Path(exists=True,
                                                                       dir_okay=False))
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=_PATHWAY_HELP)
+              help=PATHWAY_HELP)
 def import_command(bundle_file: str, pathway_file: str | None) -> None:
     """Print the episode a FHIR bundle (written by 'carepath fhir export') holds, as JSON."""
     from carepath.interop import from_fhir  # noqa: PLC0415  # the extra loads only when used
 
-    pathway = _load(pathway_file)
+    pathway = load_pathway(pathway_file)
     try:
         episode = from_fhir(_read(bundle_file), pathway)
     except CarepathError as exc:
@@ -105,7 +95,7 @@ def hl7_group() -> None:
 @click.argument("messages_file", metavar="MESSAGES.hl7", type=click.Path(exists=True,
                                                                          dir_okay=False))
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=_PATHWAY_HELP)
+              help=PATHWAY_HELP)
 @click.option("--tz", "zone", default="UTC", show_default=True,
               help="Time zone of timestamps without an offset (an IANA name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the episode's JSON instead.")
@@ -118,7 +108,7 @@ def replay_command(messages_file: str, pathway_file: str | None, zone: str,
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--tz") from None
-    pathway = _load(pathway_file)
+    pathway = load_pathway(pathway_file)
     try:
         episode = from_hl7v2(Path(messages_file).read_bytes(), pathway, tz=tz)
     except CarepathError as exc:
