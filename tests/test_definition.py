@@ -404,7 +404,8 @@ def test_criteria_problems_are_located() -> None:
     fixed = MINIMAL.replace("residential = {}", "residential = { withdrawal = 3 }")
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(fixed)
-    assert detail(exc, "criteria").message.startswith("no level accepts every assessment")
+    assert detail(exc, "criteria.residential").message.startswith(
+        "no level accepts every assessment")
     out_of_range = MINIMAL.replace("residential = {}", "residential = { withdrawal = 7 }")
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(out_of_range)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -142,7 +143,13 @@ def test_admit_refused_when_the_level_does_not_fit() -> None:
     assert info.value.overridable
     assert (info.value.event, info.value.source, info.value.target) == ("admit", "intake", "iop")
     assert info.value.episode_id == "ep-1"
-    assert str(info.value).startswith("admit from intake to iop refused for episode 'ep-1':\n")
+    assert str(info.value) == (
+        "admit from intake to iop refused for episode 'ep-1': 2 reasons (fits_criteria); "
+        "see .reasons or .explain()"
+    )
+    # The words (with the ratings) are on the reasons, not in the message that reaches logs.
+    assert "withdrawal risk" not in str(info.value)
+    assert "withdrawal risk" in info.value.explain()
 
 
 def test_admit_refused_when_more_intensive_than_needed() -> None:
@@ -610,7 +617,33 @@ def test_non_utc_offsets_compare_by_instant() -> None:
     with pytest.raises(InvalidEvent):
         ep.reassess(Assessment(), at=datetime(2026, 1, 5, 13, 0, tzinfo=plus5))
     ep.reassess(Assessment(), at=datetime(2026, 1, 5, 15, 0, tzinfo=plus5))
-    assert ep.days_in_level(datetime(2026, 1, 6, 14, 0, tzinfo=plus5)) == 1.0
+    # Days count on the wall clock of the times as given: entered 09:00 (UTC), asked at
+    # 14:00 the next day (+05:00) is 1 day and 5 hours of wall-clock time.
+    assert ep.days_in_level(datetime(2026, 1, 6, 14, 0, tzinfo=plus5)) == pytest.approx(29 / 24)
+    assert ep.days_in_level(datetime(2026, 1, 6, 9, 0, tzinfo=UTC)) == 1.0
+
+
+def test_a_stay_across_a_daylight_saving_change_counts_calendar_days() -> None:
+    """Monday 09:00 to the next Monday 09:00, local time, is 7 days across a DST start."""
+    ny = ZoneInfo("America/New_York")
+    admitted = datetime(2026, 3, 2, 9, 0, tzinfo=ny)
+    ep = standard_pathway().start("pt-dst", at=admitted, episode_id="ep-dst")
+    ep.admit("inpatient", at=admitted, assessment=Assessment(relapse=3, environment=3))
+    monday = datetime(2026, 3, 9, 9, 0, tzinfo=ny)  # clocks went forward on 8 March
+    assert ep.days_in_level(monday) == 7.0
+    ep.step_down("php", at=monday, assessment=Assessment(emotional=3, relapse=2))
+    assert ep.level is not None
+    assert ep.level.code == "php"
+
+
+def test_a_refusal_never_reads_zero_days_to_go() -> None:
+    ep = standard_pathway().start("pt-z", at=datetime(2026, 1, 5, 9, tzinfo=UTC))
+    ep.admit("detox", at=datetime(2026, 1, 5, 9, tzinfo=UTC), assessment=Assessment(withdrawal=3))
+    almost = datetime(2026, 1, 8, 8, 59, tzinfo=UTC)  # 1 minute short of 3 days
+    decision = ep.check(Event.STEP_DOWN, "inpatient", at=almost,
+                        assessment=Assessment(relapse=3, environment=3))
+    message = next(r.message for r in decision.reasons if r.kind == "minimum_stay")
+    assert "(0.1 days to go)" in message
 
 
 # -- levels ----------------------------------------------------------------------------------
@@ -744,7 +777,7 @@ def test_check_agrees_with_the_event() -> None:
 def test_check_validates_its_arguments() -> None:
     ep = in_iop()
     with pytest.raises(InvalidEvent) as info:
-        ep.check("discharge", at=day(1))
+        ep.check("discharge", at=day(1))  # type: ignore[arg-type]  # the runtime check
     assert info.value.field == "event"
     with pytest.raises(InvalidEvent, match="this event needs a target level"):
         ep.check(Event.STEP_DOWN, at=day(1))

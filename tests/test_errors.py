@@ -82,7 +82,9 @@ def test_errors_carry_keyword_only_structured_data() -> None:
     e3 = TransitionRejected(event="step_down", source="php", target="iop", episode_id="ep-1",
                             reasons=[Reason(kind="minimum_stay", message="too soon"),
                                      Reason(kind="structure", message="no", overridable=False)])
-    assert str(e3) == "step_down from php to iop refused for episode 'ep-1':\n  - too soon\n  - no"
+    assert str(e3) == ("step_down from php to iop refused for episode 'ep-1': 2 reasons "
+                       "(minimum_stay, structure); see .reasons or .explain()")
+    assert e3.explain() == "step_down from php to iop refused:\n  - too soon\n  - no"
     assert not e3.overridable
     e4 = PathwayError(pathway_id="p", problems=["a", "b"])
     assert str(e4) == "pathway 'p' has 2 problems:\n  - a\n  - b"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -187,9 +188,6 @@ class Frames:
     events: Any
     stays: Any
 
-    def summary(self) -> dict[str, float]:
-        return {"patients": 3.0}
-
 
 def cohort() -> Frames:
     pd = pytest.importorskip("pandas")
@@ -220,12 +218,175 @@ def cohort() -> Frames:
     return Frames(events=events, stays=stays)
 
 
-def test_result_html_summarises_a_cohort() -> None:
-    html = explore.result_html(cohort())
+class Tables(HTMLParser):
+    """Each table of an HTML document as rows of cell texts, keyed by the paragraph before it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: dict[str, list[list[str]]] = {}
+        self.caption = ""
+        self.paragraph: list[str] | None = None
+        self.rows: list[list[str]] | None = None
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs_: list[tuple[str, str | None]]) -> None:
+        if tag == "p":
+            self.paragraph = []
+        elif tag == "table":
+            self.rows = []
+        elif tag == "tr" and self.rows is not None:
+            self.rows.append([])
+        elif tag in {"td", "th"}:
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p" and self.paragraph is not None:
+            self.caption = "".join(self.paragraph)
+            self.paragraph = None
+        elif tag == "table" and self.rows is not None:
+            self.tables[self.caption] = self.rows
+            self.rows = None
+        elif tag in {"td", "th"} and self.cell is not None and self.rows is not None:
+            self.rows[-1].append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        for part in (self.paragraph, self.cell):
+            if part is not None:
+                part.append(data)
+
+
+def tables(html: str) -> dict[str, dict[str, dict[str, str]]]:
+    """``{caption: {row label: {column: cell}}}`` for every table in ``html``."""
+    parser = Tables()
+    parser.feed(html)
+    parser.close()
+    out = {}
+    for caption, (head, *rows) in parser.tables.items():
+        key = caption.split(" (")[0]
+        out[key] = {row[0]: dict(zip(head[1:], row[1:], strict=True)) for row in rows}
+    return out
+
+
+HORIZON = 30
+
+
+def tiny_result() -> Any:
+    """Three patients, a 30-day horizon; two inpatient stays are still open at the horizon.
+
+    p0: inpatient days 0-10, IOP 10-20, completed. p1: inpatient from day 0, censored.
+    p2: detox days 0-4, inpatient from day 4, censored.
+    """
+    pd = pytest.importorskip("pandas")
+    sim = pytest.importorskip("carepath.sim")
+    model = sim.SimulationModel.default()
+    like = sim.simulate(model, n=1, seed=0, days=5)  # the real tables' dtypes
+    events = pd.DataFrame(
+        [
+            (0, 0, 0, "admit", "intake", "inpatient", -1),
+            (0, 0, 10, "step_down", "inpatient", "iop", -1),
+            (0, 0, 20, "complete", "iop", "completed", -1),
+            (1, 0, 0, "admit", "intake", "inpatient", -1),
+            (2, 0, 0, "admit", "intake", "detox", -1),
+            (2, 0, 4, "step_down", "detox", "inpatient", -1),
+        ],
+        columns=list(like.events.columns),
+    ).astype(like.events.dtypes.to_dict())
+    stays = pd.DataFrame(
+        [
+            (0, 0, "inpatient", 0, 10, "step_down"),
+            (0, 0, "iop", 10, 20, "complete"),
+            (1, 0, "inpatient", 0, HORIZON, "censored"),
+            (2, 0, "detox", 0, 4, "step_down"),
+            (2, 0, "inpatient", 4, HORIZON, "censored"),
+        ],
+        columns=list(like.stays.columns),
+    ).astype(like.stays.dtypes.to_dict())
+    metadata = {**like.metadata, "n": 3, "days": HORIZON}
+    return sim.SimulationResult(events=events, stays=stays, metadata=metadata, model=model)
+
+
+def test_result_html_counts_censored_stays_as_open_not_as_ended() -> None:
+    """A stay with exit "censored" ends at the horizon but is open: not in the day counts."""
+    html = tiny_result()._repr_html_()
     text = parse(html)
-    assert "3 patients, 3 episodes, 6 stays, 8 events." in text
-    assert "<td>completed</td><td>1</td><td>50.0%</td>" in html
-    assert "<td>inpatient</td><td>3</td><td>1</td><td>9.0</td>" in html
+    t = tables(html)
+    inpatient = t["Length of stay"]["inpatient"]
+    assert inpatient["stays"] == "1"  # only p0's 10-day stay ended
+    assert inpatient["median"] == "10.000"
+    assert inpatient["open at horizon"] == "2"
+    assert t["Length of stay"]["detox"]["open at horizon"] == "0"
+    assert t["Length of stay"]["iop"] == {"stays": "1", "median": "10.000", "q1": "10.000",
+                                          "q3": "10.000", "open at horizon": "0"}
+    outcomes = t["Episodes by outcome"]
+    assert outcomes["completed"] == {"episodes": "1", "share": "33.3%"}
+    assert outcomes["dropped_out"]["episodes"] == "0"
+    assert outcomes["in care at the horizon"] == {"episodes": "2", "share": "66.7%"}
+    assert t["Outcome shares per level"]["inpatient"]["ended"] == "1"
+    # Days of care count open stays up to the horizon: 10 + 30 + 26.
+    assert t["Days of care and cost"]["inpatient"]["days"] == "66"
+    assert "3 patients over 30 days: 3 episodes, 5 stays (2 still open at the horizon), " in text
+
+
+def test_result_html_renders_every_summary_frame_as_a_table() -> None:
+    sim = pytest.importorskip("carepath.sim")
+    result = sim.simulate(sim.SimulationModel.default(), n=300, seed=11, days=200)
+    html = result._repr_html_()
+    parse(html)
+    assert "<pre" not in html
+    t = tables(html)
+    summary = result.summary()
+    for caption, frame in [
+        ("Length of stay", summary.length_of_stay),
+        ("Outcome shares per level", summary.outcomes),
+        ("Step-down continuation after detox / inpatient", summary.continuation),
+        ("Readmissions", summary.readmissions),
+        ("Days of care and cost", summary.care),
+    ]:
+        assert list(t[caption]) == [str(i) for i in frame.index], caption
+        for label, value_row in zip(t[caption], frame.itertuples(index=False), strict=True):
+            for column, value in zip(frame.columns, value_row, strict=True):
+                if frame[column].dtype.kind in "iu":
+                    expected = str(int(value))
+                else:
+                    expected = "" if math.isnan(value) else f"{value:.3f}"
+                assert t[caption][label][str(column)] == expected, (caption, label, column)
+    assert f"Relapses per patient: {summary.relapses_per_patient:.3f}" in parse(html)
+    outcomes = t["Episodes by outcome"]
+    admits = int((result.events["event"] == "admit").sum())
+    assert sum(int(r["episodes"]) for r in outcomes.values()) == admits
+    censored = result.stays[result.stays["exit"] == "censored"]
+    assert outcomes["in care at the horizon"]["episodes"] == str(len(censored))
+
+
+def test_result_html_builds_no_row_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The view never turns the tables' rows into dictionaries (slow on big runs)."""
+    pd = pytest.importorskip("pandas")
+    result = tiny_result()
+    real = pd.DataFrame.to_dict
+
+    def to_dict(self: Any, orient: str = "dict", *args: Any, **kwargs: Any) -> Any:
+        assert orient != "records", "result_html turned rows into records"
+        return real(self, orient, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_dict", to_dict)
+    assert "Length of stay" in parse(explore.result_html(result))
+
+
+def test_result_html_of_a_streamed_run_leaves_its_parts_on_disk(tmp_path: Path) -> None:
+    """A run streamed to Parquet shows its summary without loading its tables."""
+    sim = pytest.importorskip("carepath.sim")
+    result = sim.simulate(sim.SimulationModel.default(), n=400, seed=5, days=120,
+                          out=tmp_path / "run", chunk_size=100)
+    html = result._repr_html_()
+    assert "parts=" in repr(result)  # the repr shows parts while the tables are not loaded
+    t = tables(html)
+    assert int(t["Length of stay"]["inpatient"]["stays"]) == int(
+        result.summary().length_of_stay.loc["inpatient", "stays"])
+    stays = result.stays
+    assert f"{len(stays)} stays" in parse(html)
+    assert sum(int(r["open at horizon"]) for r in t["Length of stay"].values()) == int(
+        (stays["exit"] == "censored").sum())
 
 
 # -- plots ---------------------------------------------------------------------------------------

@@ -297,7 +297,8 @@ def test_a_move_the_pathway_forbids_is_refused_naming_the_event() -> None:
     assert err.resource.startswith("EpisodeOfCare")
     assert err.field == "extension[3]"
     assert "ep-7:3" in err.problem
-    assert "step_down" in err.problem
+    assert "does not replay" in err.problem
+    assert err.reasons  # the pathway's reasons travel with the error
 
 
 def test_a_bundle_from_another_pathway_version_is_refused() -> None:
@@ -348,6 +349,58 @@ def test_errors_carry_no_patient_data() -> None:
     err = _error(data)
     assert "Jane" not in str(err)
     assert "stopped attending" not in str(err)
+
+
+_SECRET = "Jane-Doe-1980-01-01"
+
+
+def _set_event_part(data: dict[str, Any], url: str, key: str, value: object) -> None:
+    event = next(x for x in _entry(data, "EpisodeOfCare")["extension"] if x["url"] == EXT_EVENT)
+    next(sub for sub in event["extension"] if sub["url"] == url)[key] = value
+
+
+def _set_pathway_part(data: dict[str, Any], url: str, value: str) -> None:
+    ext = next(x for x in _entry(data, "EpisodeOfCare")["extension"]
+               if x["url"].endswith("/pathway"))
+    next(sub for sub in ext["extension"] if sub["url"] == url)["valueString"] = value
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda d: _entry(d, "EpisodeOfCare").update(status=_SECRET), "status"),
+        (lambda d: _entry(d, "EpisodeOfCare").update({_SECRET: 1}), ""),
+        (lambda d: _entry(d, "Encounter")["period"].update({_SECRET: "x"}), "period"),
+        (lambda d: _entry(d, "Encounter").update(resourceType=_SECRET), ""),
+        (lambda d: _set_pathway_part(d, "contentHash", _SECRET),
+         "extension(https://carepath.dev/fhir/StructureDefinition/pathway)"),
+        (lambda d: _set_event_part(d, "target", "valueCode", _SECRET),
+         "extension[1].extension(target)"),
+        (lambda d: _set_event_part(d, "source", "valueCode", _SECRET),
+         "extension[1].extension(source)"),
+        (lambda d: _set_event_part(d, "event", "valueCode", _SECRET),
+         "extension[1].extension(event)"),
+    ],
+)
+def test_errors_name_the_field_and_never_echo_what_the_sender_wrote(edit: Any,
+                                                                    field: str) -> None:
+    """A bad status, an unknown element, a foreign pathway or a made-up code is refused by
+    naming the field; the sender's text (which may be patient data) is not repeated."""
+    data = _data()
+    edit(data)
+    err = _error(data)
+    assert err.field == field
+    assert _SECRET not in str(err)
+    assert "Jane" not in str(err)
+
+
+def test_an_unknown_status_is_refused_naming_the_allowed_ones() -> None:
+    data = _data()
+    _entry(data, "EpisodeOfCare")["status"] = "paused"
+    err = _error(data)
+    assert err.field == "status"
+    assert "allowed: planned, waitlist, active, onhold, finished" in err.problem
+    assert "paused" not in str(err)
 
 
 # -- fuzz ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from carepath import CarepathError, Episode, Event, InteropError, Outcome, standard_pathway
 from carepath.interop import LevelMap, from_fhir, from_hl7v2, to_fhir
+from carepath.interop._hl7 import unescape
 
 pytest.importorskip("hl7apy")
 
@@ -33,6 +34,7 @@ def adt(
     patient: str = "MRN0042",
     visit: str = "V9001",
     sent: str | None = None,
+    version: str = "2.5",
 ) -> str:
     """One ADT message, segments ending in CR. ``sent`` (MSH-7) defaults to ``at``."""
     pv1 = [""] * 37
@@ -40,7 +42,7 @@ def adt(
     pv1[10], pv1[19], pv1[36] = service, visit, disposition
     segments = [
         f"MSH|^~\\&|EHR|CLINIC|CAREPATH|CLINIC|{sent or at}||ADT^{trigger}^"
-        f"{_STRUCTURE[trigger]}|{control_id}|P|2.5",
+        f"{_STRUCTURE[trigger]}|{control_id}|P|{version}",
         f"EVN|{trigger}|{at}",
         f"PID|1||{patient}^^^CLINIC^MR||DOE^JANE||19800101|F",
         "|".join(pv1).rstrip("|"),
@@ -120,7 +122,101 @@ def test_cancel_admit_and_cancel_discharge_undo_their_events() -> None:
     ep = from_hl7v2(msgs, standard_pathway())
     assert [(r.event_id, r.target) for r in ep.history] == [
         ("M3", "iop"), ("M6", "dropped_out")]
-    assert ep.started_at == datetime(2026, 1, 5, 9, tzinfo=UTC)  # the first message
+
+
+def test_a_cancelled_message_leaves_no_trace_not_even_in_the_start_time() -> None:
+    """The episode starts at the earliest message that stays, not at a cancelled one, and
+    its id (without PV1-19) is that message's control id."""
+    msgs = [
+        adt("A01", "M1", "202601010900", service="DETOX", visit=""),
+        adt("A11", "M2", "202601010930", visit=""),
+        adt("A01", "M3", "202601050900", service="DETOX", visit=""),
+    ]
+    ep = from_hl7v2(msgs, standard_pathway())
+    assert [r.event_id for r in ep.history] == ["M3"]
+    assert ep.started_at == datetime(2026, 1, 5, 9, tzinfo=UTC)
+    assert ep.id == "M3"
+    # When the cancels leave nothing, the earliest message still dates the (empty) episode.
+    empty = from_hl7v2(msgs[:2], standard_pathway())
+    assert empty.history == ()
+    assert empty.started_at == datetime(2026, 1, 1, 9, tzinfo=UTC)
+
+
+def test_a_cancel_sorts_after_a_message_with_the_same_time_whatever_the_arrival() -> None:
+    msgs = [
+        adt("A12", "M3", "202601060900"),  # arrives first, same event time as M2
+        adt("A01", "M1", "202601050900", service="DETOX"),
+        adt("A02", "M2", "202601060900", service="RES"),
+    ]
+    ep = from_hl7v2(msgs, standard_pathway())
+    assert [r.event_id for r in ep.history] == ["M1"]
+    assert from_hl7v2(list(reversed(msgs)), standard_pathway()) == ep
+
+
+def test_a_cancel_transfer_after_a_discharge_is_refused_naming_the_messages() -> None:
+    msgs = [
+        adt("A01", "M1", "202601050900", service="DETOX"),
+        adt("A02", "M2", "202601060900", service="RES"),
+        adt("A03", "M3", "202601100900", service="RES", disposition="01"),
+        adt("A12", "M4", "202601110900", service="RES"),
+    ]
+    err = _error(msgs)
+    assert "'M4'" in err.resource
+    assert "'M2'" in err.problem
+    assert "'M3'" in err.problem
+    assert "A13" in err.problem
+    # Cancelling the discharge first makes the transfer cancellable.
+    ok = from_hl7v2([*msgs[:3], adt("A13", "M5", "202601101000"),
+                     adt("A12", "M6", "202601110900")], standard_pathway())
+    assert [r.event_id for r in ok.history] == ["M1"]
+
+
+def test_an_update_or_transfer_naming_only_the_current_patient_class_moves_no_one() -> None:
+    """PV1-2 alone (no PV1-3 or PV1-10 match) is the class of the current level: a
+    demographic A08 or a bed move, never a step to the class's default level."""
+    msgs = [
+        adt("A01", "M1", "202601050900", service="DETOX"),
+        adt("A08", "M2", "202601060900", patient_class="I"),
+        adt("A02", "M3", "202601070900", patient_class="I", location="DTX^2"),
+        adt("A02", "M4", "202601100900", patient_class="O", service="IOP"),
+        adt("A08", "M5", "202601110900", patient_class="O"),
+    ]
+    ep = from_hl7v2(msgs, standard_pathway())
+    assert [(r.event_id, r.target) for r in ep.history] == [("M1", "detox"), ("M4", "iop")]
+    # Another class still moves: an inpatient transfer from IOP goes to inpatient.
+    moved = from_hl7v2([*msgs, adt("A02", "M6", "202601200900", patient_class="I")],
+                       standard_pathway())
+    assert [(r.event_id, r.event, r.target) for r in moved.history][-1] == (
+        "M6", Event.STEP_UP, "inpatient")
+
+
+@pytest.mark.parametrize("version", ["2.1", "2.2", "2.3", "2.3.1", "2.4", "2.5", "2.5.1",
+                                     "2.6", "2.7", "2.8", "2.8.1", "2.8.2"])
+def test_every_hl7_version_hl7apy_ships_replays(version: str) -> None:
+    msgs = [adt("A01", "M1", "202601050900", service="DETOX", version=version),
+            adt("A02", "M2", "202601090800", service="RES", version=version),
+            adt("A03", "M3", "202601200900", service="RES", disposition="07",
+                version=version)]
+    ep = from_hl7v2(msgs, standard_pathway())
+    assert [(r.event_id, r.target) for r in ep.history] == [
+        ("M1", "detox"), ("M2", "inpatient"), ("M3", "dropped_out")]
+
+
+def test_an_unsupported_hl7_version_is_refused() -> None:
+    err = _error(adt("A01", "M1", "202601050900", service="DETOX", version="2.9"))
+    assert "not a parseable" in err.problem
+
+
+def test_field_values_are_unescaped() -> None:
+    ep = from_hl7v2(adt("A01", "M\\F\\1", "202601050900", service="DETOX",
+                        patient="MRN\\T\\7"), standard_pathway())
+    assert ep.history[0].event_id == "M|1"
+    assert ep.patient_id == "MRN&7"
+    chars = {"FIELD": "|", "COMPONENT": "^", "SUBCOMPONENT": "&", "REPETITION": "~",
+             "ESCAPE": "\\"}
+    assert unescape(r"a\S\b\R\c\E\d\X4142\e\H\f\N\g\.br\h", chars) == "a^b~c\\dABefgh"
+    assert unescape(r"\Q\ and a lone \ stay", chars) == r"\Q\ and a lone \ stay"
+    assert unescape("no escapes", {}) == "no escapes"
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,7 @@ from carepath import (
     standard_pathway,
 )
 from carepath import Dimension as D
+from carepath.levels import STANDARD_CRITERIA, STANDARD_LEVELS
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 
@@ -219,7 +220,8 @@ def test_custom_pathway_has_only_its_own_moves() -> None:
     with pytest.raises(TransitionRejected) as info:
         ep.complete(at=T0 + timedelta(days=90), override=Override(reason="r", by="dr"))
     assert info.value.reasons[0].kind == "structure"
-    assert "the pathway has no complete move from Day programme to completed" in str(info.value)
+    assert "the pathway has no complete move from Day programme to completed" in (
+        info.value.explain())
 
 
 def test_default_rules_over_custom_levels_validate() -> None:
@@ -333,7 +335,7 @@ def test_inconsistent_stay_rule_is_reported() -> None:
 
 
 def test_non_total_criteria_are_reported() -> None:
-    with pytest.raises(PathwayError, match="placement would not be total"):
+    with pytest.raises(PathwayError, match="so that placement is total"):
         custom_pathway(criteria={**CRITERIA, "residential": Criteria(environment=3)})
 
 
@@ -528,3 +530,51 @@ def test_engine_refuses_moves_the_pathway_lacks() -> None:
     assert not engine.has("step_down__iop", "outpatient")
     assert not engine.has("to_completed", "iop")
     assert engine.fire("step_down__iop", "inpatient") == "iop"
+
+
+def test_the_most_intensive_level_must_accept_every_profile() -> None:
+    """A total level below a limited top would leave a relapse at the top nowhere to go."""
+    levels = [
+        Level(code="a", name="A", intensity=0, setting=Setting.AMBULATORY,
+              stay=StayRule(minimum_days=0, typical_days=1)),
+        Level(code="b", name="B", intensity=1, setting=Setting.RESIDENTIAL,
+              stay=StayRule(minimum_days=0, typical_days=1)),
+    ]
+    with pytest.raises(PathwayError) as info:
+        Pathway(id="upside-down", version="1", levels=levels,
+                criteria={"a": Criteria(), "b": Criteria(withdrawal=1)},
+                rules=default_rules(levels))
+    assert any("the most intensive level 'b' must leave every dimension unlimited" in p
+               for p in info.value.problems)
+
+
+def test_a_guards_settings_are_part_of_the_content_hash() -> None:
+    """Two pathways differing only in a plain guard's setting must not share a hash."""
+
+    class MaxDays:
+        kind = "max_days"
+        overridable = True
+
+        def __init__(self, days: int) -> None:
+            self.days = days
+
+        def check(self, ctx: GuardContext) -> Sequence[str]:
+            return () if ctx.days_in_level <= self.days else ("too long",)
+
+    def build(days: int) -> Pathway:
+        levels = STANDARD_LEVELS
+        rules = [Rule(event=r.event, source=r.source, target=r.target,
+                      guards=(*r.guards, MaxDays(days)) if r.event is Event.REASSESS else r.guards)
+                 for r in default_rules(levels)]
+        return Pathway(id="p", version="1", levels=levels, criteria=STANDARD_CRITERIA,
+                       rules=rules)
+
+    assert build(1).content_hash != build(1000).content_hash
+    assert build(5).content_hash == build(5).content_hash
+
+
+def test_a_pathways_identity_is_read_only() -> None:
+    p = standard_pathway()
+    with pytest.raises(AttributeError):
+        p.version = "999"  # type: ignore[misc]  # deliberately writing a read-only property
+    assert p.version == "1"

@@ -26,7 +26,7 @@ def test_simulate_prints_a_summary_and_writes_parquet(tmp_path: Path) -> None:
     assert "standard pathway: 120 patients, 200 days, seed 3" in result.output
     assert "detox" in result.output
     assert "Follow-up after detox / inpatient discharge" in result.output
-    stays = pd.read_parquet(out / "stays.parquet")
+    stays = pd.read_parquet(out / "stays")
     assert stays["patient"].nunique() == 120
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     assert (meta["seed"], meta["n"], meta["days"]) == (3, 120, 200)

@@ -122,6 +122,19 @@ def fire(
     return ep.transfer_out(at=at, event_id=event_id)
 
 
+
+def _differs(
+    earlier: EventRecord, ev: Ev, level: str | None, at: datetime,
+    assessment: Assessment | None,
+) -> bool:
+    """Whether a retry under ``earlier``'s id asks for a different event (then it is refused)."""
+    return (
+        earlier.event is not ev
+        or (level is not None and earlier.target != level)
+        or utc(earlier.at) != utc(at)
+        or earlier.assessment != assessment
+    )
+
 class EpisodeMachine(RuleBasedStateMachine):
     """Random events against one episode of the standard pathway."""
 
@@ -241,11 +254,12 @@ class EpisodeMachine(RuleBasedStateMachine):
             assert snapshot(ep) == before, "an invalid event changed the episode"
             if earlier is None:
                 assert check_error is not None, "check() answered, firing said invalid"
-            else:  # a reused id: naive time, or an id already used for another event
-                assert naive or earlier.event is not ev
+            else:  # a reused id: naive time, or an id already used for a different event
+                assert naive or _differs(earlier, ev, level, at, assessment)
             return
         assert not naive, "a naive time was accepted"
         if earlier is not None:
+            assert not _differs(earlier, ev, level, at, assessment)
             assert record is earlier, "a duplicate event id must return the earlier record"
             assert snapshot(ep) == before, "a duplicate event id must be a no-op"
             return

@@ -121,7 +121,7 @@ def test_export_then_import_gives_the_same_store(
 
 def test_episodes_lists_by_patient(store: EpisodeStore) -> None:
     first = admitted("ep-1")
-    first.complete(at=T0 + timedelta(days=5), event_id="MSG002")
+    first.transfer_out(at=T0 + timedelta(days=5), event_id="MSG002")
     second = first.readmit(at=T0 + timedelta(days=40), episode_id="ep-2")
     store.create(first)
     store.create(second)
@@ -129,7 +129,7 @@ def test_episodes_lists_by_patient(store: EpisodeStore) -> None:
     listed = store.episodes(patient_id="patient-1")
     assert [e.id for e in listed] == ["ep-1", "ep-2"]
     assert listed[1].previous_episode_id == "ep-1"
-    assert listed[0].state == "completed"
+    assert listed[0].state == "transferred_out"
     assert listed[0].version == 2
     assert listed[0].content_hash == PATHWAY.content_hash
     assert len(store.episodes()) == 3
@@ -188,12 +188,16 @@ def test_an_append_is_all_or_nothing(store: EpisodeStore) -> None:
     store.create(admitted())
     ep = store.load("ep-1", PATHWAY)
     ep.reassess(Assessment(withdrawal=3), at=T0 + timedelta(hours=1), event_id="A")
-    other = admitted("ep-x")
-    other.step_down("inpatient", at=T0 + timedelta(days=5), event_id="B",
-                    override=carepath.Override(reason="test", by="dr-1"))
+    other = PATHWAY.start("patient-1", at=T0, episode_id="ep-x")
+    other.record(Event.ADMIT, "inpatient", at=T0, event_id="X")
+    other.record(Event.REASSESS, at=T0 + timedelta(hours=2), event_id="B",
+                 assessment=Assessment(withdrawal=1))
     with pytest.raises(ConcurrencyConflict, match="does not continue"):
         store.append("ep-1", [ep.history[1], other.history[1]])
+    with pytest.raises(ConcurrencyConflict, match="histories diverge"):
+        store.append("ep-1", [ep.history[1], ep.history[0]])
     assert store.version("ep-1") == 1
+    assert store.load("ep-1", PATHWAY).history == ep.history[:1]
 
 
 def test_stored_event_ids_are_no_ops(store: EpisodeStore) -> None:
@@ -346,9 +350,11 @@ def test_an_unreachable_postgres_is_a_store_error() -> None:
 def test_a_clock_must_be_aware(url: str) -> None:
     from datetime import datetime  # noqa: PLC0415
 
-    with EpisodeStore.open(url, clock=lambda: datetime(2026, 1, 1)) as s:  # noqa: DTZ001
-        with pytest.raises(StoreError, match="timezone-aware"):
-            s.create(admitted())
+    naive = datetime(2026, 1, 1)  # noqa: DTZ001  # deliberately naive
+    with EpisodeStore.open(url, clock=lambda: naive) as s, pytest.raises(
+        StoreError, match="timezone-aware"
+    ):
+        s.create(admitted())
 
 
 def test_import_rejects_lines_that_are_not_exports(store: EpisodeStore) -> None:

@@ -460,6 +460,8 @@ _STAY = re.compile(r"^level '([^']*)': ((typical|maximum) stay .*)$")
 _TWICE = re.compile(r"^level code '([^']*)' is used twice")
 _SHARE = re.compile(r"^levels '([^']*)' and '([^']*)' share intensity")
 _UNKNOWN_CRITERIA = re.compile(r"^criteria given for unknown level '([^']*)'")
+_NOT_TOTAL: Final = re.compile(r"no level accepts every assessment at the top: the most "
+                               r"intensive level '([^']+)'")
 
 
 def _locate_problem(problem: str, spec: PathwaySpec, origins: Sequence[Path]) -> tuple[Path, str]:
@@ -490,8 +492,9 @@ def _locate_problem(problem: str, spec: PathwaySpec, origins: Sequence[Path]) ->
     m = _UNKNOWN_CRITERIA.match(problem)
     if m:
         return ("criteria", m[1]), problem
-    if problem.startswith("no level accepts every assessment"):
-        return ("criteria",), problem
+    m = _NOT_TOTAL.match(problem)
+    if m:
+        return ("criteria", m[1]), problem
     if problem.startswith("id "):
         return ("id",), problem
     if problem.startswith("version "):

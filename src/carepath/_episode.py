@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
@@ -18,7 +19,7 @@ from ._errors import (
     PathwayMismatch,
     TransitionRejected,
 )
-from ._guards import Decision, Event, GuardContext, Override, Reason
+from ._guards import Decision, Event, EventName, GuardContext, Override, Reason, stay_days
 from ._levels import INTAKE, Level, Outcome
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ class Episode:
         "_entered_at",
         "_ids",
         "_last_at",
+        "_lock",
         "_pathway",
         "_records",
         "_state",
@@ -165,6 +167,7 @@ class Episode:
     _assessment: Assessment | None
     _entered_at: datetime | None
     _last_at: datetime
+    _lock: threading.Lock
 
     def __init__(self) -> None:
         raise TypeError("episodes are created with pathway.start(...) or Episode.from_json(...)")
@@ -213,6 +216,7 @@ class Episode:
         self._assessment = None
         self._entered_at = None
         self._last_at = at
+        self._lock = threading.Lock()
         return self
 
     # -- state ----------------------------------------------------------------------------------
@@ -268,11 +272,20 @@ class Episode:
         return self._last_at
 
     def days_in_level(self, at: datetime) -> float:
-        """Days at the current level as of ``at`` (0 when not at a level)."""
+        """Days at the current level as of ``at`` (0 when not at a level).
+
+        Counted on the wall clock of the times given (see :func:`carepath.stay_days`).
+
+        Raises:
+            InvalidEvent: ``at`` is naive, or earlier than the patient entered the level.
+        """
         at = _check_at("days_in_level", at, self.id)
         if self._entered_at is None or self.level is None:
             return 0.0
-        return (at - self._entered_at).total_seconds() / 86_400.0
+        if at < self._entered_at:
+            raise InvalidEvent(event="days_in_level", field="at", episode_id=self.id,
+                               problem="earlier than the patient entered the current level")
+        return stay_days(self._entered_at, at)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -332,9 +345,10 @@ class Episode:
     ) -> EventRecord:
         """Record a relapse; it re-places the patient.
 
-        The assessment (or the latest one) is placed: when the placement is no more
-        intensive than the current level, care intensifies in place; otherwise the
-        patient steps up to the placement (detox when withdrawal risk is high).
+        Judged on the assessment (or the latest one): while the current level can
+        still manage every rating, care intensifies in place; otherwise the patient
+        steps up to the least intensive more intensive level that can (detox when
+        withdrawal risk is significant or severe).
         """
         return self._apply(Event.RELAPSE, None, at, assessment, override, event_id)
 
@@ -369,6 +383,8 @@ class Episode:
         *,
         at: datetime,
         reason: str | None = None,
+        assessment: Assessment | None = None,
+        override: Override | None = None,
         event_id: str | None = None,
     ) -> EventRecord:
         """End the episode as dropped out (left against advice). ``reason`` is kept as a
@@ -376,15 +392,22 @@ class Episode:
         if reason is not None and not isinstance(reason, str):
             raise InvalidEvent(event="drop_out", field="reason", episode_id=self.id,
                                problem=f"expected a string, got {type(reason).__name__}")
-        return self._apply(Event.DROP_OUT, None, at, None, None, event_id, note=reason)
+        return self._apply(Event.DROP_OUT, None, at, assessment, override, event_id, note=reason)
 
-    def transfer_out(self, *, at: datetime, event_id: str | None = None) -> EventRecord:
+    def transfer_out(
+        self,
+        *,
+        at: datetime,
+        assessment: Assessment | None = None,
+        override: Override | None = None,
+        event_id: str | None = None,
+    ) -> EventRecord:
         """End the episode as transferred to another provider."""
-        return self._apply(Event.TRANSFER_OUT, None, at, None, None, event_id)
+        return self._apply(Event.TRANSFER_OUT, None, at, assessment, override, event_id)
 
     def record(
         self,
-        event: Event | str,
+        event: Event | EventName,
         level: Level | str | None = None,
         *,
         at: datetime,
@@ -418,7 +441,7 @@ class Episode:
 
     def check(
         self,
-        event: Event | str,
+        event: Event | EventName,
         level: Level | str | None = None,
         *,
         at: datetime,
@@ -589,16 +612,24 @@ class Episode:
         self._check_args(ev, assessment, override)
         if event_id is not None:
             _check_id(ev.value, "event_id", event_id, self.id)
+        with self._lock:
+            return self._apply_locked(ev, level, at, assessment, override, event_id, note, fact)
+
+    def _apply_locked(
+        self,
+        ev: Event,
+        level: Level | str | None,
+        at: datetime,
+        assessment: Assessment | None,
+        override: Override | None,
+        event_id: str | None,
+        note: str | None,
+        fact: bool,
+    ) -> EventRecord:
+        if event_id is not None:
             ids = self._ids
             if ids is not None and event_id in ids:
-                earlier = ids[event_id]
-                if earlier.event is not ev:
-                    raise InvalidEvent(
-                        event=ev.value, field="event_id", episode_id=self.id,
-                        problem=f"event id {event_id!r} was already used for a "
-                        f"{earlier.event.value} event (seq {earlier.seq})",
-                    )
-                return earlier
+                return self._retried(ids[event_id], ev, level, at, assessment)
         # After the id check: a retried event carries its original (earlier) time.
         if at < self._last_at:  # (``at`` is checked above; only the order is left to raise)
             self._check_order(ev.value, at)
@@ -643,6 +674,32 @@ class Episode:
         self._last_at = at
         self._state = new_state
         return record
+
+    def _retried(
+        self,
+        earlier: EventRecord,
+        ev: Event,
+        level: Level | str | None,
+        at: datetime,
+        assessment: Assessment | None,
+    ) -> EventRecord:
+        """A retry of ``earlier`` (same event id) is a no-op; a different event is an error."""
+        differs = ""
+        if earlier.event is not ev:
+            differs = f"a {earlier.event.value} event"
+        elif level is not None and earlier.target != self._pathway.level(level).code:
+            differs = "a move to another level"
+        elif _instant(earlier.at) != _instant(at):
+            differs = "an event at another time"
+        elif earlier.assessment != assessment:
+            differs = "an event with another assessment"
+        if differs:
+            raise InvalidEvent(
+                event=ev.value, field="event_id", episode_id=self.id,
+                problem=f"event id {earlier.event_id!r} was already used for {differs} "
+                f"(seq {earlier.seq}); a retry must repeat the event exactly",
+            )
+        return earlier
 
     # -- comparison and display -----------------------------------------------------------------
 
@@ -810,9 +867,9 @@ class Episode:
                                  fact=fact)
         except TransitionRejected as exc:
             raise EpisodeLoadError(
-                problem="the event does not replay through the pathway: "
-                + "; ".join(x.message for x in exc.reasons),
-                location=where, episode_id=self.id,
+                problem="the event does not replay through the pathway (refused by "
+                + ", ".join(dict.fromkeys(x.kind for x in exc.reasons)) + "; see .reasons)",
+                location=where, episode_id=self.id, reasons=exc.reasons,
             ) from None
         except CarepathError as exc:
             raise EpisodeLoadError(problem=str(exc), location=where, episode_id=self.id) from None

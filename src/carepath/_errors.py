@@ -74,10 +74,19 @@ class TransitionRejected(CarepathError):
         self.target = target
         self.episode_id = episode_id
         self.reasons: tuple[Reason, ...] = tuple(reasons)
-        lines = "\n".join(f"  - {r.message}" for r in self.reasons)
+        # The message names guard kinds only: the reasons' words carry ratings and
+        # lengths of stay, which are patient data, and messages end up in logs.
+        kinds = ", ".join(dict.fromkeys(r.kind for r in self.reasons))
+        n = len(self.reasons)
         super().__init__(
-            f"{event} from {source} to {target} refused for episode {episode_id!r}:\n{lines}"
+            f"{event} from {source} to {target} refused for episode {episode_id!r}: "
+            f"{n} reason{'s' if n != 1 else ''} ({kinds}); see .reasons or .explain()"
         )
+
+    def explain(self) -> str:
+        """Every reason in plain words (clinical detail: show it to clinicians, not logs)."""
+        head = f"{self.event} from {self.source} to {self.target} refused:"
+        return "\n".join([head, *(f"  - {r.message}" for r in self.reasons)])
 
     @property
     def overridable(self) -> bool:
@@ -150,10 +159,19 @@ class PathwayDefinitionError(PathwayError):
 class EpisodeLoadError(CarepathError, ValueError):
     """Stored episode JSON is malformed or does not replay through the pathway."""
 
-    def __init__(self, *, problem: str, location: str = "", episode_id: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        problem: str,
+        location: str = "",
+        episode_id: str = "",
+        reasons: Sequence[Reason] = (),
+    ) -> None:
         self.problem = problem
         self.location = location
         self.episode_id = episode_id
+        self.reasons: tuple[Reason, ...] = tuple(reasons)
+        """For an event that no longer replays: the guards' reasons, in plain words."""
         where = f" at {location}" if location else ""
         who = f" (episode {episode_id!r})" if episode_id else ""
         super().__init__(f"cannot load episode{who}{where}: {problem}")

@@ -9,9 +9,19 @@ can be written to and read from pathway files; custom guards implement the
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Final, Protocol, final, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    ClassVar,
+    Final,
+    Literal,
+    Protocol,
+    TypeAlias,
+    final,
+    runtime_checkable,
+)
 
 import attrs
 
@@ -41,6 +51,23 @@ __all__ = [
 ]
 
 SECONDS_PER_DAY: Final = 86_400.0
+
+
+def stay_days(start: datetime, end: datetime) -> float:
+    """Days from ``start`` to ``end`` on the wall clock of the times as given.
+
+    A stay from Monday 09:00 to the next Monday 09:00 is 7 days even when a
+    daylight-saving change falls in between (pass local times with their zone).
+    Never negative.
+    """
+    wall = end.replace(tzinfo=None) - start.replace(tzinfo=None)
+    return max(wall.total_seconds() / SECONDS_PER_DAY, 0.0)
+
+
+EventName: TypeAlias = Literal[
+    "admit", "step_down", "step_up", "relapse", "reassess", "complete", "drop_out", "transfer_out"
+]
+"""An event named by its value; a typo is a type error."""
 
 
 class Event(enum.StrEnum):
@@ -187,10 +214,11 @@ class GuardContext:
 
     @property
     def days_in_level(self) -> float:
-        """Days since the patient entered the source level (0 at intake)."""
+        """Days since the patient entered the source level (0 at intake); see
+        :func:`stay_days`."""
         if self.entered_at is None:
             return 0.0
-        return (self.at - self.entered_at).total_seconds() / SECONDS_PER_DAY
+        return stay_days(self.entered_at, self.at)
 
 
 @runtime_checkable
@@ -313,8 +341,10 @@ class NoHigherNeed:
         )
 
 
-def _days(x: float) -> str:
-    return f"{x:.1f} day{'s' if x != 1 else ''}"
+def _days(x: float, *, up: bool = False) -> str:
+    # ``up`` rounds up to a tenth, so a refusal never reads "0.0 days to go".
+    shown = math.ceil(x * 10) / 10 if up else round(x, 1)
+    return f"{shown:.1f} day{'s' if shown != 1 else ''}"
 
 
 @final
@@ -335,7 +365,7 @@ class MinimumStay:
             return _PASS
         return (
             f"{source.name}'s minimum stay is {need} days; the patient has been there "
-            f"{_days(have)} ({_days(need - have)} to go)",
+            f"{_days(have)} ({_days(need - have, up=True)} to go)",
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import hashlib
 import json
@@ -118,14 +119,27 @@ def default_rules(levels: Sequence[Level]) -> list[Rule]:
     return rules
 
 
-def _guard_data(guard: Guard) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": guard.kind}
+def _guard_params(guard: Guard) -> dict[str, Any] | None:
+    """A guard's settings, so the content hash covers them (``None``: unreadable).
+
+    From its attrs fields, else its ``params()`` method, else its instance
+    ``__dict__`` (a plain class that keeps no settings has an empty one).
+    """
     cls = type(guard)
+    raw: Mapping[str, Any]
     if attrs.has(cls):
-        for f in attrs.fields(cls):
-            value = getattr(guard, f.name)
-            data[f.name] = value.value if hasattr(value, "value") else value
-    return data
+        raw = {f.name: getattr(guard, f.name) for f in attrs.fields(cls)}
+    elif callable(params := getattr(guard, "params", None)):
+        raw = dict(params())
+    elif hasattr(guard, "__dict__"):
+        raw = dict(vars(guard))
+    else:
+        return None
+    return {k: v.value if isinstance(v, enum.Enum) else v for k, v in raw.items()}
+
+
+def _guard_data(guard: Guard) -> dict[str, Any]:
+    return {"kind": guard.kind, **(_guard_params(guard) or {})}
 
 
 @final
@@ -156,14 +170,14 @@ class Pathway:
         "_criteria",
         "_engine",
         "_hash",
+        "_id",
         "_levels",
         "_lock",
+        "_name",
         "_placements",
         "_rules",
         "_rules_by_key",
-        "id",
-        "name",
-        "version",
+        "_version",
     )
 
     def __init__(
@@ -176,9 +190,9 @@ class Pathway:
         rules: Sequence[Rule],
         name: str = "",
     ) -> None:
-        self.id = id
-        self.version = version
-        self.name = name or id
+        self._id = id
+        self._version = version
+        self._name = name or id
         self._levels: tuple[Level, ...] = tuple(
             sorted(levels, key=lambda lv: lv.intensity if isinstance(lv, Level) else 0)
         )
@@ -235,13 +249,13 @@ class Pathway:
                 out.append(f"criteria given for unknown level {code!r}")
             if not isinstance(c, Criteria):
                 out.append(f"criteria for {code!r} is a {type(c).__name__}, not a Criteria")
-        valid_criteria = [
-            c for code, c in self._criteria.items() if isinstance(c, Criteria) and code in codes
-        ]
-        if codes and not any(c.is_total for c in valid_criteria):
+        top = max(codes.values(), key=lambda lv: lv.intensity) if codes else None
+        top_criteria = self._criteria.get(top.code) if top is not None else None
+        if top is not None and isinstance(top_criteria, Criteria) and not top_criteria.is_total:
             out.append(
-                "no level accepts every assessment (placement would not be total): the most "
-                "intensive level's criteria should leave every dimension unlimited"
+                f"no level accepts every assessment at the top: the most intensive level "
+                f"{top.code!r} must leave every dimension unlimited, so that placement is "
+                "total and a relapse can always be re-placed"
             )
         states = {INTAKE, *codes, *_OUTCOME_VALUES}
         seen: set[tuple[str, str, str]] = set()
@@ -267,6 +281,12 @@ class Pathway:
                     out.append(
                         f"{where}: guard {type(g).__name__} does not implement the Guard "
                         "protocol (kind, overridable, check)"
+                    )
+                elif _guard_params(g) is None:
+                    out.append(
+                        f"{where}: guard {type(g).__name__} keeps settings carepath cannot "
+                        "read; make it an attrs class or give it a params() method, so that "
+                        "the content hash covers them"
                     )
             key = (r.event.value, r.source, r.target)
             if key in seen:
@@ -321,6 +341,23 @@ class Pathway:
         problems = self.problems()
         if problems:
             raise PathwayError(pathway_id=str(self.id), problems=problems)
+
+    # -- identity (read-only: the content hash covers them) -----------------------------------
+
+    @property
+    def id(self) -> str:
+        """Stable identifier (``"standard"``)."""
+        return self._id
+
+    @property
+    def version(self) -> str:
+        """Version of the rules; recorded on every episode."""
+        return self._version
+
+    @property
+    def name(self) -> str:
+        """Human name."""
+        return self._name
 
     # -- structure ----------------------------------------------------------------------------
 
@@ -658,7 +695,7 @@ class Pathway:
         """Open a new episode at intake.
 
         Args:
-            patient_id: The caller's id for the patient (the only patient datum stored).
+            patient_id: The caller's id for the patient (the only identifier stored).
             at: When the episode opens (timezone-aware).
             episode_id: The caller's id for the episode; generated when ``None``.
             previous: The episode this one readmits after (it must have ended).

@@ -29,14 +29,30 @@ def _fmt(x: object, digits: int = 2) -> str:
               help="A pathway definition file (.toml or .json); the standard pathway if "
               "omitted.")
 @click.option("--out", "out", type=click.Path(file_okay=False),
-              help="Write events.parquet, stays.parquet and metadata.json here.")
-def simulate_command(
-    patients: int, days: int, seed: int, pathway_file: str | None, out: str | None
+              help="Stream the tables to Parquet parts here (events/part-*.parquet, "
+              "stays/part-*.parquet, one per block) with metadata.json.")
+@click.option("--engine", type=click.Choice(["fast", "reference"]), default=None,
+              help="Simulation engine (same results); fast unless the pathway has custom "
+              "guards without an array form.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes; blocks of patients run in parallel.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
+              help="Patients per block (default 50,000 fast, 2,000 reference).")
+def simulate_command(  # one option each
+    patients: int, days: int, seed: int, pathway_file: str | None, out: str | None,
+    engine: str | None, workers: int, chunk_size: int | None,
 ) -> None:
     """Simulate a cohort through the pathway's own rules and print a summary."""
     try:
         from rich.console import Console  # noqa: PLC0415  # extras load on use
-        from rich.progress import Progress  # noqa: PLC0415
+        from rich.progress import (  # noqa: PLC0415
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
         from rich.table import Table  # noqa: PLC0415
 
         from carepath.sim import SimulationModel, simulate  # noqa: PLC0415
@@ -51,10 +67,19 @@ def simulate_command(
         )
         model = SimulationModel.default(pathway)
         console = Console()
-        with Progress(console=console, transient=True) as bar:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task(f"Simulating {patients:,} patients", total=patients)
-            result = simulate(model, n=patients, seed=seed, days=days,
-                              progress=lambda k: bar.advance(task, k))
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = simulate(
+                model, n=patients, seed=seed, days=days, progress=advance,
+                engine="reference" if engine == "reference" else None,
+                workers=workers, chunk_size=chunk_size, out=out,
+            )
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     s = result.summary()
@@ -80,9 +105,8 @@ def simulate_command(
         f"{_fmt(s.relapses_per_patient)}."
     )
     if out is not None:
-        where = result.to_parquet(out)
-        console.print(f"Wrote {len(result.events):,} events and {len(result.stays):,} stays "
-                      f"to {where}")
+        console.print(f"Wrote Parquet parts (events/, stays/) and metadata.json to {out} "
+                      f"({result.metadata['engine']} engine)")
 
 
 def register(group: click.Group) -> None:

@@ -8,28 +8,25 @@ reasons, so a notebook shared by mistake leaks no clinical detail.
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter, defaultdict
+import math
+import numbers
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any, Final
 
+import attrs
+
 from carepath._assessment import Dimension
 from carepath._levels import Outcome
 
-from ._common import (
-    SETTING_COLOURS,
-    SimulationTables,
-    episode_stays,
-    is_missing,
-    records,
-    state_colour,
-)
+from ._common import SETTING_COLOURS, episode_stays, state_colour
 
 if TYPE_CHECKING:
     from carepath._criteria import Placement
     from carepath._episode import Episode
     from carepath._pathway import Pathway
+    from carepath.sim import SimulationResult
 
 __all__ = ["episode_html", "pathway_html", "placement_html", "result_html"]
 
@@ -40,7 +37,6 @@ _STYLE: Final = (
     ".carepath-repr .swatch{display:inline-block;width:.9em;height:.9em;"
     "border:1px solid #777;margin-right:.3em;vertical-align:middle}</style>"
 )
-_OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
 
 
 def _e(value: object) -> str:
@@ -174,70 +170,133 @@ def placement_html(placement: Placement) -> str:
     return _wrap(title, *parts)
 
 
-_STAY_COLUMNS: Final = ("patient", "episode", "level", "start_day", "end_day", "exit")
-_EVENT_COLUMNS: Final = ("patient", "episode", "day", "event", "from_level", "to_level")
+_OUTCOME_OF_EVENT: Final[Mapping[str, Outcome]] = {
+    "complete": Outcome.COMPLETED,
+    "drop_out": Outcome.DROPPED_OUT,
+    "transfer_out": Outcome.TRANSFERRED_OUT,
+}
 
 
-def result_html(result: SimulationTables) -> str:
-    """A summary of a simulated cohort: patients, stays per level, outcomes.
+@attrs.define
+class _Counts:
+    """The few counts the result view adds to the summary, summed over tables or parts."""
 
-    Meant for ``SimulationResult._repr_html_``; works on any object with
-    ``events`` and ``stays`` data frames.
+    events: int = 0
+    stays: int = 0
+    episodes: int = 0
+    ended: Counter[Outcome] = attrs.Factory(Counter)
+    open_stays: Counter[str] = attrs.Factory(Counter)
+    """Stays still open at the horizon (``exit == "censored"``), per level."""
+
+    def add(self, events: Any, stays: Any) -> None:
+        """Add a block: ``events`` (column ``event``), ``stays`` (``level``, ``exit``)."""
+        self.events += len(events)
+        for name, n in events["event"].value_counts().items():
+            if str(name) == "admit":
+                self.episodes += int(n)
+            elif str(name) in _OUTCOME_OF_EVENT:
+                self.ended[_OUTCOME_OF_EVENT[str(name)]] += int(n)
+        self.stays += len(stays)
+        censored = stays.loc[stays["exit"] == "censored", "level"].value_counts()
+        for level, n in censored.items():
+            if int(n):
+                self.open_stays[str(level)] += int(n)
+
+
+def _counts(result: SimulationResult) -> _Counts:
+    """Counts from the event and exit columns only, vectorised; streamed parts one at a time."""
+    counts = _Counts()
+    parts = result.parts
+    if parts is None:
+        counts.add(result.events[["event"]], result.stays[["level", "exit"]])
+        return counts
+    import pandas as pd  # noqa: PLC0415  # only results of carepath.sim get here
+
+    event_files = sorted((parts / "events").glob("*.parquet"))
+    stay_files = sorted((parts / "stays").glob("*.parquet"))
+    for ev, st in zip(event_files, stay_files, strict=True):
+        counts.add(pd.read_parquet(ev, columns=["event"]),
+                   pd.read_parquet(st, columns=["level", "exit"]))
+    return counts
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return _e("" if value is None else value)
+    if isinstance(value, numbers.Integral):
+        return _e(int(value))
+    if isinstance(value, numbers.Real):
+        x = float(value)
+        return "" if math.isnan(x) else f"{x:.3f}"
+    return _e(value)
+
+
+def _frame_table(frame: Any, *, extra: tuple[str, Mapping[str, str]] | None = None) -> str:
+    """A DataFrame as a table: its index (named by ``index.name``) first, then its columns.
+
+    ``extra`` appends one column: a heading and the (already escaped) cell per index label.
     """
-    stays = records(result.stays, _STAY_COLUMNS, name="stays")
-    events = records(result.events, _EVENT_COLUMNS, name="events")
-    patients = {str(r["patient"]) for r in stays} | {str(r["patient"]) for r in events}
-    episodes = {(str(r["patient"]), str(r["episode"])) for r in events}
-    per_level: dict[str, list[float]] = defaultdict(list)
-    open_stays: Counter[str] = Counter()
-    for r in stays:
-        level = str(r["level"])
-        if is_missing(r["end_day"]):
-            open_stays[level] += 1
-            per_level.setdefault(level, [])
-        else:
-            per_level[level].append(float(r["end_day"]) - float(r["start_day"]))
-    level_rows = []
-    for level in sorted(per_level, key=lambda lv: -len(per_level[lv])):
-        los = per_level[level]
-        level_rows.append([
-            _e(level), _e(len(los) + open_stays[level]), _e(open_stays[level]),
-            _days(statistics.fmean(los)) if los else "", _days(statistics.median(los))
-            if los else "",
-        ])
-    outcomes: Counter[str] = Counter(
-        str(r["to_level"]) for r in events if str(r["to_level"]) in _OUTCOME_VALUES
+    split = frame.to_dict("split")
+    head = [str(frame.index.name or ""), *(str(c) for c in split["columns"])]
+    rows = [[_e(i), *(_cell(x) for x in row)]
+            for i, row in zip(split["index"], split["data"], strict=True)]
+    if extra is not None:
+        head.append(extra[0])
+        for label, row in zip(split["index"], rows, strict=True):
+            row.append(extra[1].get(str(label), ""))
+    return _table(head, rows)
+
+
+def result_html(result: SimulationResult) -> str:
+    """A simulated cohort's summary as HTML tables (what ``SimulationResult`` shows in notebooks).
+
+    Built from ``result.summary()`` (which a run streamed to Parquet computes without
+    loading its tables) and a few counts taken from the ``event``, ``level`` and ``exit``
+    columns; stays still open at the horizon (``exit == "censored"``) count as open, never
+    as ended stays. No row becomes a Python object, and streamed parts are read one at a
+    time, those columns only.
+    """
+    summary = result.summary()
+    counts = _counts(result)
+    days = result.metadata.get("days")
+    still_open = sum(counts.open_stays.values())
+    header = (
+        f"<p>{_e(summary.patients)} patients"
+        + (f" over {_e(days)} days" if days is not None else "")
+        + f": {counts.episodes} episodes, {counts.stays} stays "
+        f"({still_open} still open at the horizon), {counts.events} events.</p>"
     )
-    total = sum(outcomes.values())
+    ended = sum(counts.ended.values())
     outcome_rows = [
-        [_e(o.value), _e(outcomes[o.value]),
-         f"{100 * outcomes[o.value] / total:.1f}%" if total else ""]
+        [_e(o.value), _e(counts.ended[o]),
+         f"{100 * counts.ended[o] / counts.episodes:.1f}%" if counts.episodes else ""]
         for o in Outcome
     ]
+    in_care = counts.episodes - ended
+    outcome_rows.append([
+        "in care at the horizon", _e(in_care),
+        f"{100 * in_care / counts.episodes:.1f}%" if counts.episodes else "",
+    ])
+    open_by_level = {lv: _e(n) for lv, n in counts.open_stays.items()}
+    for code in summary.length_of_stay.index:
+        open_by_level.setdefault(str(code), "0")
     parts = [
-        f"<p>{len(patients)} patients, {len(episodes)} episodes, {len(stays)} stays, "
-        f"{len(events)} events.</p>",
-        _table(["level", "stays", "still open", "mean days", "median days"], level_rows),
+        header,
+        "<p>Episodes by outcome</p>",
         _table(["outcome", "episodes", "share"], outcome_rows),
+        "<p>Length of stay (days; stays ended before the horizon, open ones counted apart)</p>",
+        _frame_table(summary.length_of_stay, extra=("open at horizon", open_by_level)),
+        "<p>Outcome shares per level (of ended stays)</p>",
+        _frame_table(summary.outcomes),
+        "<p>Step-down continuation after detox / inpatient (days)</p>",
+        _frame_table(summary.continuation),
+        "<p>Readmissions (days)</p>",
+        _frame_table(summary.readmissions),
+        "<p>Days of care and cost (open stays counted up to the horizon)</p>",
+        _frame_table(summary.care),
+        f"<p>Relapses per patient: {_cell(summary.relapses_per_patient)}</p>",
     ]
-    summary = getattr(result, "summary", None)
-    if callable(summary):
-        parts.append(_summary_html(summary()))
+    if summary.across_samples is not None:
+        parts += ["<p>Across parameter samples (mean, 95% interval)</p>",
+                  _frame_table(summary.across_samples)]
     return _wrap("Simulation result", *parts)
-
-
-def _summary_html(summary: object) -> str:
-    if isinstance(summary, Mapping):
-        return _table(["measure", "value"], [[_e(k), _e(v)] for k, v in summary.items()])
-    to_dict = getattr(summary, "to_dict", None)
-    if callable(to_dict):
-        try:
-            split: Any = to_dict("split")
-            head = ["", *(str(c) for c in split["columns"])]
-            rows = [[_e(i), *(_e(x) for x in row)]
-                    for i, row in zip(split["index"], split["data"], strict=True)]
-        except (TypeError, ValueError, KeyError):
-            return f"<pre>{_e(summary)}</pre>"
-        return _table(head, rows)
-    return f"<pre>{_e(summary)}</pre>"
-

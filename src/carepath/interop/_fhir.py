@@ -29,9 +29,9 @@ from urllib.parse import quote
 
 from carepath._assessment import DIMENSIONS
 from carepath._episode import Episode, EventRecord
-from carepath._errors import CarepathError, EpisodeLoadError, InteropError
+from carepath._errors import CarepathError, EpisodeLoadError, InteropError, PathwayMismatch
 from carepath._guards import Event
-from carepath._levels import Level, Outcome
+from carepath._levels import INTAKE, Level, Outcome
 
 from ._codes import (
     ACT_CODE_SYSTEM,
@@ -94,6 +94,17 @@ _CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 _FHIR_STRING: Final = re.compile(r"[ \r\n\t\S]")
 _EVENTS_AT: Final = re.compile(r"^events\[(\d+)\]")
 _OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
+_EOC_STATUSES: Final = ("planned", "waitlist", "active", "onhold", "finished", "cancelled",
+                        "entered-in-error")
+# Messages for validation errors whose pydantic text would repeat what the sender wrote.
+_FIXED_MESSAGES: Final[Mapping[str, str]] = {
+    "extra_forbidden": "an element FHIR does not define here",
+    "fhir-validation-wrong-resource-type": "the wrong or an unknown resourceType",
+    "union_tag_invalid": "an unknown resourceType",
+    "union_tag_not_found": "no resourceType",
+    "model_validation_format": "the wrong kind of value",
+}
+_ELEMENT: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
 def _standard(version: str) -> str:
@@ -434,8 +445,7 @@ def _validation_error(exc: Exception, data: object, version: str) -> InteropErro
     errors: list[dict[str, Any]] = []
     if hasattr(exc, "errors"):
         try:
-            errors = list(exc.errors(include_input=False, include_url=False,
-                                     include_context=False))
+            errors = list(exc.errors(include_url=False, include_context=False))
         except Exception:  # best effort; fall back to the exception type
             errors = []
     if not errors:
@@ -446,6 +456,14 @@ def _validation_error(exc: Exception, data: object, version: str) -> InteropErro
         return InteropError(standard=_standard(version), resource="Bundle", problem=problem)
     first = errors[0]
     loc = [str(p) for p in first.get("loc", ())]
+    kind = str(first.get("type", ""))
+    if kind == "extra_forbidden" and loc:
+        loc = loc[:-1]  # the unknown key is the sender's text: name where it is, not it
+    # Keep the path up to anything that is not an element name or an index.
+    for n, part in enumerate(loc):
+        if not (part.isdigit() or _ELEMENT.match(part)):
+            loc = loc[:n]
+            break
     resource, field = "Bundle", loc
     if len(loc) >= 3 and loc[0] == "entry" and loc[1].isdigit() and loc[2] == "resource":
         i = int(loc[1])
@@ -462,8 +480,23 @@ def _validation_error(exc: Exception, data: object, version: str) -> InteropErro
     return InteropError(
         standard=_standard(version), resource=resource,
         field=".".join(p if not p.isdigit() else f"[{p}]" for p in field).replace(".[", "["),
-        problem=f"not valid FHIR: {first.get('msg', 'invalid')}{more}",
+        problem=f"not valid FHIR: {_safe_message(first)}{more}",
     )
+
+
+def _safe_message(error: Mapping[str, Any]) -> str:
+    """A validation error's message, never repeating the value the sender wrote."""
+    kind = str(error.get("type", ""))
+    fixed = _FIXED_MESSAGES.get(kind)
+    if fixed is not None:
+        return fixed
+    msg = str(error.get("msg", "invalid"))
+    given = error.get("input")
+    if isinstance(given, str | int | float) and not isinstance(given, bool):
+        text = str(given)
+        if text and text in msg:
+            return f"an invalid value ({kind})"
+    return msg
 
 
 def _detect(data: Mapping[str, Any]) -> FhirVersion:
@@ -738,8 +771,14 @@ def _rebuild(eoc: _Node, by_type: Mapping[str, list[_Node]], pathway: Pathway) -
         "started_at": started.isoformat(),
         "events": events,
     }
+    _check_vocabulary(eoc, events, positions, pathway)
     try:
         return Episode.from_dict(data, pathway)
+    except PathwayMismatch:
+        raise eoc.error(f"extension({EXT_PATHWAY})",
+                        "recorded under another pathway (its id, version or content hash "
+                        f"differ from pathway {pathway.id!r} version {pathway.version!r}); "
+                        "pass the pathway the episode was recorded under") from None
     except EpisodeLoadError as exc:
         field, problem = "extension", exc.problem
         m = _EVENTS_AT.match(exc.location)
@@ -747,24 +786,43 @@ def _rebuild(eoc: _Node, by_type: Mapping[str, list[_Node]], pathway: Pathway) -
             i = int(m.group(1))
             field = f"extension[{positions[i]}]"
             problem = f"event {events[i]['event_id']!r}: {problem}"
-        elif exc.location == "pathway":
-            field = f"extension({EXT_PATHWAY})"
         elif exc.location:
             field = exc.location
         raise InteropError(standard=eoc.standard, resource=eoc.resource, field=field,
-                           problem=problem) from None
+                           problem=problem, reasons=getattr(exc, "reasons", ())) from None
     except CarepathError as exc:  # pragma: no cover - from_dict raises EpisodeLoadError
         raise InteropError(standard=eoc.standard, resource=eoc.resource,
                            problem=str(exc)) from None
+
+
+def _check_vocabulary(eoc: _Node, events: Sequence[Mapping[str, Any]],
+                      positions: Sequence[int], pathway: Pathway) -> None:
+    """Every event's ``event``, ``source`` and ``target`` is one of the pathway's words, so
+    no later message repeats a code the sender made up."""
+    words = {
+        "event": [e.value for e in Event],
+        "source": [INTAKE, *(lv.code for lv in pathway.levels), *(o.value for o in Outcome)],
+    }
+    words["target"] = words["source"]
+    for i, event in enumerate(events):
+        for key, allowed in words.items():
+            if event[key] not in allowed:
+                raise eoc.error(
+                    f"extension[{positions[i]}].extension({key})",
+                    f"event {event['event_id']!r}: not a {key} of pathway {pathway.id!r}; "
+                    "allowed: " + ", ".join(allowed))
 
 
 def _check_views(episode: Episode, eoc: _Node, encounters: Sequence[_Node],
                  version: FhirVersion) -> None:
     """The EpisodeOfCare status and the Encounters agree with the replayed events."""
     status = _episode_status(episode)
-    if eoc.get("status") != status:
-        raise eoc.error("status", f"is {eoc.get('status')!r} but the event log leads to "
-                        f"{status!r}")
+    given = eoc.get("status")
+    if given not in _EOC_STATUSES:
+        raise eoc.error("status", "not an EpisodeOfCare status; allowed: "
+                        + ", ".join(_EOC_STATUSES))
+    if given != status:
+        raise eoc.error("status", f"is {given!r} but the event log leads to {status!r}")
     stays, _ = _stays(episode)
     expected = {f"{episode.id}:{s.enter.event_id}": s for s in stays}
     seen: set[str] = set()

@@ -1,10 +1,12 @@
 """HL7 v2 ADT in: a visit's messages replayed into an episode, each recorded as a fact.
 
-Messages are parsed with hl7apy, deduplicated by message control id (MSH-10),
-put in event-time order (EVN-6, else EVN-2, else MSH-7), cancels (A11 / A12 /
-A13) remove the message they cancel, and what remains is recorded through
-:meth:`Episode.record`: guards' verdicts become audit findings, and only a move
-the pathway does not have rejects a message.
+Messages (HL7 v2.1 to v2.8.2, the versions hl7apy ships) are parsed with
+hl7apy, field values unescaped, deduplicated by message control id (MSH-10), put
+in event-time order (EVN-6, else EVN-2, else MSH-7; at equal times a cancel comes
+after the other messages), cancels (A11 / A12 / A13) remove the message they
+cancel, and what remains is recorded through :meth:`Episode.record`: guards'
+verdicts become audit findings, and only a move the pathway does not have rejects
+a message.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from carepath._errors import CarepathError, InteropError, TransitionRejected
 from carepath._guards import Event
 from carepath._levels import Outcome
 
-from ._codes import LEVEL_CODES
+from ._codes import LEVEL_CODES, codes_for
 
 if TYPE_CHECKING:
     from carepath._pathway import Pathway
@@ -119,7 +121,10 @@ class LevelMap:
     A message's level is looked up in ``locations`` by the point of care (PV1-3.1),
     then in ``services`` by the hospital service (PV1-10), then in ``patient_classes``
     by the patient class (PV1-2); the first match wins. Keys are matched without
-    regard to case.
+    regard to case. A transfer or update whose level is found only by the patient
+    class moves no one whose current level already has that class
+    (:func:`codes_for` ``.patient_class``): PV1-2 alone tells inpatient from
+    outpatient, not one inpatient level from another.
 
     Attributes:
         locations: Point of care (PV1-3.1, e.g. a unit ``"DTX"``) -> level code. Empty
@@ -153,18 +158,26 @@ class LevelMap:
 
     def level_for(self, *, patient_class: str, location: str, service: str) -> str | None:
         """The level code the PV1 fields map to, or ``None``."""
-        for table, key in ((self.locations, location), (self.services, service),
-                           (self.patient_classes, patient_class)):
-            found = table.get(key.strip().upper()) if key else None
-            if found is not None:
-                return found
-        return None
+        return _lookup(self, patient_class=patient_class, location=location,
+                       service=service)[0]
 
     def outcome_for(self, disposition: str) -> Outcome | None:
         """The outcome a PV1-36 disposition means (``missing_disposition`` when empty)."""
         if not disposition.strip():
             return self.missing_disposition
         return self.dispositions.get(disposition.strip().upper())
+
+
+def _lookup(level_map: LevelMap, *, patient_class: str, location: str,
+            service: str) -> tuple[str | None, str]:
+    """The level code and the field it came from (``"PV1-3"``, ``"PV1-10"``, ``"PV1-2"``)."""
+    for table, key, field in ((level_map.locations, location, "PV1-3"),
+                              (level_map.services, service, "PV1-10"),
+                              (level_map.patient_classes, patient_class, "PV1-2")):
+        found = table.get(key.strip().upper()) if key else None
+        if found is not None:
+            return found, field
+    return None, ""
 
 
 @final
@@ -260,29 +273,76 @@ def _texts(messages: object) -> list[str]:
     return out
 
 
+_HEX: Final = re.compile(r"^X((?:[0-9A-Fa-f]{2})+)$")
+
+
+def unescape(text: str, chars: Mapping[str, str]) -> str:
+    r"""``text`` with its HL7 v2 escape sequences replaced (``\F\`` -> ``|`` and so on).
+
+    The separators (``F``, ``S``, ``T``, ``R``), the escape character (``E``), the
+    truncation character (``P``) and hexadecimal data (``Xhh...``) become the
+    characters they stand for; formatting and character-set sequences (``H``, ``N``,
+    ``.br``, ``Cxxyy``, ``Mxxyyzz``, ``Z...``) are dropped; anything else is kept as sent.
+    """
+    esc = chars.get("ESCAPE", "")
+    if not esc or esc not in text:
+        return text
+    plain = {"F": chars.get("FIELD", "|"), "S": chars.get("COMPONENT", "^"),
+             "T": chars.get("SUBCOMPONENT", "&"), "R": chars.get("REPETITION", "~"),
+             "E": esc, "P": "#"}
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        end = text.find(esc, i + 1) if text[i] == esc else -1
+        if end < 0:
+            out.append(text[i])
+            i += 1
+            continue
+        seq = text[i + 1:end]
+        hexdata = _HEX.match(seq)
+        if seq in plain:
+            out.append(plain[seq])
+        elif hexdata is not None:
+            out.append(bytes.fromhex(hexdata.group(1)).decode("latin-1"))
+        elif seq in ("H", "N") or seq.startswith((".", "C", "M", "Z")):
+            pass  # formatting or character-set switch: no text of its own
+        else:
+            out.append(text[i:end + 1])
+        i = end + 1
+    return "".join(out)
+
+
 class _Fields:
-    """Reads components of fields from a message hl7apy parsed."""
+    """Reads components of fields from a message hl7apy parsed, unescaped."""
 
     def __init__(self, message: Any) -> None:
         self.segments: dict[str, Any] = {}
         for child in message.children:
             self.segments.setdefault(str(child.name), child)
-        chars = message.encoding_chars
-        self.component = chars["COMPONENT"]
-        self.subcomponent = chars["SUBCOMPONENT"]
+        self.chars: Mapping[str, str] = dict(message.encoding_chars)
+        self.component = self.chars["COMPONENT"]
+        self.subcomponent = self.chars["SUBCOMPONENT"]
 
     def get(self, segment: str, number: int, component: int = 1) -> str:
+        """The first subcomponent of one component of a field's first repetition; empty
+        when the segment, the field (some versions lack one, e.g. EVN-1 in v2.8) or the
+        component is absent."""
+        from hl7apy.exceptions import ChildNotFound  # noqa: PLC0415  # optional extra
+
         seg = self.segments.get(segment)
         if seg is None:
             return ""
-        reps = list(getattr(seg, f"{segment.lower()}_{number}"))
+        try:
+            reps = list(getattr(seg, f"{segment.lower()}_{number}"))
+        except ChildNotFound:
+            return ""
         if not reps:
             return ""
         er7 = str(reps[0].to_er7())
         parts = er7.split(self.component)
         if len(parts) < component:
             return ""
-        return parts[component - 1].split(self.subcomponent)[0].strip()
+        return unescape(parts[component - 1].split(self.subcomponent)[0], self.chars).strip()
 
 
 def _parse(text: str, position: int, tz: tzinfo) -> _Message | None:
@@ -348,7 +408,8 @@ def _effective(messages: list[_Message]) -> list[_Message]:
                 f"#{earlier.index} (ADT^{earlier.trigger}) at another time; a retried "
                 "message repeats the original",
             )
-    unique.sort(key=lambda m: (m.at, m.index))
+    # At equal times a cancel sorts after what it may cancel, whatever the arrival order.
+    unique.sort(key=lambda m: (m.at, m.trigger in _CANCELS, m.index))
     kept: list[_Message] = []
     for m in unique:
         cancels = _CANCELS.get(m.trigger)
@@ -357,12 +418,21 @@ def _effective(messages: list[_Message]) -> list[_Message]:
             continue
         for i in range(len(kept) - 1, -1, -1):
             if kept[i].trigger in cancels:
-                del kept[i]
                 break
         else:
             raise InteropError(standard=_STANDARD, resource=m.name,
                                problem=f"cancels {_CANCEL_WHAT[m.trigger]}, but no such "
                                "message precedes it")
+        if m.trigger == "A12":
+            discharge = next((k for k in kept[i + 1:] if k.trigger in _DISCHARGES), None)
+            if discharge is not None:
+                raise InteropError(
+                    standard=_STANDARD, resource=m.name,
+                    problem=f"cancels the transfer {kept[i].control_id!r}, but the visit "
+                    f"was discharged after it ({discharge.control_id!r}); cancel the "
+                    "discharge (A13) first",
+                )
+        del kept[i]
     return kept
 
 
@@ -384,12 +454,14 @@ def _check_visit(messages: list[_Message]) -> tuple[str, str]:
     return patient, visit
 
 
-def _level(m: _Message, level_map: LevelMap, pathway: Pathway, *, required: bool) -> str | None:
-    code = level_map.level_for(patient_class=m.patient_class, location=m.location,
-                               service=m.service)
+def _level(m: _Message, level_map: LevelMap, pathway: Pathway, *,
+           required: bool) -> tuple[str | None, str]:
+    """The level a message names and the field it came from (``"PV1-2"``: patient class)."""
+    code, source = _lookup(level_map, patient_class=m.patient_class, location=m.location,
+                           service=m.service)
     if code is None:
         if not required:
-            return None
+            return None, ""
         raise InteropError(
             standard=_STANDARD, resource=m.name, field="PV1-3/PV1-10/PV1-2",
             problem=f"no level for point of care {m.location!r}, hospital service "
@@ -399,14 +471,14 @@ def _level(m: _Message, level_map: LevelMap, pathway: Pathway, *, required: bool
         raise InteropError(standard=_STANDARD, resource=m.name, field="PV1-3/PV1-10/PV1-2",
                            problem=f"the LevelMap names level {code!r}, which pathway "
                            f"{pathway.id!r} does not have")
-    return code
+    return code, source
 
 
 def _move(m: _Message, episode: Episode, level_map: LevelMap,
           pathway: Pathway) -> tuple[Event, str | None] | None:
     """The carepath event a message means now, or ``None`` when it changes nothing."""
     if m.trigger in _ADMITS:
-        return Event.ADMIT, _level(m, level_map, pathway, required=True)
+        return Event.ADMIT, _level(m, level_map, pathway, required=True)[0]
     if m.trigger in _DISCHARGES:
         outcome = level_map.outcome_for(m.disposition)
         if outcome is None:
@@ -417,9 +489,14 @@ def _move(m: _Message, episode: Episode, level_map: LevelMap,
             )
         return _OUTCOME_EVENT[outcome], None
     current = episode.level
-    target = _level(m, level_map, pathway, required=m.trigger in _TRANSFERS)
+    target, source = _level(m, level_map, pathway, required=m.trigger in _TRANSFERS)
     if target is None or (current is not None and target == current.code):
         return None  # a bed move within the level, or an update that changes no level
+    if (source == "PV1-2" and current is not None
+            and codes_for(current).patient_class == m.patient_class.strip().upper()):
+        # Only the patient class names a level, and it is the current level's class: a
+        # demographic update or a bed move, not a change of level.
+        return None
     if current is None:
         if m.trigger in _UPDATES:
             return None  # an update before admission or after discharge moves nobody
@@ -445,16 +522,19 @@ def from_hl7v2(
         level_map: Which PV1 fields mean which level; :class:`LevelMap` () by default.
         tz: The time zone of HL7 timestamps that carry no offset.
         episode_id: The episode id; by default the visit number (PV1-19), else the
-            control id of the earliest message.
+            control id of the earliest message not cancelled.
 
     Returns:
-        The episode: admissions (A01, A04), transfers (A02, A06, A07, and A08 updates
-        that change the level), and discharges (A03, outcome from PV1-36), in event-time
-        order, each with its message control id as event id. Guards' objections are
-        kept as findings (:meth:`Episode.findings`).
+        The episode, started at the earliest message not cancelled: admissions (A01,
+        A04), transfers (A02, A06, A07, and A08 updates that change the level; see
+        :class:`LevelMap` for PV1-2), and discharges (A03, outcome from PV1-36), in
+        event-time order, each with its message control id as event id. Guards'
+        objections are kept as findings (:meth:`Episode.findings`).
 
     Raises:
-        InteropError: a malformed message, a cancel with nothing to cancel, a level
+        InteropError: a malformed message, an HL7 version hl7apy does not ship (it
+            reads 2.1 to 2.8.2), a cancel with nothing to cancel, a cancel-transfer
+            (A12) whose transfer a discharge follows, a level
             the map does not know, or a move the pathway does not have (naming the
             message control id and the move).
     """
@@ -473,8 +553,10 @@ def from_hl7v2(
                            "found")
     patient_id, visit = _check_visit(parsed)
     effective = _effective(parsed)
-    started = min(m.at for m in parsed)
-    first = min(parsed, key=lambda m: (m.at, m.index))
+    # A cancelled message leaves no trace: the start is the earliest message that stays
+    # (the earliest of all only when the cancels leave none).
+    first = min(effective or parsed, key=lambda m: (m.at, m.index))
+    started = first.at
     try:
         episode = pathway.start(patient_id, at=started,
                                 episode_id=episode_id or visit or first.control_id)

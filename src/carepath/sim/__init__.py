@@ -1,5 +1,9 @@
 """Cohort simulation driven by the pathway's own rules (extra ``sim``: numpy, pandas, pyarrow).
 
+Two engines give the same rows for the same seed: the fast engine (numpy arrays,
+the default) and the reference engine (real :class:`~carepath.Episode` objects).
+Work goes out in blocks of patients to any ``concurrent.futures.Executor``.
+
 >>> from carepath.sim import SimulationModel, simulate
 >>> result = simulate(SimulationModel.default(), n=200, seed=1, days=120)
 >>> result.events["event"].iloc[0]
@@ -8,30 +12,52 @@
 
 from carepath._errors import InvalidParameter as InvalidParameter
 
+from ._compile import ArrayGuard as ArrayGuard
+from ._compile import GuardArrays as GuardArrays
 from ._model import AssessedCohort as AssessedCohort
 from ._model import CohortClass as CohortClass
 from ._model import SimulationModel as SimulationModel
 from ._model import SyntheticCohort as SyntheticCohort
+from ._psa import Beta as Beta
+from ._psa import Distribution as Distribution
+from ._psa import Fixed as Fixed
+from ._psa import Gamma as Gamma
+from ._psa import LogNormal as LogNormal
+from ._psa import UncertainModel as UncertainModel
+from ._psa import Uniform as Uniform
 from ._random import Stream as Stream
 from ._random import uniform as uniform
 from ._random import uniforms as uniforms
 from ._result import SimulationResult as SimulationResult
 from ._result import Summary as Summary
 from ._simulate import Comparison as Comparison
+from ._simulate import SimulationWarning as SimulationWarning
 from ._simulate import compare as compare
+from ._simulate import engine_for as engine_for
 from ._simulate import simulate as simulate
 
 __all__ = [
+    "ArrayGuard",
     "AssessedCohort",
+    "Beta",
     "CohortClass",
     "Comparison",
+    "Distribution",
+    "Fixed",
+    "Gamma",
+    "GuardArrays",
     "InvalidParameter",
+    "LogNormal",
     "SimulationModel",
     "SimulationResult",
+    "SimulationWarning",
     "Stream",
     "Summary",
     "SyntheticCohort",
+    "UncertainModel",
+    "Uniform",
     "compare",
+    "engine_for",
     "simulate",
     "uniform",
     "uniforms",

@@ -315,8 +315,16 @@ def _patient(  # noqa: PLR0915  # one patient's whole course, kept in one frame 
     while True:
         ep = pathway.start(pid, at=times[t], episode_id=f"{p}.{epno}", previous=previous)
         idx = _index(prof)
-        lv = place(idx)
-        ep.admit(codes[lv], at=times[t], assessment=assessment(idx))
+        # The placement, else the next more intensive level the admission guards allow;
+        # when none does, the episode never starts and the patient's course ends.
+        for lv in range(place(idx), tab.n_levels):
+            try:
+                ep.admit(codes[lv], at=times[t], assessment=assessment(idx))
+            except TransitionRejected:
+                continue
+            break
+        else:
+            return
         emit(epno, t, _ADMIT, 0, lv + 1, idx)
         entered = last_review = t
         outcome = -1
@@ -358,16 +366,23 @@ def _patient(  # noqa: PLR0915  # one patient's whole course, kept in one frame 
                     last_review = t = te
                     step += 1
                     continue
-                if x < tab.drop_edge[lv]:
-                    ep.drop_out(at=times[te])
-                    emit(epno, te, _DROP_OUT, lv + 1, tab.outcome_state[1], -1)
-                    stay(epno, lv, entered, te, _X_DROP)
-                    outcome = 1
-                else:
-                    ep.transfer_out(at=times[te])
-                    emit(epno, te, _TRANSFER_OUT, lv + 1, tab.outcome_state[2], -1)
-                    stay(epno, lv, entered, te, _X_TRANSFER)
-                    outcome = 2
+                # A drop out or transfer out the pathway refuses (no such rule, or a
+                # guard) is not made: the patient stays, like a refused relapse.
+                try:
+                    if x < tab.drop_edge[lv]:
+                        ep.drop_out(at=times[te])
+                        emit(epno, te, _DROP_OUT, lv + 1, tab.outcome_state[1], -1)
+                        stay(epno, lv, entered, te, _X_DROP)
+                        outcome = 1
+                    else:
+                        ep.transfer_out(at=times[te])
+                        emit(epno, te, _TRANSFER_OUT, lv + 1, tab.outcome_state[2], -1)
+                        stay(epno, lv, entered, te, _X_TRANSFER)
+                        outcome = 2
+                except TransitionRejected:
+                    t = te
+                    step += 1
+                    continue
                 t = te
                 break
             # A reassessment.

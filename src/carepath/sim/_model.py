@@ -23,6 +23,8 @@ from carepath._pathway import Pathway, standard_pathway
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ._psa import UncertainModel
+
 __all__ = ["AssessedCohort", "CohortClass", "SimulationModel", "SyntheticCohort"]
 
 MAX_DAYS: Final = 100_000
@@ -412,6 +414,25 @@ class SimulationModel:
                 raise _bad(name, "not a per-level parameter of SimulationModel")
             merged[name] = {**current, **values}
         return attrs.evolve(self, **merged)
+
+    def with_distributions(self, **distributions: Any) -> UncertainModel:
+        """This model with some parameters given as distributions, for
+        ``simulate(..., samples=K)`` (probabilistic sensitivity analysis).
+
+        Per-level, per-outcome and per-dimension parameters take a mapping of
+        distributions (levels left out keep this model's value);
+        ``relapse_after_discharge`` takes one.
+
+        >>> from carepath.sim import Beta, Gamma
+        >>> m = SimulationModel.default().with_distributions(
+        ...     continuation={"inpatient": Beta(a=75, b=25)},
+        ...     relapse_after_discharge=Gamma(shape=4, scale=0.0025))
+        >>> m.draw(seed=1, sample=0).continuation["detox"]
+        0.85
+        """
+        from ._psa import UncertainModel  # noqa: PLC0415  # the PSA module imports this one
+
+        return UncertainModel(model=self, distributions=distributions)
 
     def parameters(self) -> dict[str, Any]:
         """Every parameter as plain JSON-ready data (the pathway by id, version and hash)."""

@@ -10,6 +10,7 @@ from typing import Any, Final, final
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from carepath._assessment import Assessment
@@ -19,6 +20,7 @@ from carepath._levels import Setting
 from carepath._pathway import Pathway
 
 from ._engine import EPOCH, EVENTS, EXITS, Rows, Tables
+from ._fast import ArrayRows
 
 __all__ = ["SimulationResult", "Summary"]
 
@@ -26,9 +28,11 @@ _COMPLETED: Final = ("step_down", "complete")
 _TRANSFERRED: Final = ("transfer_out", "step_up", "relapse")
 _DISCHARGE: Final = ("step_down", "complete", "drop_out", "transfer_out")
 _OUTCOME_EXITS: Final = ("complete", "drop_out", "transfer_out")
+_EXIT: Final = {x: i for i, x in enumerate(EXITS)}
+_RELAPSE_CODE: Final = EVENTS.index("relapse")
 
 
-def _frames(rows: Rows, tab: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _frames(rows: Rows | ArrayRows, tab: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
     events = pd.DataFrame({
         "patient": np.asarray(rows.ev_patient, dtype=np.int64),
         "episode": np.asarray(rows.ev_episode, dtype=np.int32),
@@ -75,6 +79,10 @@ class Summary:
         care: Per level: ``days`` (bed-days / days of care, censored stays up to the
             horizon), ``days_per_patient``, ``cost`` (``cost_per_day`` times days;
             NaN where no cost was given); a ``total`` row.
+        across_samples: With ``simulate(..., samples=K)``: each statistic of
+            :meth:`metrics` (index ``metric``) computed per parameter sample, with
+            its ``mean``, ``low`` (2.5%) and ``high`` (97.5%) over the samples;
+            ``None`` otherwise.
     """
 
     patients: int
@@ -84,6 +92,7 @@ class Summary:
     readmissions: pd.DataFrame
     relapses_per_patient: float
     care: pd.DataFrame
+    across_samples: pd.DataFrame | None = None
 
     def metrics(self) -> dict[str, float]:
         """Every statistic as one flat ``{name: value}`` mapping (what :func:`compare` uses)."""
@@ -116,85 +125,142 @@ class Summary:
             show("Readmissions (days)", self.readmissions),
             f"Relapses per patient: {self.relapses_per_patient:.3f}",
             show("Days of care and cost", self.care),
+            *([show("Across parameter samples (mean, 95% interval)", self.across_samples)]
+              if self.across_samples is not None else []),
         ])
 
 
-def _summary(
-    events: pd.DataFrame, stays: pd.DataFrame, pathway: Pathway, patients: int, days: int,
-    cost_per_day: Mapping[str, float],
-) -> Summary:
-    codes = [lv.code for lv in pathway.levels]
-    ended = stays[stays["exit"] != "censored"]
-    los = ended["end_day"] - ended["start_day"]
-    grouped = los.groupby(ended["level"], observed=False)
+@final
+class Aggregate:
+    """Additive counts behind a :class:`Summary`: per chunk of patients, summed over chunks.
+
+    Every statistic of the summary is a ratio of sums or a quantile of whole-day
+    lengths of stay, so summing these counts over patient blocks (and Parquet
+    parts) gives exactly the summary of all the rows at once.
+    """
+
+    __slots__ = ("care_days", "continuation", "los", "outcomes", "patients", "readmissions",
+                 "relapses")
+
+    def __init__(self, levels: int, days: int) -> None:
+        self.patients = 0
+        self.los = np.zeros((levels, days + 1), dtype=np.int64)
+        """Ended stays per level and length in days."""
+        self.outcomes = np.zeros((levels, 4), dtype=np.int64)
+        """Per level: ended, completed, dropped out, transferred."""
+        self.continuation = np.zeros((2, 2), dtype=np.int64)
+        """Per window (14, 30): discharges seen, followed up."""
+        self.readmissions = np.zeros((2, 2), dtype=np.int64)
+        """Per window (30, 90): episodes seen, readmitted."""
+        self.relapses = 0
+        self.care_days = np.zeros(levels, dtype=np.int64)
+
+    def add(self, other: Aggregate) -> None:
+        """Add another block's counts to these."""
+        self.patients += other.patients
+        self.los += other.los
+        self.outcomes += other.outcomes
+        self.continuation += other.continuation
+        self.readmissions += other.readmissions
+        self.relapses += other.relapses
+        self.care_days += other.care_days
+
+    @classmethod
+    def of(cls, events: pd.DataFrame, stays: pd.DataFrame, pathway: Pathway, patients: int,
+           days: int) -> Aggregate:
+        """The counts of one block of whole patients (every row of each patient)."""
+        n_levels = len(pathway.levels)
+        agg = cls(n_levels, days)
+        agg.patients = patients
+        level = stays["level"].cat.codes.to_numpy().astype(np.int64)
+        exit_ = stays["exit"].cat.codes.to_numpy().astype(np.int64)
+        start = stays["start_day"].to_numpy().astype(np.int64)
+        end = stays["end_day"].to_numpy().astype(np.int64)
+        ended = exit_ != _EXIT["censored"]
+        np.add.at(agg.los, (level[ended], (end - start)[ended]), 1)
+        completed = np.isin(exit_, [_EXIT[x] for x in _COMPLETED])
+        dropped = exit_ == _EXIT["drop_out"]
+        transferred = np.isin(exit_, [_EXIT[x] for x in _TRANSFERRED])
+        for col, mask in enumerate((ended, completed & ended, dropped, transferred)):
+            agg.outcomes[:, col] = np.bincount(level[mask], minlength=n_levels)
+        agg.care_days = np.bincount(level, weights=end - start, minlength=n_levels).astype(
+            np.int64)
+        agg.relapses = int((events["event"].cat.codes.to_numpy() == _RELAPSE_CODE).sum())
+
+        # The first stay of every episode: where a readmission enters care.
+        firsts = stays.drop_duplicates(["patient", "episode"], keep="first")
+        nxt = pd.DataFrame({
+            "patient": firsts["patient"].to_numpy(),
+            "episode": firsts["episode"].to_numpy() - 1,
+            "next_start": firsts["start_day"].to_numpy(),
+            "next_level": firsts["level"].cat.codes.to_numpy(),
+        })
+        residential = [i for i, lv in enumerate(pathway.levels)
+                       if lv.setting is Setting.RESIDENTIAL]
+        discharges = stays[stays["exit"].isin(_DISCHARGE)
+                           & stays["level"].cat.codes.isin(residential)]
+        d = discharges.merge(nxt, on=["patient", "episode"], how="left")
+        stepped = (d["exit"] == "step_down").to_numpy()
+        lower = (d["next_level"].to_numpy(dtype=np.float64, na_value=np.nan)
+                 < d["level"].cat.codes.to_numpy())
+        gap = (d["next_start"] - d["end_day"]).to_numpy(dtype=np.float64, na_value=np.nan)
+        for i, window in enumerate((14, 30)):
+            seen = (d["end_day"] + window <= days).to_numpy()
+            followed = stepped | (lower & (gap <= window))
+            agg.continuation[i] = (int(seen.sum()), int((followed & seen).sum()))
+
+        last = stays[stays["exit"].isin(_OUTCOME_EXITS)]
+        r = last.merge(nxt, on=["patient", "episode"], how="left")
+        rgap = (r["next_start"] - r["end_day"]).to_numpy(dtype=np.float64, na_value=np.nan)
+        for i, window in enumerate((30, 90)):
+            seen = (r["end_day"] + window <= days).to_numpy()
+            agg.readmissions[i] = (int(seen.sum()), int(((rgap <= window) & seen).sum()))
+        return agg
+
+
+def _quantile(counts: npt.NDArray[np.int64], q: float) -> float:
+    """``q`` quantile (linear, as pandas) of whole-day values given as counts per value."""
+    m = int(counts.sum())
+    if m == 0:
+        return math.nan
+    pos = (m - 1) * q
+    lo = math.floor(pos)
+    cum = np.cumsum(counts)
+    x_lo = int(np.searchsorted(cum, lo, side="right"))
+    x_hi = int(np.searchsorted(cum, min(lo + 1, m - 1), side="right"))
+    return float(x_lo + (pos - lo) * (x_hi - x_lo))
+
+
+def _finish(agg: Aggregate, pathway: Pathway, cost_per_day: Mapping[str, float]) -> Summary:
+    codes = pd.Index([lv.code for lv in pathway.levels], name="level")
+    patients = agg.patients
     length = pd.DataFrame({
-        "stays": grouped.size(),
-        "median": grouped.median(),
-        "q1": grouped.quantile(0.25),
-        "q3": grouped.quantile(0.75),
-    }).reindex(codes)
-    length["stays"] = length["stays"].fillna(0).astype(np.int64)
-    length.index.name = "level"
+        "stays": agg.los.sum(axis=1).astype(np.int64),
+        "median": [_quantile(h, 0.5) for h in agg.los],
+        "q1": [_quantile(h, 0.25) for h in agg.los],
+        "q3": [_quantile(h, 0.75) for h in agg.los],
+    }, index=codes)
+    ended = agg.outcomes[:, 0]
+    share = np.where(ended > 0, ended, np.nan)
+    outcomes = pd.DataFrame({"ended": ended.astype(np.int64)}, index=codes)
+    for i, col in enumerate(("completed", "dropped_out", "transferred"), start=1):
+        outcomes[col] = agg.outcomes[:, i] / share
 
-    exits = ended["exit"].astype(str)
-    counts = pd.DataFrame({
-        "ended": ended.groupby("level", observed=False).size(),
-        "completed": exits.isin(_COMPLETED).groupby(ended["level"], observed=False).sum(),
-        "dropped_out": (exits == "drop_out").groupby(ended["level"], observed=False).sum(),
-        "transferred": exits.isin(_TRANSFERRED).groupby(ended["level"], observed=False).sum(),
-    }).reindex(codes).fillna(0)
-    outcomes = pd.DataFrame({"ended": counts["ended"].astype(np.int64)})
-    for col in ("completed", "dropped_out", "transferred"):
-        outcomes[col] = counts[col] / counts["ended"].where(counts["ended"] > 0)
-    outcomes.index.name = "level"
+    def windows(data: npt.NDArray[np.int64], keys: tuple[int, int],
+                names: list[str]) -> pd.DataFrame:
+        frame = pd.DataFrame(data.copy(), index=pd.Index(list(keys), name="within_days"),
+                             columns=names)
+        frame["share"] = frame[names[1]] / frame[names[0]].where(frame[names[0]] > 0)
+        return frame
 
-    # The first stay of every episode: where a readmission enters care.
-    firsts = stays.drop_duplicates(["patient", "episode"], keep="first")
-    nxt = pd.DataFrame({
-        "patient": firsts["patient"].to_numpy(),
-        "episode": firsts["episode"].to_numpy() - 1,
-        "next_start": firsts["start_day"].to_numpy(),
-        "next_level": firsts["level"].cat.codes.to_numpy(),
-    })
-    residential = [i for i, lv in enumerate(pathway.levels) if lv.setting is Setting.RESIDENTIAL]
-    discharges = stays[stays["exit"].isin(_DISCHARGE)
-                       & stays["level"].cat.codes.isin(residential)]
-    d = discharges.merge(nxt, on=["patient", "episode"], how="left")
-    stepped = (d["exit"] == "step_down").to_numpy()
-    lower = (d["next_level"].to_numpy(dtype=np.float64, na_value=np.nan)
-             < d["level"].cat.codes.to_numpy())
-    gap = (d["next_start"] - d["end_day"]).to_numpy(dtype=np.float64, na_value=np.nan)
-    rows_c = {}
-    for window in (14, 30):
-        seen = (d["end_day"] + window <= days).to_numpy()
-        followed = stepped | (lower & (gap <= window))
-        rows_c[window] = (int(seen.sum()), int((followed & seen).sum()))
-    continuation = pd.DataFrame.from_dict(
-        rows_c, orient="index", columns=["discharges", "followed_up"])
-    continuation["share"] = continuation["followed_up"] / continuation["discharges"].where(
-        continuation["discharges"] > 0)
-    continuation.index.name = "within_days"
-
-    last = stays[stays["exit"].isin(_OUTCOME_EXITS)]
-    r = last.merge(nxt, on=["patient", "episode"], how="left")
-    rgap = (r["next_start"] - r["end_day"]).to_numpy(dtype=np.float64, na_value=np.nan)
-    rows_r = {}
-    for window in (30, 90):
-        seen = (r["end_day"] + window <= days).to_numpy()
-        rows_r[window] = (int(seen.sum()), int(((rgap <= window) & seen).sum()))
-    readmissions = pd.DataFrame.from_dict(
-        rows_r, orient="index", columns=["episodes", "readmitted"])
-    readmissions["share"] = readmissions["readmitted"] / readmissions["episodes"].where(
-        readmissions["episodes"] > 0)
-    readmissions.index.name = "within_days"
-
-    relapses = int((events["event"] == "relapse").sum())
-    care_days = (stays["end_day"] - stays["start_day"]).groupby(
-        stays["level"], observed=False).sum().reindex(codes).fillna(0).astype(np.int64)
+    continuation = windows(agg.continuation, (14, 30), ["discharges", "followed_up"])
+    readmissions = windows(agg.readmissions, (30, 90), ["episodes", "readmitted"])
+    care_days = pd.Series(agg.care_days, index=list(codes))
     care = pd.DataFrame({"days": care_days})
     care.loc["total"] = int(care_days.sum())
     care["days_per_patient"] = care["days"] / patients if patients else math.nan
-    costs = [care_days[c] * cost_per_day[c] if c in cost_per_day else math.nan for c in codes]
+    costs = [float(care_days[c] * cost_per_day[c]) if c in cost_per_day else math.nan
+             for c in codes]
     known = [x for x in costs if not math.isnan(x)]
     care["cost"] = [*costs, float(sum(known)) if known else math.nan]
     care.index.name = "level"
@@ -204,9 +270,16 @@ def _summary(
         outcomes=outcomes,
         continuation=continuation,
         readmissions=readmissions,
-        relapses_per_patient=relapses / patients if patients else math.nan,
+        relapses_per_patient=agg.relapses / patients if patients else math.nan,
         care=care,
     )
+
+
+def _summary(
+    events: pd.DataFrame, stays: pd.DataFrame, pathway: Pathway, patients: int, days: int,
+    cost_per_day: Mapping[str, float],
+) -> Summary:
+    return _finish(Aggregate.of(events, stays, pathway, patients, days), pathway, cost_per_day)
 
 
 @final
@@ -237,21 +310,52 @@ class SimulationResult:
     ``complete``, ``drop_out``, ``transfer_out`` or ``censored``).
     """
 
-    __slots__ = ("_model", "_summary", "events", "metadata", "stays")
+    __slots__ = ("_aggregates", "_events", "_model", "_parts", "_stays", "_summary", "metadata")
 
     def __init__(
         self,
         *,
-        events: pd.DataFrame,
-        stays: pd.DataFrame,
+        events: pd.DataFrame | None,
+        stays: pd.DataFrame | None,
         metadata: dict[str, Any],
         model: Any,
+        aggregates: Mapping[int | None, Aggregate] | None = None,
+        parts: Path | None = None,
     ) -> None:
-        self.events = events
-        self.stays = stays
+        if (events is None or stays is None) and parts is None:
+            raise ValueError("a result needs its tables or the directory of their parts")
+        self._events = events
+        self._stays = stays
         self.metadata = metadata
         self._model = model
+        self._aggregates = dict(aggregates) if aggregates is not None else None
+        self._parts = parts
         self._summary: Summary | None = None
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """One row per applied event (read from the Parquet parts on first use after
+        ``simulate(..., out=DIR)``)."""
+        if self._events is None:
+            self._events = self._read("events")
+        return self._events
+
+    @property
+    def stays(self) -> pd.DataFrame:
+        """One row per stay at a level (read from the Parquet parts likewise)."""
+        if self._stays is None:
+            self._stays = self._read("stays")
+        return self._stays
+
+    @property
+    def parts(self) -> Path | None:
+        """The directory of the Parquet parts (``events/`` and ``stays/``), if any."""
+        return self._parts
+
+    def _read(self, name: str) -> pd.DataFrame:
+        assert self._parts is not None
+        files = sorted((self._parts / name).glob("part-*.parquet"))
+        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
     @property
     def pathway(self) -> Pathway:
@@ -260,12 +364,39 @@ class SimulationResult:
         return p
 
     def summary(self) -> Summary:
-        """The headline statistics (computed once, then cached)."""
+        """The headline statistics (computed once, then cached).
+
+        Reduced from per-block counts, so a run streamed to Parquet never loads its
+        tables for it. With ``samples=K``, the statistics pool every sample and
+        :attr:`Summary.across_samples` gives each one's mean and 95% interval over
+        the samples.
+        """
         if self._summary is None:
-            self._summary = _summary(
-                self.events, self.stays, self.pathway, int(self.metadata["n"]),
-                int(self.metadata["days"]), self._model.cost_per_day,
-            )
+            pathway = self.pathway
+            costs: Mapping[str, float] = self._model.cost_per_day
+            aggs = self._aggregates
+            if aggs is None:
+                aggs = {None: Aggregate.of(self.events, self.stays, pathway,
+                                           int(self.metadata["n"]), int(self.metadata["days"]))}
+                self._aggregates = aggs
+            total = Aggregate(len(pathway.levels), int(self.metadata["days"]))
+            for a in aggs.values():
+                total.add(a)
+            summary = _finish(total, pathway, costs)
+            if None not in aggs:
+                draws = self.metadata.get("sample_costs") or {}
+                per = pd.DataFrame.from_records([
+                    _finish(a, pathway, draws.get(str(k), costs)).metrics()
+                    for k, a in sorted(aggs.items(), key=lambda kv: kv[0] or 0)
+                ])
+                across = pd.DataFrame({
+                    "mean": per.mean(),
+                    "low": per.quantile(0.025),
+                    "high": per.quantile(0.975),
+                })
+                across.index.name = "metric"
+                summary = attrs.evolve(summary, across_samples=across)
+            self._summary = summary
         return self._summary
 
     def to_parquet(self, directory: str | Path) -> Path:
@@ -335,11 +466,14 @@ class SimulationResult:
 
     def __repr__(self) -> str:
         m = self.metadata
+        if self._events is None or self._stays is None:
+            return (f"<SimulationResult patients={m['n']} days={m['days']} seed={m['seed']} "
+                    f"parts={str(self._parts)!r}>")
         return (f"<SimulationResult patients={m['n']} days={m['days']} seed={m['seed']} "
-                f"events={len(self.events)} stays={len(self.stays)}>")
+                f"events={len(self._events)} stays={len(self._stays)}>")
 
     def _repr_html_(self) -> str:
         """The summary as a table, for notebooks."""
-        from ..explore import result_html  # noqa: PLC0415  # explore is imported on demand
+        from carepath.explore import result_html  # noqa: PLC0415  # imported on demand
 
         return result_html(self)

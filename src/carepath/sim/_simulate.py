@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
+import multiprocessing
+import multiprocessing.context
+import os
+import warnings
 from collections.abc import Callable
-from typing import Final, final
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Final, Literal, final
 
 import attrs
 import numpy as np
@@ -12,13 +19,16 @@ import pandas as pd
 
 from carepath import __version__
 from carepath._errors import InvalidParameter
+from carepath._pathway import Pathway
 
-from ._engine import Rows, Tables, run
+from ._compile import NotCompilable, compiled
 from ._model import MAX_DAYS, AssessedCohort, SimulationModel
+from ._psa import UncertainModel
 from ._random import MAX_PATIENTS
-from ._result import SimulationResult
+from ._result import Aggregate, SimulationResult
+from ._tasks import EVENTS_DIR, STAYS_DIR, Block, Job, Part, run_block
 
-__all__ = ["Comparison", "compare", "simulate"]
+__all__ = ["Comparison", "SimulationWarning", "compare", "engine_for", "simulate"]
 
 _MASK: Final = (1 << 64) - 1
 
@@ -52,19 +62,64 @@ def _whole(name: str, value: object, low: int, high: int) -> int:
     return value
 
 
-def simulate(
-    model: SimulationModel,
+class SimulationWarning(UserWarning):
+    """The simulation could not do what was asked and did something equivalent instead
+    (e.g. the reference engine for a pathway with custom guards that have no array form)."""
+
+
+Engine = Literal["fast", "reference"]
+Progress = Callable[[int, int], None]
+
+
+def engine_for(pathway: Pathway, engine: Engine | None = None) -> Engine:
+    """The engine that will run ``pathway``: ``"fast"`` unless asked for the reference
+    engine or a guard cannot be compiled (then a :class:`SimulationWarning` says why)."""
+    if engine not in (None, "fast", "reference"):
+        raise InvalidParameter(parameter="engine",
+                               problem=f"{engine!r} is not an engine; allowed: fast, reference")
+    if engine == "reference":
+        return "reference"
+    try:
+        compiled(pathway)
+    except NotCompilable as exc:
+        warnings.warn(SimulationWarning(
+            f"the fast engine cannot run pathway {pathway.id!r}: {exc}; using the reference "
+            "engine (same results, slower). Give the guard a check_array(ctx) method "
+            "(carepath.sim.ArrayGuard) to use the fast engine."), stacklevel=3)
+        return "reference"
+    return "fast"
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    # Not fork: the parent may run threads (a Dask client, a notebook kernel).
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def simulate(  # noqa: PLR0915  # the one public entry point
+    model: SimulationModel | UncertainModel,
     *,
     n: int | None = None,
     seed: int = 0,
     days: int | None = None,
     first_patient: int = 0,
-    progress: Callable[[int], None] | None = None,
+    engine: Engine | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    samples: int | None = None,
+    progress: Progress | None = None,
 ) -> SimulationResult:
-    """Simulate ``n`` patients through the model's pathway with the reference engine.
+    """Simulate ``n`` patients through the model's pathway.
+
+    Every patient's random numbers are keyed by seed, patient index, step and
+    purpose, so the tables are identical whatever the engine, the chunk size, the
+    executor or the number of workers.
 
     Args:
-        model: The pathway and parameters.
+        model: The pathway and parameters; an :class:`UncertainModel` (parameters
+            given as distributions) needs ``samples``.
         n: Number of patients; defaults to the cohort's size for the caller's own
             assessments, else 1,000.
         seed: Any integer in 0 .. 2**64 - 1. The same seed gives identical tables.
@@ -72,31 +127,113 @@ def simulate(
         first_patient: Index of the first patient. Patients are numbered, and their
             random numbers keyed, by index, so simulating ``[0, n)`` in one run or as
             ``[0, k)`` and ``[k, n)`` (``first_patient=k``) gives the same rows.
-        progress: Called with the number of patients just finished, after every
-            block of patients.
+        engine: ``"fast"`` (numpy arrays; the default whenever every guard is a
+            built-in kind or has an array form) or ``"reference"`` (real
+            :class:`~carepath.Episode` objects). Both give the same rows.
+        workers: Run blocks of patients in this many processes
+            (a ``ProcessPoolExecutor``); ``None`` or 1 runs in this process.
+        executor: Any ``concurrent.futures.Executor`` to run the blocks on (e.g.
+            ``dask.distributed.Client(...).get_executor()``); overrides ``workers``.
+        chunk_size: Patients per block (one task each); 50,000 for the fast
+            engine, 2,000 for the reference engine by default.
+        out: Stream the tables to Parquet parts in this directory
+            (``events/part-*.parquet``, ``stays/part-*.parquet``, one per block, and
+            ``metadata.json``) instead of holding them in memory; the result reads
+            them back only when asked for ``events`` or ``stays``.
+        samples: Run this many parameter draws of an :class:`UncertainModel`
+            (probabilistic sensitivity analysis). Draw ``s`` is keyed by seed and
+            ``s``; every sample simulates the same patients on the same random
+            numbers (common random numbers), and every row is tagged with its
+            ``sample`` (a first column, int32).
+        progress: Called as ``progress(done, total)`` in patients (times samples)
+            after every finished block.
 
     >>> from carepath.sim import SimulationModel, simulate
     >>> result = simulate(SimulationModel.default(), n=50, seed=7, days=90)
     >>> sorted(result.stays.columns)
     ['end_day', 'episode', 'exit', 'level', 'patient', 'start_day']
     """
-    if not isinstance(model, SimulationModel):
+    if isinstance(model, UncertainModel):
+        if samples is None:
+            raise InvalidParameter(parameter="samples", problem="a model with distributions "
+                                   "needs samples=K (the number of parameter draws)")
+        base = model.model
+    elif isinstance(model, SimulationModel):
+        base = model
+    else:
         raise TypeError(f"expected a SimulationModel, got {type(model).__name__}")
     if n is None:
-        n = len(model.cohort.profiles) if isinstance(model.cohort, AssessedCohort) else 1000
+        n = len(base.cohort.profiles) if isinstance(base.cohort, AssessedCohort) else 1000
     n = _whole("n", n, 0, MAX_PATIENTS)
     seed = _whole("seed", seed, 0, _MASK)
-    days = _whole("days", model.days if days is None else days, 1, MAX_DAYS)
+    days = _whole("days", base.days if days is None else days, 1, MAX_DAYS)
     first_patient = _whole("first_patient", first_patient, 0, MAX_PATIENTS - n)
-    tab = Tables(model, days)
-    rows = Rows()
-    run(tab, seed, first_patient, n, rows, progress)
-    from ._result import _frames  # noqa: PLC0415  # keeps the public module surface small
+    if samples is not None:
+        samples = _whole("samples", samples, 1, 1_000_000)
+    if workers is not None:
+        workers = _whole("workers", workers, 1, 4096)
+    chosen = engine_for(base.pathway, engine)
+    if chunk_size is None:
+        chunk_size = 50_000 if chosen == "fast" else 2_000
+    chunk_size = _whole("chunk_size", chunk_size, 1, MAX_PATIENTS)
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a concurrent.futures.Executor, got "
+                        f"{type(executor).__name__}")
+    where = Path(out) if out is not None else None
+    if where is not None:
+        for sub in (EVENTS_DIR, STAYS_DIR):
+            if (where / sub).exists() and any((where / sub).glob("part-*.parquet")):
+                raise InvalidParameter(parameter="out", problem=f"{where / sub} already holds "
+                                       "parts; choose an empty directory")
 
-    events, stays = _frames(rows, tab)
-    p = model.pathway
-    metadata = {
-        "engine": "reference",
+    runs: list[tuple[int | None, SimulationModel]] = (
+        [(None, base)] if samples is None else [
+            (s, model.draw(seed, s) if isinstance(model, UncertainModel) else base)
+            for s in range(samples)
+        ]
+    )
+    work: list[tuple[Job, Block]] = []
+    for sample, m in runs:
+        job = Job(model=m, seed=seed, days=days, engine=chosen, sample=sample,
+                  out=str(where) if where is not None else None)
+        for b0 in range(first_patient, first_patient + n, chunk_size):
+            work.append((job, Block(index=len(work), first=b0,
+                                    count=min(chunk_size, first_patient + n - b0))))
+    total = n * len(runs)
+    parts: dict[int, Part] = {}
+    done = 0
+
+    def finished(part: Part) -> None:
+        nonlocal done
+        parts[part.index] = part
+        done += part.count
+        if progress is not None:
+            progress(done, total)
+
+    own: Executor | None = None
+    if executor is None and workers is not None and workers > 1 and len(work) > 1:
+        own = executor = ProcessPoolExecutor(workers, mp_context=_context())
+    try:
+        if executor is None:
+            for job, block in work:
+                finished(run_block(job, block))
+        else:
+            futures = [executor.submit(run_block, job, block) for job, block in work]
+            for future in as_completed(futures):
+                finished(future.result())
+    finally:
+        if own is not None:
+            own.shutdown()
+
+    aggregates: dict[int | None, Aggregate] = {}
+    for part in parts.values():
+        if part.sample not in aggregates:
+            aggregates[part.sample] = Aggregate(len(base.pathway.levels), days)
+        aggregates[part.sample].add(part.aggregate)
+    p = base.pathway
+    summary_model = model.mean_model() if isinstance(model, UncertainModel) else base
+    metadata: dict[str, Any] = {
+        "engine": chosen,
         "seed": seed,
         "n": n,
         "first_patient": first_patient,
@@ -105,9 +242,28 @@ def simulate(
         "numpy_version": np.__version__,
         "pandas_version": pd.__version__,
         "pathway": {"id": p.id, "version": p.version, "content_hash": p.content_hash},
-        "model": model.parameters(),
+        "model": summary_model.parameters(),
     }
-    return SimulationResult(events=events, stays=stays, metadata=metadata, model=model)
+    if samples is not None:
+        metadata["samples"] = samples
+        metadata["patients_per_sample"] = n
+        metadata["sample_costs"] = {str(s): dict(m.cost_per_day) for s, m in runs}
+        if isinstance(model, UncertainModel):
+            metadata["sample_parameters"] = [
+                {k: v for k, v in m.parameters().items() if k in model.distributions}
+                for _, m in runs
+            ]
+    if where is not None:
+        where.mkdir(parents=True, exist_ok=True)
+        (where / "metadata.json").write_text(
+            json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return SimulationResult(events=None, stays=None, metadata=metadata,
+                                model=summary_model, aggregates=aggregates, parts=where)
+    ordered = [parts[i] for i in sorted(parts)]
+    events = pd.concat([q.events for q in ordered], ignore_index=True)
+    stays = pd.concat([q.stays for q in ordered], ignore_index=True)
+    return SimulationResult(events=events, stays=stays, metadata=metadata,
+                            model=summary_model, aggregates=aggregates)
 
 
 @final

@@ -1,0 +1,255 @@
+"""Probabilistic sensitivity analysis: parameters given as distributions.
+
+A :class:`UncertainModel` is a :class:`SimulationModel` some of whose numbers
+are distributions. ``simulate(uncertain, samples=K)`` draws K concrete models;
+draw ``s`` of parameter ``name`` comes from a generator keyed by ``(seed, s,
+name)`` alone (no state, nothing shared), so any engine, chunking or number of
+workers gets the same draws, and adding a parameter does not change the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+from typing import Any, Final, final
+
+import attrs
+import numpy as np
+
+from carepath._errors import InvalidParameter
+
+from ._model import SimulationModel
+
+__all__ = ["Beta", "Distribution", "Fixed", "Gamma", "LogNormal", "UncertainModel", "Uniform"]
+
+
+def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+        math.isfinite(value) and value > 0
+    ):
+        raise InvalidParameter(parameter=f"{type(instance).__name__}.{attribute.name}",
+                               problem=f"{value!r} must be a finite number above 0")
+
+
+def _finite(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidParameter(parameter=f"{type(instance).__name__}.{attribute.name}",
+                               problem=f"{value!r} must be a finite number")
+
+
+def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    _finite(instance, attribute, value)
+    if value < 0:
+        raise InvalidParameter(parameter=f"{type(instance).__name__}.{attribute.name}",
+                               problem=f"{value!r} must be at least 0")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Beta:
+    """Beta(a, b) on [0, 1]: for chances. Mean ``a / (a + b)``.
+
+    >>> Beta(a=30, b=70).mean
+    0.3
+    """
+
+    a: float = attrs.field(validator=_positive)
+    b: float = attrs.field(validator=_positive)
+
+    @property
+    def mean(self) -> float:
+        return self.a / (self.a + self.b)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (0.0, 1.0)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(rng.beta(self.a, self.b))
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Gamma:
+    """Gamma with ``shape`` and ``scale`` on [0, inf): for hazards and costs.
+    Mean ``shape * scale``."""
+
+    shape: float = attrs.field(validator=_positive)
+    scale: float = attrs.field(validator=_positive)
+
+    @property
+    def mean(self) -> float:
+        return self.shape * self.scale
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(rng.gamma(self.shape, self.scale))
+
+
+@final
+@attrs.frozen(kw_only=True)
+class LogNormal:
+    """exp(Normal(``mu``, ``sigma``)) on (0, inf): for hazards and costs."""
+
+    mu: float = attrs.field(validator=_finite)
+    sigma: float = attrs.field(validator=_non_negative)
+
+    @property
+    def mean(self) -> float:
+        return math.exp(self.mu + self.sigma**2 / 2)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(rng.lognormal(self.mu, self.sigma))
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Uniform:
+    """Uniform on [``low``, ``high``]."""
+
+    low: float = attrs.field(validator=_finite)
+    high: float = attrs.field(validator=_finite)
+
+    def __attrs_post_init__(self) -> None:
+        if self.high < self.low:
+            raise InvalidParameter(parameter="Uniform.high",
+                                   problem=f"{self.high} is below low {self.low}")
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(rng.uniform(self.low, self.high))
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Fixed:
+    """A known value (the same in every sample)."""
+
+    value: float = attrs.field(validator=_finite)
+
+    @property
+    def mean(self) -> float:
+        return float(self.value)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (self.value, self.value)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(self.value)
+
+
+Distribution = Beta | Gamma | LogNormal | Uniform | Fixed
+"""The distributions a parameter may be given as."""
+
+_CHANCES: Final = frozenset({"improvement", "continuation", "relapse_worsens", "readmission"})
+_HAZARDS: Final = frozenset({"relapse", "drop_out", "transfer_out", "cost_per_day",
+                             "relapse_after_discharge"})
+_SCALAR: Final = frozenset({"relapse_after_discharge"})
+
+
+def _key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+
+
+def _check_support(path: str, name: str, dist: object) -> None:
+    if not isinstance(dist, Beta | Gamma | LogNormal | Uniform | Fixed):
+        raise InvalidParameter(parameter=path, problem="expected a distribution (Beta, Gamma, "
+                               f"LogNormal, Uniform or Fixed), got {type(dist).__name__}")
+    low, high = dist.support
+    if low < 0:
+        raise InvalidParameter(parameter=path, problem=f"{dist!r} can be negative")
+    if name in _CHANCES and high > 1:
+        raise InvalidParameter(parameter=path, problem=f"{dist!r} can exceed 1; a chance "
+                               "needs a distribution on [0, 1] (Beta, or Uniform within it)")
+
+
+def _distributions(value: object) -> dict[str, Distribution | dict[str, Distribution]]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a mapping, got {type(value).__name__}")
+    return {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
+
+
+@final
+@attrs.frozen(kw_only=True, eq=False)
+class UncertainModel:
+    """A model whose parameters are partly given as distributions (build with
+    :meth:`SimulationModel.with_distributions`).
+
+    Attributes:
+        model: The base model: every parameter not given as a distribution.
+        distributions: Parameter name to a distribution (``relapse_after_discharge``)
+            or to a mapping of level / outcome / dimension to distributions.
+    """
+
+    model: SimulationModel = attrs.field(
+        validator=attrs.validators.instance_of(SimulationModel))
+    distributions: Mapping[str, Distribution | Mapping[str, Distribution]] = attrs.field(
+        converter=_distributions)
+
+    def __attrs_post_init__(self) -> None:
+        for name, value in self.distributions.items():
+            if name not in _CHANCES | _HAZARDS:
+                raise InvalidParameter(parameter=name, problem="not a parameter that may be "
+                                       "uncertain; allowed: " + ", ".join(
+                                           sorted(_CHANCES | _HAZARDS)))
+            if name in _SCALAR:
+                _check_support(name, name, value)
+            elif not isinstance(value, Mapping):
+                raise InvalidParameter(parameter=name, problem="expected a mapping of "
+                                       "names to distributions")
+            else:
+                for key, dist in value.items():
+                    _check_support(f"{name}[{key!r}]", name, dist)
+        self.mean_model()  # the base model's own checks: known levels, outcomes, dimensions
+
+    def _build(self, pick: dict[str, float]) -> SimulationModel:
+        changes: dict[str, Any] = {}
+        for name, value in self.distributions.items():
+            if isinstance(value, Mapping):
+                current: Mapping[str, float] = getattr(self.model, name)
+                changes[name] = {**current, **{k: pick[f"{name}[{k}]"] for k in value}}
+            else:
+                changes[name] = pick[name]
+        return attrs.evolve(self.model, **changes)
+
+    def _items(self) -> list[tuple[str, Distribution]]:
+        out: list[tuple[str, Distribution]] = []
+        for name, value in sorted(self.distributions.items()):
+            if isinstance(value, Mapping):
+                out.extend((f"{name}[{k}]", d) for k, d in sorted(value.items()))
+            else:
+                out.append((name, value))
+        return out
+
+    def mean_model(self) -> SimulationModel:
+        """The model with every distribution replaced by its mean."""
+        return self._build({path: d.mean for path, d in self._items()})
+
+    def draw(self, seed: int, sample: int) -> SimulationModel:
+        """Parameter draw ``sample`` for ``seed`` (the same for the same pair, always)."""
+        pick: dict[str, float] = {}
+        for path, dist in self._items():
+            rng = np.random.default_rng([seed, sample, _key(path)])
+            pick[path] = dist.draw(rng)
+        return self._build(pick)
+
+    @property
+    def pathway(self) -> object:
+        """The pathway of the base model."""
+        return self.model.pathway

@@ -1,0 +1,128 @@
+"""Work units: one block of patients, run by any executor, returned or written as Parquet.
+
+:func:`run_block` is a plain importable function (executors' worker processes,
+``ProcessPoolExecutor`` or Dask's, import it by module). A block returns its
+tables, or writes them as one Parquet part each, and always its
+:class:`~carepath.sim._result.Aggregate`: the summary is reduced from those.
+"""
+
+from __future__ import annotations
+
+import copyreg
+from pathlib import Path
+from typing import Any, Final, final
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from carepath._pathway import Pathway
+
+from ._compile import compiled
+from ._engine import Rows, Tables, run
+from ._fast import run_fast
+from ._model import SimulationModel
+from ._result import Aggregate, _frames
+
+__all__ = ["Block", "Job", "Part", "part_name", "run_block"]
+
+EVENTS_DIR: Final = "events"
+STAYS_DIR: Final = "stays"
+
+
+def _rebuild_pathway(data: dict[str, Any]) -> Pathway:
+    return Pathway(**data)
+
+
+def _reduce_pathway(p: Pathway) -> tuple[Any, tuple[dict[str, Any]]]:
+    # Pathways carry a lock and read-only mappings; workers rebuild them from their parts
+    # (levels, criteria, rules, guards: frozen records), re-validated on arrival.
+    return _rebuild_pathway, ({
+        "id": p.id, "version": p.version, "name": p.name, "levels": p.levels,
+        "criteria": dict(p.criteria), "rules": p.rules,
+    },)
+
+
+copyreg.pickle(Pathway, _reduce_pathway)
+
+
+@final
+@attrs.frozen(kw_only=True, eq=False)
+class Job:
+    """What every block of one (sample of a) run shares."""
+
+    model: SimulationModel
+    seed: int
+    days: int
+    engine: str
+    sample: int | None = None
+    out: str | None = None
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Block:
+    """Patients ``first .. first + count - 1`` of a job; ``index`` orders the parts."""
+
+    index: int
+    first: int
+    count: int
+
+
+@final
+class Part:
+    """What a block sends back: its counts, and its tables unless they went to Parquet."""
+
+    __slots__ = ("aggregate", "count", "events", "index", "sample", "stays")
+
+    def __init__(self, *, index: int, sample: int | None, count: int, aggregate: Aggregate,
+                 events: pd.DataFrame | None, stays: pd.DataFrame | None) -> None:
+        self.index = index
+        self.sample = sample
+        self.count = count
+        self.aggregate = aggregate
+        self.events = events
+        self.stays = stays
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
+
+def part_name(index: int) -> str:
+    """The file name of part ``index`` (zero-padded so names sort in row order)."""
+    return f"part-{index:06d}.parquet"
+
+
+def run_block(job: Job, block: Block) -> Part:
+    """Simulate one block of patients (in whatever process the executor chose)."""
+    model = job.model
+    tab = Tables(model, job.days)
+    rows: Any
+    if job.engine == "fast":
+        rows = run_fast(tab, compiled(model.pathway), job.seed, block.first, block.count)
+    else:
+        rows = Rows()
+        run(tab, job.seed, block.first, block.count, rows)
+    events, stays = _frames(rows, tab)
+    if job.sample is not None:
+        events.insert(0, "sample", np.full(len(events), job.sample, dtype=np.int32))
+        stays.insert(0, "sample", np.full(len(stays), job.sample, dtype=np.int32))
+    aggregate = Aggregate.of(events, stays, model.pathway, block.count, job.days)
+    if job.out is None:
+        return Part(index=block.index, sample=job.sample, count=block.count,
+                    aggregate=aggregate, events=events, stays=stays)
+    import pyarrow as pa  # noqa: PLC0415  # the extra is needed only here
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    root = Path(job.out)
+    for sub, frame in ((EVENTS_DIR, events), (STAYS_DIR, stays)):
+        where = root / sub
+        where.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
+                       where / part_name(block.index))
+    return Part(index=block.index, sample=job.sample, count=block.count,
+                aggregate=aggregate, events=None, stays=None)

@@ -1,0 +1,209 @@
+"""The fast engine gives the reference engine's rows, row for row, on every pathway."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+np = pytest.importorskip("numpy")
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
+
+import carepath  # noqa: E402  # after the extras check
+from carepath import (  # noqa: E402
+    Assessment,
+    Criteria,
+    Dimension,
+    Event,
+    FitsCriteria,
+    GuardContext,
+    Level,
+    MaximumStay,
+    MinimumStay,
+    NeedsMoreCare,
+    NoHigherNeed,
+    Pathway,
+    PathwayError,
+    PlacementMatches,
+    RiskAtLeast,
+    RiskAtMost,
+    Rule,
+    Setting,
+    StayRule,
+    default_rules,
+    standard_pathway,
+)
+from carepath.sim import (  # noqa: E402
+    GuardArrays,
+    SimulationModel,
+    SimulationResult,
+    SimulationWarning,
+    simulate,
+)
+from carepath.sim._compile import compiled  # noqa: E402
+
+
+def assert_same_rows(a: SimulationResult, b: SimulationResult) -> None:
+    pd.testing.assert_frame_equal(a.events, b.events)
+    pd.testing.assert_frame_equal(a.stays, b.stays)
+
+
+def both(model: SimulationModel, n: int, seed: int, days: int) -> SimulationResult:
+    """Run both engines; assert the same rows; return the fast result."""
+    fast = simulate(model, n=n, seed=seed, days=days, engine="fast")
+    ref = simulate(model, n=n, seed=seed, days=days, engine="reference")
+    assert fast.metadata["engine"] == "fast"
+    assert ref.metadata["engine"] == "reference"
+    assert_same_rows(fast, ref)
+    return fast
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2026])
+def test_fast_equals_reference_on_the_standard_pathway(seed: int) -> None:
+    result = both(SimulationModel.default(), n=400, seed=seed, days=365)
+    assert len(result.events) > 400
+    assert set(result.events["event"].astype(str)) >= {"admit", "step_down", "complete",
+                                                        "relapse", "drop_out"}
+
+
+def test_fast_equals_reference_with_a_policy_costs_and_remission() -> None:
+    m = SimulationModel.default().with_levels(
+        continuation={"inpatient": 1.0}, step_down_to={"inpatient": "iop"},
+        cost_per_day={"detox": 900.0})
+    both(m, n=300, seed=4, days=365)
+    both(attrs.evolve(m, remission=1), n=300, seed=5, days=200)
+
+
+@pytest.mark.parametrize("name", sorted(carepath.catalogs()))
+def test_fast_equals_reference_on_every_catalog(name: str) -> None:
+    for seed in (3, 4):
+        both(SimulationModel.default(carepath.load_catalog(name)), n=200, seed=seed, days=365)
+
+
+def test_fast_equals_reference_for_an_assessed_cohort() -> None:
+    cohort = [Assessment.from_index(i) for i in range(0, 15625, 97)]
+    m = attrs.evolve(SimulationModel.default(), cohort=cohort)
+    both(m, n=len(cohort), seed=9, days=300)
+
+
+def test_placement_alternatives_table_matches_place_exhaustively() -> None:
+    """The compiled PlacementMatches table equals the guard itself on all 15,625 profiles."""
+    p = standard_pathway()
+    comp = compiled(p)
+    for i, a in enumerate(Assessment.all_profiles()):
+        placed = p.place(a)
+        assert comp.placement[i] == p.levels.index(placed.level)
+        for j, lv in enumerate(p.levels):
+            assert comp._alternatives[j, i] == (lv in placed.alternatives)
+
+
+# -- generated pathways -------------------------------------------------------------------
+
+_DIMS = st.sampled_from(list(Dimension))
+_EXTRA: st.SearchStrategy[Any] = st.one_of(
+    st.builds(RiskAtMost, dimension=_DIMS, risk=st.integers(0, 4)),
+    st.builds(RiskAtLeast, dimension=_DIMS, risk=st.integers(0, 4)),
+    st.sampled_from([FitsCriteria(), PlacementMatches(), NeedsMoreCare(), NoHigherNeed(),
+                     MinimumStay(), MaximumStay()]),
+)
+
+
+@st.composite
+def small_pathways(draw: st.DrawFn) -> Pathway:
+    """1-4 made-up levels, random criteria and stays, a random subset of the default rules
+    (admissions and outcomes may be missing too) and random extra built-in guards."""
+    n = draw(st.integers(1, 4))
+    levels = []
+    for i in range(n):
+        low = draw(st.integers(0, 6))
+        levels.append(Level(
+            code=f"l{i}", name=f"Level {i}", intensity=i,
+            setting=draw(st.sampled_from(list(Setting))),
+            stay=StayRule(minimum_days=low, typical_days=low + 1,
+                          maximum_days=draw(st.none() | st.integers(low + 1, low + 20))),
+        ))
+    ratings = st.fixed_dictionaries({d.value: st.integers(0, 4) for d in Dimension})
+    criteria = {lv.code: Criteria(**draw(ratings)) for lv in levels}
+    criteria[levels[-1].code] = Criteria()
+    rules: list[Rule] = []
+    for r in default_rules(levels):
+        if r.event is not Event.REASSESS and draw(st.integers(0, 9)) == 0:
+            continue  # a missing move
+        extra = draw(st.lists(_EXTRA, max_size=1)) if draw(st.integers(0, 3)) == 0 else []
+        rules.append(Rule(event=r.event, source=r.source, target=r.target,
+                          guards=(*r.guards, *extra)))
+    try:
+        return Pathway(id="small", version="1", levels=levels, criteria=criteria, rules=rules)
+    except PathwayError:
+        assume(False)
+        raise  # unreachable
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pathway=small_pathways(), seed=st.integers(0, 2**64 - 1))
+def test_fast_equals_reference_on_generated_pathways(pathway: Pathway, seed: int) -> None:
+    """For any valid pathway of built-in guards and any seed, both engines give the same rows
+    (refused moves, missing admissions and missing outcomes included)."""
+    m = SimulationModel.default(pathway).with_levels(
+        relapse={lv.code: 0.02 for lv in pathway.levels},
+        drop_out={lv.code: 0.02 for lv in pathway.levels})
+    both(m, n=60, seed=seed, days=150)
+
+
+# -- custom guards --------------------------------------------------------------------------
+
+
+class _Sober:
+    """A custom guard: relapse risk at most 2 (no array form)."""
+
+    kind = "sober"
+    overridable = True
+
+    def check(self, ctx: GuardContext) -> Sequence[str]:
+        a = ctx.assessment
+        return () if a is not None and a.relapse <= 2 else ("relapse risk above 2",)
+
+
+class _SoberArrays(_Sober):
+    """The same guard with its array form."""
+
+    def check_array(self, ctx: GuardArrays) -> Any:
+        return ctx.ratings[:, 4] <= 2
+
+
+def _with(guard: Any) -> Pathway:
+    p = standard_pathway()
+    rules = [Rule(event=r.event, source=r.source, target=r.target,
+                  guards=(*r.guards, guard)) if r.event is Event.STEP_DOWN else r
+             for r in p.rules]
+    return Pathway(id="custom", version="1", levels=p.levels, criteria=p.criteria,
+                   rules=rules)
+
+
+def test_a_custom_guard_without_an_array_form_falls_back_with_a_warning() -> None:
+    m = SimulationModel.default(_with(_Sober()))
+    with pytest.warns(SimulationWarning, match="check_array"):
+        result = simulate(m, n=100, seed=1, days=200)
+    assert result.metadata["engine"] == "reference"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ref = simulate(m, n=100, seed=1, days=200, engine="reference")
+    assert_same_rows(result, ref)
+
+
+def test_a_custom_guard_with_an_array_form_runs_fast_and_agrees() -> None:
+    m = SimulationModel.default(_with(_SoberArrays()))
+    result = both(m, n=300, seed=2, days=365)
+    plain = simulate(SimulationModel.default(), n=300, seed=2, days=365)
+    assert not result.events.equals(plain.events)  # the guard did refuse some step-downs
+
+
+def test_an_unknown_engine_is_rejected() -> None:
+    with pytest.raises(carepath.sim.InvalidParameter, match="engine"):
+        simulate(SimulationModel.default(), n=5, engine="turbo")  # type: ignore[arg-type]
