@@ -620,3 +620,11 @@ def test_core_import_stays_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_unusable_paths_and_catalog_names_are_definition_errors() -> None:
+    with pytest.raises(PathwayDefinitionError, match="not a valid path"):
+        Pathway.from_file("a\0b.toml")
+    with pytest.raises(PathwayDefinitionError, match="no catalog named a list"):
+        load_catalog(["standard"])  # type: ignore[arg-type]  # the runtime check
+    assert load_catalog("standard") is load_catalog("standard")

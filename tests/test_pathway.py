@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+import attrs
 import pytest
 from transitions import Machine
 
@@ -578,3 +579,25 @@ def test_a_pathways_identity_is_read_only() -> None:
     with pytest.raises(AttributeError):
         p.version = "999"  # type: ignore[misc]  # deliberately writing a read-only property
     assert p.version == "1"
+
+
+def test_a_guard_returning_a_bare_string_is_a_clear_error() -> None:
+    """``return "no"`` type-checks as Sequence[str]; it must not become reasons 'n', 'o'."""
+
+    @attrs.frozen
+    class Sloppy:
+        kind: ClassVar[str] = "sloppy"
+        overridable: ClassVar[bool] = True
+
+        def check(self, ctx: GuardContext) -> Sequence[str]:
+            return "no"
+
+    rules = [Rule(event=r.event, source=r.source, target=r.target,
+                  guards=(*r.guards, Sloppy()) if r.event is Event.ADMIT else r.guards)
+             for r in default_rules(STANDARD_LEVELS)]
+    p = Pathway(id="sloppy", version="1", levels=STANDARD_LEVELS, criteria=STANDARD_CRITERIA,
+                rules=rules)
+    ep = p.start("pt", at=T0)
+    with pytest.raises(TypeError, match="guard 'sloppy' returned a string"):
+        ep.admit("outpatient", at=T0, assessment=Assessment())
+    assert ep.version == 0

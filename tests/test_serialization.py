@@ -372,3 +372,8 @@ def test_load_error_messages_carry_no_notes_or_override_reasons() -> None:
         assert OVERRIDE.reason not in text
         assert "bed shortage" not in text
         assert "stopped coming" not in text
+
+
+def test_deeply_nested_json_is_a_load_error_not_a_recursion_error() -> None:
+    with pytest.raises(EpisodeLoadError, match="nested too deeply"):
+        Episode.from_json("[" * 100_000 + "]" * 100_000, standard_pathway())

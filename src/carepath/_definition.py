@@ -208,6 +208,8 @@ def load_file(
             raw = fh.read()
     except OSError as exc:
         raise _fail(f"cannot read the file: {exc.strerror or exc}", file=file) from None
+    except ValueError:  # e.g. a NUL byte in the path
+        raise _fail("cannot read the file: not a valid path", file=file) from None
     suffix = os.path.splitext(file)[1].lower()
     if suffix == ".json":
         fmt: Format = "json"
@@ -909,7 +911,6 @@ def _catalog_text(name: str) -> str:
     return resources.files("carepath").joinpath("catalogs", f"{name}.toml").read_text("utf-8")
 
 
-@functools.cache
 def load_catalog(name: str) -> Pathway:
     """A pathway shipped with carepath, by name (see :func:`catalogs`).
 
@@ -921,8 +922,14 @@ def load_catalog(name: str) -> Pathway:
     Raises:
         PathwayDefinitionError: there is no catalog of that name.
     """
-    if name not in _CATALOGS:
+    if not isinstance(name, str) or name not in _CATALOGS:
+        shown = repr(name) if isinstance(name, str) else f"a {type(name).__name__}"
         raise PathwayDefinitionError(details=[DefinitionProblem(
-            message=f"no catalog named {name!r}; known: " + ", ".join(_CATALOGS),
+            message=f"no catalog named {shown}; known: " + ", ".join(_CATALOGS),
         )])
+    return _load_catalog(name)
+
+
+@functools.cache
+def _load_catalog(name: str) -> Pathway:
     return load_text(_catalog_text(name), "toml", file=f"carepath/catalogs/{name}.toml")

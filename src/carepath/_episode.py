@@ -578,9 +578,16 @@ class Episode:
                     self._pathway,
                 )
                 for guard in rule.guards:
-                    for message in guard.check(ctx):
-                        reasons.append(Reason(kind=guard.kind, message=message,
-                                              overridable=guard.overridable))
+                    said = guard.check(ctx)
+                    if said:
+                        if isinstance(said, str):  # a str is a Sequence[str] of letters
+                            raise TypeError(
+                                f"guard {guard.kind!r} returned a string; return a tuple or "
+                                "list of reasons"
+                            )
+                        for message in said:
+                            reasons.append(Reason(kind=guard.kind, message=message,
+                                                  overridable=guard.overridable))
         if not reasons:
             return (), True, rule
         allowed = override is not None and all(r.overridable for r in reasons)
@@ -767,6 +774,8 @@ class Episode:
             data = json.loads(text)
         except (TypeError, ValueError) as exc:
             raise EpisodeLoadError(problem=f"not valid JSON ({exc})") from None
+        except RecursionError:
+            raise EpisodeLoadError(problem="not valid JSON (nested too deeply)") from None
         return cls.from_dict(data, pathway)
 
     @classmethod

@@ -19,6 +19,7 @@ from ._criteria import Criteria, Placement, place_among
 from ._errors import InvalidEvent, PathwayError
 from ._guards import (
     Event,
+    EventName,
     FitsCriteria,
     Guard,
     MaximumStay,
@@ -47,6 +48,16 @@ _OUTCOME_OF: Final[Mapping[Event, Outcome]] = {
 _OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
 
 
+def _to_event(value: Event | EventName) -> Event:
+    try:
+        return Event(value)
+    except ValueError:
+        raise InvalidEvent(
+            event=str(value), field="event",
+            problem="unknown event; allowed: " + ", ".join(e.value for e in Event),
+        ) from None
+
+
 def _guard_tuple(value: Iterable[Guard]) -> tuple[Guard, ...]:
     return tuple(value)
 
@@ -66,7 +77,7 @@ class Rule:
     Rule(event=<Event.STEP_DOWN: 'step_down'>, source='inpatient', target='iop', guards=(MinimumStay(), FitsCriteria()))
     """  # noqa: E501
 
-    event: Event = attrs.field(converter=Event)
+    event: Event = attrs.field(converter=_to_event)
     source: str = attrs.field(validator=attrs.validators.instance_of(str))
     target: str = attrs.field(validator=attrs.validators.instance_of(str))
     guards: tuple[Guard, ...] = attrs.field(default=(), converter=_guard_tuple)
