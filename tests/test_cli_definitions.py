@@ -61,7 +61,7 @@ def test_validate_lists_every_problem_with_file_line_and_key(
             "minimum 10") in result.output
     assert (f"{bad}:8: levels[0].stay.maximum_days: maximum stay 3 days is below the "
             "typical 20") in result.output
-    assert f"{bad}:10: criteria.home: no level" in result.output
+    assert f"{bad}:11: criteria.home: no level accepts every assessment" in result.output
     assert f"{good}: ok" in result.output
 
 
