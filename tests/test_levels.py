@@ -7,7 +7,18 @@ import itertools
 import attrs
 import pytest
 
-from carepath import INTAKE, Criteria, Level, Outcome, Setting, StayRule
+from carepath import (
+    INTAKE,
+    CarepathError,
+    Criteria,
+    InvalidArgument,
+    Level,
+    Outcome,
+    Override,
+    Setting,
+    StayRule,
+    place,
+)
 from carepath.levels import (
     DETOX,
     INPATIENT,
@@ -192,8 +203,9 @@ def test_invalid_codes_are_refused_with_the_rule(code: str) -> None:
 
 
 def test_non_string_code_is_refused() -> None:
-    with pytest.raises(ValueError, match="code must be"):
+    with pytest.raises(InvalidArgument, match=r"^Level\.code: expected str, got int$") as info:
         _level(3)  # type: ignore[arg-type]  # deliberately wrong type
+    assert (info.value.owner, info.value.field) == ("Level", "code")
 
 
 @pytest.mark.parametrize("code", [INTAKE, "completed", "dropped_out", "transferred_out"])
@@ -201,6 +213,22 @@ def test_reserved_codes_are_refused(code: str) -> None:
     with pytest.raises(ValueError, match="reserved") as info:
         _level(code)
     assert repr(code) in str(info.value)
+
+
+def test_bad_fields_are_carepath_errors_naming_the_field() -> None:
+    """Every constructor refusal is a CarepathError (also a TypeError / ValueError)."""
+    with pytest.raises(InvalidArgument, match=r"^Level\.intensity: expected int, got str$"):
+        _level("x", intensity="2")
+    with pytest.raises(InvalidArgument, match=r"^StayRule\.minimum_days: must be at least 0"):
+        StayRule(minimum_days=-1, typical_days=1)
+    with pytest.raises(InvalidArgument, match=r"^StayRule\.maximum_days: expected int, got bool"):
+        StayRule(minimum_days=1, typical_days=1, maximum_days=True)
+    with pytest.raises(InvalidArgument, match=r"^Override\.reason: must be a non-empty string"):
+        Override(reason=" ", by="dr-1")
+    with pytest.raises(InvalidArgument, match=r"^Level\.hours_per_week: must satisfy"):
+        _level("x", hours_per_week=(9.0, 1.0))
+    with pytest.raises(CarepathError):
+        place({"withdrawal": 3})  # type: ignore[arg-type]  # deliberately wrong type
 
 
 def test_level_field_types_are_validated() -> None:

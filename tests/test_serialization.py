@@ -242,7 +242,7 @@ def _set(value: object, *path: str | int) -> Callable[[dict[str, Any]], None]:
         (_set({"by": "dr-1"}, "events", 5, "override"), "events[5].override.reason",
          "missing"),
         (_set({"reason": "", "by": "dr-1"}, "events", 5, "override"), "events[5].override",
-         "Override.reason must be a non-empty string"),
+         "Override.reason: must be a non-empty string"),
         (_set(["x"], "events", 5, "override"), "events[5].override",
          "expected an object, got list"),
         (_set(5, "events", 5, "note"), "events[5].note", "expected a string or null"),

@@ -25,6 +25,7 @@ from ._errors import DefinitionProblem as DefinitionProblem
 from ._errors import EpisodeLoadError as EpisodeLoadError
 from ._errors import EpisodeNotFound as EpisodeNotFound
 from ._errors import InteropError as InteropError
+from ._errors import InvalidArgument as InvalidArgument
 from ._errors import InvalidAssessment as InvalidAssessment
 from ._errors import InvalidEvent as InvalidEvent
 from ._errors import PathwayDefinitionError as PathwayDefinitionError
@@ -79,6 +80,7 @@ __all__ = [
     "GuardContext",
     "GuardFactory",
     "InteropError",
+    "InvalidArgument",
     "InvalidAssessment",
     "InvalidEvent",
     "Level",

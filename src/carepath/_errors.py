@@ -6,6 +6,9 @@ name what was wrong and where, and never contain patient data beyond the ids
 the caller supplied::
 
     CarepathError(Exception)
+    ├── InvalidArgument(CarepathError, ValueError, TypeError)
+    │                                                  a bad field of a level, stay rule, rule,
+    │                                                  guard or override
     ├── InvalidAssessment(CarepathError, ValueError)   a rating out of range or of the wrong type
     ├── InvalidEvent(CarepathError, ValueError)        a bad argument to an event (time, level, id)
     ├── TransitionRejected(CarepathError)              a guard or the pathway said no
@@ -34,6 +37,19 @@ if TYPE_CHECKING:
 
 class CarepathError(Exception):
     """Base class of every error carepath raises."""
+
+
+class InvalidArgument(CarepathError, ValueError, TypeError):
+    """A field of a public record (Level, StayRule, Rule, a guard, Override) is unusable.
+
+    A ``ValueError`` and a ``TypeError`` too, so code catching either still works.
+    """
+
+    def __init__(self, *, owner: str, field: str, problem: str) -> None:
+        self.owner = owner
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{owner}.{field}: {problem}")
 
 
 class InvalidAssessment(CarepathError, ValueError):

@@ -28,6 +28,7 @@ import attrs
 from ._assessment import Assessment, Dimension, Risk
 from ._assessment import _risk as _rating
 from ._criteria import excess_reason
+from ._errors import InvalidArgument
 from ._levels import Level
 
 if TYPE_CHECKING:
@@ -106,7 +107,8 @@ class Reason:
 
 def _non_empty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"Override.{attribute.name} must be a non-empty string")
+        raise InvalidArgument(owner="Override", field=attribute.name,
+                              problem="must be a non-empty string")
 
 
 @final
@@ -393,7 +395,8 @@ class MaximumStay:
 
 def _check_dimension(instance: object, attribute: attrs.Attribute[Dimension], v: object) -> None:
     if not isinstance(v, Dimension):
-        raise TypeError(f"{attribute.name} must be a Dimension, got {type(v).__name__}")
+        raise InvalidArgument(owner=type(instance).__name__, field=attribute.name,
+                              problem=f"expected a Dimension, got {type(v).__name__}")
 
 
 def _risk(value: Risk | int) -> Risk:

@@ -8,6 +8,9 @@ from typing import Final, final
 
 import attrs
 
+from ._checks import optional, typed
+from ._errors import InvalidArgument
+
 __all__ = ["INTAKE", "Level", "Outcome", "Setting", "StayRule"]
 
 INTAKE: Final = "intake"
@@ -41,13 +44,17 @@ class Outcome(enum.StrEnum):
 
 
 def _check_code(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    owner = type(instance).__name__
     if not isinstance(value, str) or not _CODE.match(value):
-        raise ValueError(
-            f"{attribute.name} must be 1-40 lowercase letters, digits or underscores "
-            f"starting with a letter, got {value!r}"
+        raise InvalidArgument(
+            owner=owner, field=attribute.name,
+            problem="must be 1-40 lowercase letters, digits or underscores starting with a "
+            f"letter, got {value!r}" if isinstance(value, str) else
+            f"expected str, got {type(value).__name__}",
         )
     if value in _RESERVED:
-        raise ValueError(f"{attribute.name} {value!r} is reserved for a state of the episode")
+        raise InvalidArgument(owner=owner, field=attribute.name,
+                              problem=f"{value!r} is reserved for a state of the episode")
 
 
 _RESERVED: Final = frozenset({INTAKE, *(o.value for o in Outcome)})
@@ -66,14 +73,11 @@ class StayRule:
     StayRule(minimum_days=3, typical_days=5, maximum_days=10)
     """
 
-    minimum_days: int = attrs.field(validator=attrs.validators.and_(
-        attrs.validators.instance_of(int), attrs.validators.ge(0)))
-    typical_days: int = attrs.field(validator=attrs.validators.and_(
-        attrs.validators.instance_of(int), attrs.validators.ge(0)))
+    minimum_days: int = attrs.field(validator=typed(int, minimum=0))
+    typical_days: int = attrs.field(validator=typed(int, minimum=0))
     maximum_days: int | None = attrs.field(
         default=None,
-        validator=attrs.validators.optional(attrs.validators.and_(
-            attrs.validators.instance_of(int), attrs.validators.ge(1))),
+        validator=optional(typed(int, minimum=1)),
     )
 
     def problems(self) -> list[str]:
@@ -109,12 +113,13 @@ def _hours(value: tuple[float, float | None]) -> tuple[float, float | None]:
         low, high = value
         pair = (float(low), None if high is None else float(high))
     except (TypeError, ValueError):
-        raise ValueError(
-            f"hours_per_week must be a (low, high) pair of numbers, high may be None; "
-            f"got {value!r}"
+        raise InvalidArgument(
+            owner="Level", field="hours_per_week",
+            problem=f"expected a (low, high) pair of numbers, high may be None; got {value!r}",
         ) from None
     if pair[0] < 0 or (pair[1] is not None and pair[1] < pair[0]):
-        raise ValueError(f"hours_per_week must satisfy 0 <= low <= high, got {value!r}")
+        raise InvalidArgument(owner="Level", field="hours_per_week",
+                              problem=f"must satisfy 0 <= low <= high, got {value!r}")
     return pair
 
 
@@ -139,15 +144,15 @@ class Level:
     """
 
     code: str = attrs.field(validator=_check_code)
-    name: str = attrs.field(validator=attrs.validators.instance_of(str))
-    intensity: int = attrs.field(validator=attrs.validators.instance_of(int))
-    setting: Setting = attrs.field(validator=attrs.validators.instance_of(Setting))
+    name: str = attrs.field(validator=typed(str))
+    intensity: int = attrs.field(validator=typed(int))
+    setting: Setting = attrs.field(validator=typed(Setting))
     medically_monitored: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool))
+        default=False, validator=typed(bool))
     hours_per_week: tuple[float, float | None] = attrs.field(
         default=(0.0, None), converter=_hours
     )
-    stay: StayRule = attrs.field(validator=attrs.validators.instance_of(StayRule))
+    stay: StayRule = attrs.field(validator=typed(StayRule))
     asam3: tuple[str, ...] = ()
     asam4: tuple[str, ...] = ()
     description: str = attrs.field(default="", repr=False, eq=True)

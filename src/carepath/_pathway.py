@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 
 from ._assessment import Assessment, Dimension, Risk
+from ._checks import typed
 from ._criteria import Criteria, Placement, place_among
-from ._errors import InvalidEvent, PathwayError
+from ._errors import InvalidArgument, InvalidEvent, PathwayError
 from ._guards import (
     Event,
     EventName,
@@ -78,8 +79,8 @@ class Rule:
     """  # noqa: E501
 
     event: Event = attrs.field(converter=_to_event)
-    source: str = attrs.field(validator=attrs.validators.instance_of(str))
-    target: str = attrs.field(validator=attrs.validators.instance_of(str))
+    source: str = attrs.field(validator=typed(str))
+    target: str = attrs.field(validator=typed(str))
     guards: tuple[Guard, ...] = attrs.field(default=(), converter=_guard_tuple)
 
     @functools.cached_property
@@ -430,7 +431,10 @@ class Pathway:
     def place(self, assessment: Assessment) -> Placement:
         """Where ``assessment`` places a patient on this pathway (see :func:`carepath.place`)."""
         if not isinstance(assessment, Assessment):
-            raise TypeError(f"expected an Assessment, got {type(assessment).__name__}")
+            raise InvalidArgument(
+                owner="Pathway", field="place",
+                problem=f"expected an Assessment, got {type(assessment).__name__}",
+            )
         key = assessment.index
         found = self._placements.get(key)
         if found is None:
