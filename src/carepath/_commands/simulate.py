@@ -6,8 +6,8 @@ import math
 
 import click
 
+from carepath._commands import load_pathway
 from carepath._errors import CarepathError
-from carepath._pathway import Pathway, standard_pathway
 
 __all__ = ["register"]
 
@@ -61,10 +61,8 @@ def simulate_command(  # one option each
             f"carepath simulate needs the 'sim' and 'cli' extras ({exc.name} is missing): "
             "pip install 'carepath[sim,cli]'"
         ) from None
+    pathway = load_pathway(pathway_file)
     try:
-        pathway: Pathway = (
-            Pathway.from_file(pathway_file) if pathway_file else standard_pathway()
-        )
         model = SimulationModel.default(pathway)
         console = Console()
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -7,21 +7,13 @@ from pathlib import Path
 
 import click
 
+from carepath._commands import load_pathway
 from carepath._errors import CarepathError
-from carepath._pathway import Pathway, standard_pathway
+from carepath._pathway import standard_pathway
 
 __all__ = ["register"]
 
 _URL_HELP = "sqlite:///file.db or postgresql+psycopg://user@host:port/database"
-
-
-def _pathway(path: str | None) -> Pathway:
-    if path is None:
-        return standard_pathway()
-    try:
-        return Pathway.from_file(path)
-    except CarepathError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.group("store")
@@ -67,7 +59,7 @@ def show_command(url: str, episode_id: str, pathway_file: str | None, replay: bo
         with EpisodeStore.open(url, create=False) as store:
             data = store.data(episode_id)
             episode = (
-                store.load(episode_id, _pathway(pathway_file))
+                store.load(episode_id, load_pathway(pathway_file))
                 if replay or pathway_file is not None else None
             )
     except CarepathError as exc:
@@ -140,7 +132,7 @@ def check_command(url: str, pathway_files: tuple[str, ...]) -> None:
     """Check the store's integrity; exit status 1 when a problem is found."""
     from carepath.store import EpisodeStore  # noqa: PLC0415  # the extra loads only when used
 
-    pathways = [standard_pathway(), *(_pathway(f) for f in pathway_files)]
+    pathways = [standard_pathway(), *(load_pathway(f) for f in pathway_files)]
     try:
         with EpisodeStore.open(url, create=False) as store:
             problems = store.check(pathways)
