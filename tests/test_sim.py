@@ -408,3 +408,8 @@ def test_the_summary_prints(year: SimulationResult) -> None:
     assert "inpatient" in text
     assert repr(year).startswith("<SimulationResult patients=300")
     assert np.isfinite(year.summary().relapses_per_patient)
+
+
+def test_an_empty_cohort_is_a_clear_parameter_error() -> None:
+    with pytest.raises(InvalidParameter, match="'n': 0 is out of range; allowed 1 to"):
+        simulate(SimulationModel.default(), n=0, seed=1)

@@ -5,13 +5,23 @@ the same counter-based numbers, compared with the same :class:`Tables`, and the
 pathway's guards compiled to array predicates (:mod:`carepath.sim._compile`).
 A move the guards refuse is not made, exactly as in the reference engine, so
 both engines give the same rows. Each pass of the loop advances every live
-patient by one cycle; rows are collected per pass and put in patient order
-(stable, so each patient's rows stay in time order) at the end.
+patient by one cycle (a patient's cycle is real work in the reference engine too,
+so no pass is wasted); rows are collected per pass and put in patient order
+(each patient's rows in time order) at the end.
+
+What keeps it fast (docs/simulation-performance.md has the figures): draws are
+compared as their 53 integer bits with integer thresholds (:func:`_th`, exact), so
+no float conversion; six-dimension draws are hashed in cache-sized slices; a
+profile is one index and rating moves are a byte-flag word and a table lookup
+(:func:`_packed`); the several bisect tables are one ``searchsorted``; the cycle
+works on whole (compacted) arrays rather than gathering the patients in care;
+rows keep the result's dtypes and are placed by a counting sort.
 """
 
 from __future__ import annotations
 
-from typing import Final, final
+import math
+from typing import Any, Final, final
 
 import numpy as np
 import numpy.typing as npt
@@ -25,15 +35,38 @@ from ._random import STEP_BITS, STREAM_BITS, Stream, keys
 __all__ = ["ArrayRows", "run_fast"]
 
 I64 = npt.NDArray[np.int64]
-F64 = npt.NDArray[np.float64]
+U64 = npt.NDArray[np.uint64]
 B = npt.NDArray[np.bool_]
 
 _GAMMA: Final = np.uint64(0x9E3779B97F4A7C15)
 _M1: Final = np.uint64(0xBF58476D1CE4E5B9)
 _M2: Final = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
-_SCALE: Final = 2.0**-53
-_POW5: Final = 5 ** np.arange(6, dtype=np.int64)
+_S30, _S27, _S31, _S11, _S56 = (np.uint64(s) for s in (30, 27, 31, 11, 56))
+_PATIENT_SHIFT: Final = np.uint64(STEP_BITS + STREAM_BITS)
+_STEP_SHIFT: Final = np.uint64(STREAM_BITS)
+_ONE: Final = 2.0**53
+_TABLE_SHIFT: Final = np.uint64(54)
+_DELTA: Final = np.array([sum(5**d for d in range(6) if c >> d & 1) for c in range(64)],
+                         dtype=np.int64)
+"""``_DELTA[c]``: how much the profile index changes when the dimensions in the bit set
+``c`` move by one rating."""
+_GATHER_BITS: Final = np.uint64(0x0102040810204080)
+_WORD: Final = np.dtype("<u8")  # eight bytes, byte d as the d-th least significant
+
+
+def _bytes(mask: npt.NDArray[np.bool_]) -> U64:
+    """Rows of six flags as one word each: flag ``d`` in byte ``d`` (bytes 6, 7 zero)."""
+    out = np.zeros((mask.shape[0], 8), dtype=np.bool_)
+    out[:, :6] = mask
+    return out.view(_WORD).reshape(-1)
+
+
+_RATED: Final = _bytes(RATINGS > 0)
+"""Per profile: which ratings are above 0 (can improve), as :func:`_bytes`."""
+_BELOW_TOP: Final = _bytes(RATINGS < 4)
+"""Per profile: which ratings are below 4 (can worsen), as :func:`_bytes`."""
+_MAX_RATING: Final = RATINGS.max(axis=1)
+_SLICE: Final = 32_768
 
 _ADMIT, _STEP_DOWN, _STEP_UP, _RELAPSE = (EVENTS.index(e) for e in (
     "admit", "step_down", "step_up", "relapse"))
@@ -43,117 +76,223 @@ _X_STEP_DOWN, _X_STEP_UP, _X_RELAPSE, _X_COMPLETE, _X_DROP, _X_TRANSFER, _X_CENS
 _ADMITTING, _IN_CARE, _ENDED = 0, 1, 2
 
 
-def _mix(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    out: npt.NDArray[np.uint64] = z ^ (z >> _S31)
+def _mix(z: U64) -> U64:
+    """The SplitMix64 finaliser, in place (``z`` is overwritten and returned)."""
+    t = z >> _S30
+    z ^= t
+    z *= _M1
+    np.right_shift(z, _S27, out=t)
+    z ^= t
+    z *= _M2
+    np.right_shift(z, _S31, out=t)
+    z ^= t
+    return z
+
+
+def _th(values: list[float]) -> U64:
+    """Integer thresholds of probabilities (or table entries) ``v``.
+
+    A draw is ``u = bits * 2**-53`` with ``bits`` a whole number below ``2**53``, so
+    ``u < v`` exactly when ``bits < ceil(v * 2**53)`` (a scaling by a power of two is
+    exact): the engine compares the 53 random bits with these, never converting to
+    floats, and makes exactly the comparisons of the reference engine.
+    """
+    return np.array([max(0, math.ceil(v * _ONE)) for v in values], dtype=np.uint64)
+
+
+def _stacked(tables: list[list[float]]) -> tuple[U64, I64]:
+    """Several ``bisect_right`` tables as one sorted threshold array.
+
+    Table ``i`` is offset by ``i << 54`` (thresholds are at most ``2**53``), so one
+    ``searchsorted`` of ``i << 54 | bits`` finds the place in table ``i``; returns
+    the array and where each table starts in it.
+    """
+    parts = [_th(t) + (np.uint64(i) << _TABLE_SHIFT) for i, t in enumerate(tables)]
+    starts = np.cumsum([0] + [len(t) for t in tables[:-1]]).astype(np.int64)
+    return np.concatenate(parts), starts
+
+
+def _bisect(table: U64, starts: I64, which: I64, bits: U64) -> I64:
+    """``bisect_right(tables[which[i]], u[i])`` for every ``i`` (see :func:`_stacked`)."""
+    key = which.astype(np.uint64)
+    key <<= _TABLE_SHIFT
+    key |= bits
+    out: I64 = np.searchsorted(table, key, side="right")
+    out -= starts[which]
+    return out
+
+
+def _packed(flags: U64) -> I64:
+    """The profile index change for dimensions moving by one, given as :func:`_bytes`
+    words (a multiply gathers the six byte flags into the top byte as bits)."""
+    flags *= _GATHER_BITS
+    flags >>= _S56
+    out: I64 = _DELTA[flags]
     return out
 
 
 @final
 class _Draws:
-    """:func:`carepath.sim.uniforms` for one seed, on precomputed counter bases."""
+    """:func:`carepath.sim.uniforms` for one seed, as the 53 random bits of each number."""
 
     def __init__(self, seed: int) -> None:
         k1, k2 = keys(seed)
         self.k1, self.k2 = np.uint64(k1), np.uint64(k2)
+        self._six = {s: np.arange(s, s + 6, dtype=np.uint64)[None, :] for s in (
+            int(Stream.PROFILE), int(Stream.IMPROVE), int(Stream.WORSEN),
+            int(Stream.WORSEN_OUT))}
 
     @staticmethod
-    def base(patient: I64, step: I64) -> npt.NDArray[np.uint64]:
-        out: npt.NDArray[np.uint64] = (
-            (patient.astype(np.uint64) << np.uint64(STEP_BITS + STREAM_BITS))
-            | (step.astype(np.uint64) << np.uint64(STREAM_BITS))
-        )
+    def base(patient: I64, step: I64) -> U64:
+        out = patient.astype(np.uint64)
+        out <<= _PATIENT_SHIFT
+        s = step.astype(np.uint64)
+        s <<= _STEP_SHIFT
+        out |= s
         return out
 
-    def __call__(self, base: npt.NDArray[np.uint64], stream: int) -> F64:
-        z = _mix(_mix((base | np.uint64(stream)) * _GAMMA + self.k1) ^ self.k2)
-        out: F64 = (z >> _S11).astype(np.float64) * _SCALE
-        return out
+    def _bits(self, z: U64) -> U64:
+        z *= _GAMMA
+        z += self.k1
+        _mix(z)
+        z ^= self.k2
+        _mix(z)
+        z >>= _S11
+        return z
 
-    def six(self, base: npt.NDArray[np.uint64], stream: int) -> F64:
+    def __call__(self, base: U64, stream: int) -> U64:
+        """The bits of stream ``stream`` for each base (``u = bits * 2**-53``)."""
+        return self._bits(base | np.uint64(stream))
+
+    def six(self, base: U64, stream: int) -> U64:
         """Streams ``stream .. stream + 5`` for each base, shape (m, 6)."""
-        c = base[:, None] | np.arange(stream, stream + 6, dtype=np.uint64)[None, :]
-        z = _mix(_mix(c * _GAMMA + self.k1) ^ self.k2)
-        out: F64 = (z >> _S11).astype(np.float64) * _SCALE
-        return out
+        z = base[:, None] | self._six[stream]
+        flat = z.reshape(-1)
+        # In slices that stay in the CPU cache: the hash is a dozen passes over the
+        # array, about three times faster on 256 KB slices than on 12 MB at once.
+        for i in range(0, flat.size, _SLICE):
+            self._bits(flat[i : i + _SLICE])
+        return z
+
+    def six_below(self, base: U64, stream: int, limit: U64) -> U64:
+        """Whether each of streams ``stream .. stream + 5`` is below ``limit`` (broadcast
+        to (m, 6)), as :func:`_bytes` words: :meth:`six` compared slice by slice."""
+        m = base.size
+        out = np.zeros((m, 8), dtype=np.bool_)
+        rows = _SLICE // 6
+        per_row = limit.shape[0] != 1
+        for i in range(0, m, rows):
+            z = base[i : i + rows, None] | self._six[stream]
+            self._bits(z)
+            np.less(z, limit[i : i + rows] if per_row else limit, out=out[i : i + rows, :6])
+        return out.view(_WORD).reshape(-1)
 
 
-def _bisect(tables: list[F64], which: I64, u: F64) -> I64:
-    """``bisect_right(tables[which[i]], u[i])`` for every ``i``."""
-    out = np.zeros(u.size, dtype=np.int64)
-    if len(tables) == 1:
-        return np.searchsorted(tables[0], u, side="right").astype(np.int64)
-    for i, table in enumerate(tables):
-        m = np.flatnonzero(which == i)
-        if m.size:
-            out[m] = np.searchsorted(table, u[m], side="right")
-    return out
+_Int = type[np.integer[Any]]
+_EV_TYPES: Final[tuple[_Int, ...]] = (
+    np.int64, np.int32, np.int32, np.int8, np.int8, np.int8, np.int16)
+_ST_TYPES: Final[tuple[_Int, ...]] = (np.int64, np.int32, np.int8, np.int32, np.int32, np.int8)
+
+
+def _column(values: I64 | int, m: int, dtype: _Int) -> npt.NDArray[Any]:
+    if isinstance(values, int):
+        return np.full(m, values, dtype=dtype)
+    return values.astype(dtype)
 
 
 @final
 class ArrayRows:
-    """The engine's rows as numpy columns (the attribute names of :class:`Rows`)."""
+    """The engine's rows as numpy columns (the attribute names of :class:`Rows`).
 
-    def __init__(self) -> None:
-        self._ev: list[tuple[I64, ...]] = []
-        self._st: list[tuple[I64, ...]] = []
-        self.ev_patient = self.ev_episode = self.ev_day = self.ev_event = np.zeros(0, np.int64)
-        self.ev_from = self.ev_to = self.ev_assessment = np.zeros(0, np.int64)
-        self.st_patient = self.st_episode = self.st_level = np.zeros(0, np.int64)
-        self.st_start = self.st_end = self.st_exit = np.zeros(0, np.int64)
+    Columns are kept in the dtypes of the result's tables (int32 days, int8 codes,
+    int16 assessments), so building the tables copies nothing. Rows arrive pass by
+    pass; each call names distinct patients (of ``first .. first + n - 1``), and each
+    row notes how many rows its patient had before it, so :meth:`finish` puts every
+    row at its place in patient order (a counting sort) instead of sorting.
+    """
+
+    def __init__(self, first: int = 0, n: int = 0) -> None:
+        self._first = first
+        self._ev: list[tuple[npt.NDArray[Any], ...]] = []
+        self._st: list[tuple[npt.NDArray[Any], ...]] = []
+        self._ev_seq: list[I64] = []
+        self._st_seq: list[I64] = []
+        self._ev_count = np.zeros(n, dtype=np.int64)
+        self._st_count = np.zeros(n, dtype=np.int64)
+        (self.ev_patient, self.ev_episode, self.ev_day, self.ev_event, self.ev_from,
+         self.ev_to, self.ev_assessment) = (np.zeros(0, d) for d in _EV_TYPES)
+        (self.st_patient, self.st_episode, self.st_level, self.st_start, self.st_end,
+         self.st_exit) = (np.zeros(0, d) for d in _ST_TYPES)
+
+    def _seq(self, count: I64, patient: I64) -> I64:
+        rel = patient - self._first
+        seq: I64 = count[rel]
+        count[rel] += 1  # patients are distinct within one call
+        return seq
 
     def event(self, patient: I64, episode: I64, day: I64, event: int, source: I64,
               target: I64 | int, assessment: I64 | int) -> None:
         m = patient.size
         if m:
-            self._ev.append((patient, episode, day, np.full(m, event, np.int64), source,
-                             np.broadcast_to(np.asarray(target, np.int64), (m,)),
-                             np.broadcast_to(np.asarray(assessment, np.int64), (m,))))
+            self._ev_seq.append(self._seq(self._ev_count, patient))
+            self._ev.append(tuple(_column(v, m, d) for v, d in zip(
+                (patient, episode, day, event, source, target, assessment), _EV_TYPES,
+                strict=True)))
 
     def stay(self, patient: I64, episode: I64, level: I64, start: I64, end: I64 | int,
              exit_: int) -> None:
         m = patient.size
         if m:
-            self._st.append((patient, episode, level, start,
-                             np.broadcast_to(np.asarray(end, np.int64), (m,)),
-                             np.full(m, exit_, np.int64)))
+            self._st_seq.append(self._seq(self._st_count, patient))
+            self._st.append(tuple(_column(v, m, d) for v, d in zip(
+                (patient, episode, level, start, end, exit_), _ST_TYPES, strict=True)))
+
+    def _ordered(self, parts: list[tuple[npt.NDArray[Any], ...]], seqs: list[I64],
+                 count: I64, types: tuple[_Int, ...]) -> list[npt.NDArray[Any]]:
+        if not parts:
+            return [np.zeros(0, d) for d in types]
+        columns = [np.concatenate(c) for c in zip(*parts, strict=True)]
+        start = np.cumsum(count) - count
+        where = start[columns[0] - self._first] + np.concatenate(seqs)
+        out = []
+        for c in columns:
+            o = np.empty_like(c)
+            o[where] = c
+            out.append(o)
+        return out
 
     def finish(self) -> None:
-        """Concatenate the passes and order rows by patient (stable: time order kept)."""
-        empty = np.zeros(0, np.int64)
-        ev = [np.concatenate(c) for c in zip(*self._ev, strict=True)] if self._ev else [empty] * 7
-        st = [np.concatenate(c) for c in zip(*self._st, strict=True)] if self._st else [empty] * 6
-        self._ev, self._st = [], []
-        o = np.argsort(ev[0], kind="stable")
+        """Put the rows in patient order (each patient's in the order they came)."""
         (self.ev_patient, self.ev_episode, self.ev_day, self.ev_event, self.ev_from,
-         self.ev_to, self.ev_assessment) = (c[o] for c in ev)
-        o = np.argsort(st[0], kind="stable")
+         self.ev_to, self.ev_assessment) = self._ordered(self._ev, self._ev_seq,
+                                                         self._ev_count, _EV_TYPES)
         (self.st_patient, self.st_episode, self.st_level, self.st_start, self.st_end,
-         self.st_exit) = (c[o] for c in st)
+         self.st_exit) = self._ordered(self._st, self._st_seq, self._st_count, _ST_TYPES)
+        self._ev, self._st, self._ev_seq, self._st_seq = [], [], [], []
 
 
 def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> ArrayRows:  # noqa: PLR0915  # one cycle of the reference engine, as arrays
     """Simulate patients ``first .. first + n - 1`` with the fast engine."""
     days = tab.days
     draw = _Draws(seed)
-    rows = ArrayRows()
+    rows = ArrayRows(first, n)
     review = np.array(tab.review, dtype=np.int64)
     max_days = np.array(tab.max_days, dtype=np.int64)
+    stay_cap = np.where(max_days >= 0, max_days, 1 << 40)
     min_days = np.array(tab.min_days, dtype=np.int64)
-    event_cdf = [np.array(c, dtype=np.float64) for c in tab.event_cdf]
+    event_tab, event_start = _stacked(tab.event_cdf)
     width = int(review.max()) + 1
-    improve = np.ones((tab.n_levels, width), dtype=np.float64)
+    improve = np.full((tab.n_levels, width), _th([1.0])[0], dtype=np.uint64)
     for i, row in enumerate(tab.improve):
-        improve[i, : len(row)] = row
-    relapse_edge = np.array(tab.relapse_edge, dtype=np.float64)
-    drop_edge = np.array(tab.drop_edge, dtype=np.float64)
-    continuation = np.array(tab.continuation, dtype=np.float64)
+        improve[i, : len(row)] = _th(row)
+    relapse_edge = _th(tab.relapse_edge)
+    drop_edge = _th(tab.drop_edge)
+    continuation = _th(tab.continuation)
     step_down_to = np.array(tab.step_down_to, dtype=np.int64)
-    worsen = np.array(tab.worsen, dtype=np.float64)
-    readmit = np.array(tab.readmit, dtype=np.float64)
-    delay_cdf = [np.array(c, dtype=np.float64) for c in tab.delay_cdf]
-    relapse_out = np.array(tab.relapse_out, dtype=np.float64)
+    worsen = _th(tab.worsen)[None, :]
+    readmit = _th(tab.readmit)
+    delay_tab, delay_start = _stacked(tab.delay_cdf)
+    relapse_out = _th(tab.relapse_out)
     outcome_state = np.array(tab.outcome_state, dtype=np.int64)
     placement, fits, relapse_target = comp.placement, comp.fits, comp.relapse_target
     allowed = comp.allowed
@@ -161,23 +300,27 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
 
     pid = np.arange(first, first + n, dtype=np.int64)
     step = np.zeros(n, dtype=np.int64)
-    b0 = draw.base(pid, step)
+    # Each patient's assessment as a profile index (ratings are RATINGS[idx]).
     if tab.profiles is not None:
         given = np.asarray(tab.profiles, dtype=np.int64)
-        prof = RATINGS[given[pid % given.size]].astype(np.int64)
+        idx = given[pid % given.size]
     else:
-        k = np.searchsorted(np.asarray(tab.class_edges, dtype=np.float64),
-                            draw(b0, int(Stream.COHORT_CLASS)), side="right")
-        prof = np.asarray(tab.class_profiles, dtype=np.int64).reshape(-1, 6)[k]
+        b0 = draw.base(pid, step)
+        k = np.searchsorted(_th(tab.class_edges), draw(b0, int(Stream.COHORT_CLASS)),
+                            side="right")
+        classes = np.array([sum(r * 5**d for d, r in enumerate(p)) for p in tab.class_profiles],
+                           dtype=np.int64)
+        idx = classes[k]
         x = draw.six(b0, int(Stream.PROFILE))
-        prof = np.where(x < tab.jitter_low, np.maximum(prof - 1, 0),
-                        np.where(x >= tab.jitter_high, np.minimum(prof + 1, 4), prof))
+        low = x < _th([tab.jitter_low])[0]
+        high = ~low & (x >= _th([tab.jitter_high])[0])
+        idx = idx - _packed(_bytes(low) & _RATED[idx]) + _packed(_bytes(high) & _BELOW_TOP[idx])
     zeros = np.zeros(n, dtype=np.int64)
     t, epno, lv, entered, last, rec, outcome = (zeros.copy() for _ in range(7))
     phase = np.zeros(n, dtype=np.int8)
 
+    done = np.zeros(n, dtype=np.bool_)
     while pid.size:
-        done = np.zeros(pid.size, dtype=np.bool_)
 
         # -- after an outcome: a readmission, from the outcome cycle's numbers ------------
         o = np.flatnonzero(phase == _ENDED)
@@ -187,7 +330,7 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
             go = draw(b, int(Stream.READMIT)) < readmit[oc]
             done[o[~go]] = True
             o, b, oc = o[go], b[go], oc[go]
-            k = _bisect(delay_cdf, oc, draw(b, int(Stream.READMIT_DELAY)))
+            k = _bisect(delay_tab, delay_start, oc, draw(b, int(Stream.READMIT_DELAY)))
             late = t[o] + k >= days
             done[o[late]] = True
             keep = ~late
@@ -195,9 +338,10 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
             relapsed = draw(b, int(Stream.RELAPSE_OUT)) < relapse_out[k]
             r = np.flatnonzero(relapsed)
             if r.size:
-                w = draw.six(b[r], int(Stream.WORSEN_OUT))
-                pr = prof[o[r]]
-                prof[o[r]] = pr + ((pr < 4) & (w < worsen[None, :]))
+                w = draw.six_below(b[r], int(Stream.WORSEN_OUT), worsen)
+                gr = o[r]
+                cur = idx[gr]
+                idx[gr] = cur + _packed(_BELOW_TOP[cur] & w)
             t[o] += k
             step[o] += 1
             epno[o] += 1
@@ -206,8 +350,8 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
         # -- admission: the placement, else the next more intensive level allowed -----------
         a = np.flatnonzero(phase == _ADMITTING)
         if a.size:
-            idx = prof[a] @ _POW5
-            placed = placement[idx]
+            ia = idx[a]
+            placed = placement[ia]
             target = np.full(a.size, -1, dtype=np.int64)
             todo = np.arange(a.size)
             for j in range(n_levels):
@@ -216,38 +360,46 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
                 todo, cand = todo[valid], cand[valid]
                 if todo.size == 0:
                     break
-                ok = allowed(comp.admit[cand], idx[todo], np.zeros(todo.size, np.int64),
+                ok = allowed(comp.admit[cand], ia[todo], np.zeros(todo.size, np.int64),
                              Event.ADMIT)
                 target[todo[ok]] = cand[ok]
                 todo = todo[~ok]
             refused = target < 0
             done[a[refused]] = True
-            a, idx, target = a[~refused], idx[~refused], target[~refused]
+            a, ia, target = a[~refused], ia[~refused], target[~refused]
             rows.event(pid[a], epno[a], t[a], _ADMIT, np.zeros(a.size, np.int64), target + 1,
-                       idx)
+                       ia)
             lv[a] = target
             entered[a] = t[a]
             last[a] = t[a]
-            rec[a] = idx
+            rec[a] = ia
             phase[a] = _IN_CARE
 
         # -- one cycle of care ----------------------------------------------------------------
-        c = np.flatnonzero((phase == _IN_CARE) & ~done)
-        if c.size:
-            b = draw.base(pid[c], step[c])
-            lc, tc, lr, en = lv[c], t[c], last[c], entered[c]
-            mx = max_days[lc]
+        # Drop the patients whose course ended (here or at the last pass's cycle): every
+        # patient left is in care, and the cycle works on whole arrays.
+        if done.any():
+            live = ~done
+            pid, step, idx, t, epno, lv, entered, last, rec, outcome = (
+                arr[live] for arr in (pid, step, idx, t, epno, lv, entered, last, rec,
+                                      outcome))
+            phase = phase[live]
+            done = np.zeros(pid.size, dtype=np.bool_)
+        if pid.size:
+            b = draw.base(pid, step)
+            # Views, not copies: a patient's entries change only after its own last read.
+            lc, tc, lr, en = lv, t, last, entered
+            mx = stay_cap[lc]  # the maximum stay, else a bound never reached
             cap = en + mx
-            nxt = np.where(mx >= 0, np.where(cap > lr, np.minimum(lr + review[lc], cap), lr + 1),
-                           lr + review[lc])
-            k = _bisect(event_cdf, lc, draw(b, int(Stream.EVENT_TIME)))
+            nxt = np.where(cap > lr, np.minimum(lr + review[lc], cap), lr + 1)
+            k = _bisect(event_tab, event_start, lc, draw(b, int(Stream.EVENT_TIME)))
             is_event = k <= nxt - tc
 
             # An unplanned event.
             e = np.flatnonzero(is_event)
             te = tc[e] + k[e]
             cens = te >= days
-            ce = c[e[cens]]
+            ce = e[cens]
             rows.stay(pid[ce], epno[ce], lv[ce], entered[ce], days, _X_CENSORED)
             done[ce] = True
             e, te = e[~cens], te[~cens]
@@ -258,16 +410,15 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
             # Relapse: ratings may worsen; re-placed in place or up, if the guards allow.
             r = np.flatnonzero(is_relapse)
             if r.size:
-                gi, ter = c[e[r]], te[r]
-                w = draw.six(b[e[r]], int(Stream.WORSEN))
-                pr = prof[gi]
-                worse = pr + ((pr < 4) & (w < worsen[None, :]))
-                widx = worse @ _POW5
+                gi, ter = e[r], te[r]
+                w = draw.six_below(b[e[r]], int(Stream.WORSEN), worsen)
+                cur = idx[gi]
+                widx = cur + _packed(_BELOW_TOP[cur] & w)
                 src = lv[gi]
                 dst = relapse_target[src, widx]
                 ok = allowed(comp.relapse[src, dst], widx, ter - entered[gi], Event.RELAPSE)
                 g, ter, src, dst, widx = gi[ok], ter[ok], src[ok], dst[ok], widx[ok]
-                prof[g] = worse[ok]
+                idx[g] = widx
                 rec[g] = widx
                 rows.event(pid[g], epno[g], ter, _RELAPSE, src + 1, dst + 1, widx)
                 moved = dst != src
@@ -286,7 +437,7 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
                 d = np.flatnonzero(mask)
                 if d.size == 0:
                     continue
-                gi, ted = c[e[d]], te[d]
+                gi, ted = e[d], te[d]
                 src = lv[gi]
                 ok = allowed(check[src], rec[gi], ted - entered[gi],
                              Event.DROP_OUT if which == 1 else Event.TRANSFER_OUT)
@@ -302,28 +453,28 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
             s = np.flatnonzero(~is_event)
             ns = nxt[s]
             cens = ns >= days
-            cs = c[s[cens]]
+            cs = s[cens]
             rows.stay(pid[cs], epno[cs], lv[cs], entered[cs], days, _X_CENSORED)
             done[cs] = True
             s, ns = s[~cens], ns[~cens]
             if s.size:
-                gi = c[s]
-                src = lv[gi]
-                chance = improve[src, np.minimum(ns - last[gi], review[src])]
-                u = draw.six(b[s], int(Stream.IMPROVE))
-                pr = prof[gi]
-                pr = pr - ((pr > 0) & (u < chance[:, None]))
-                prof[gi] = pr
-                idx = pr @ _POW5
-                placed = placement[idx]
+                gi = s
+                src = lc[s]
+                chance = improve[src, np.minimum(ns - lr[s], review[src])]
+                u = draw.six_below(b[s], int(Stream.IMPROVE), chance[:, None])
+                cur = idx[gi]
+                new = cur - _packed(_RATED[cur] & u)
+                idx[gi] = new
+                placed = placement[new]
                 t[gi] = ns
                 last[gi] = ns
                 step[gi] += 1  # every branch but completion moves to the next step
                 up = placed > src
+                length = ns - en[s]
                 # Step up when the placement is more intensive.
                 if up.any():
-                    gu, su, pu, iu = gi[up], src[up], placed[up], idx[up]
-                    ok = allowed(comp.step_up[su, pu], iu, ns[up] - entered[gu], Event.STEP_UP)
+                    gu, su, pu, iu = gi[up], src[up], placed[up], new[up]
+                    ok = allowed(comp.step_up[su, pu], iu, length[up], Event.STEP_UP)
                     g, su, pu, iu = gu[ok], su[ok], pu[ok], iu[ok]
                     rows.event(pid[g], epno[g], t[g], _STEP_UP, su + 1, pu + 1, iu)
                     rows.stay(pid[g], epno[g], su, entered[g], t[g], _X_STEP_UP)
@@ -331,20 +482,17 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
                     entered[g] = t[g]
                     rec[g] = iu
                 # Ready to leave: step down, else complete.
-                h = np.flatnonzero(~up)
-                gh, sh, ph, ih = gi[h], src[h], placed[h], idx[h]
-                length = ns[h] - entered[gh]
-                mxh = max_days[sh]
-                ready = ((length >= min_days[sh])
-                         & ((ph < sh) | (prof[gh].max(axis=1) <= tab.remission))) | (
-                    (mxh >= 0) & (length >= mxh))
+                ready = ((length >= min_days[src])
+                         & ((placed < src) | (_MAX_RATING[new] <= tab.remission))) | (
+                    length >= mx[s])
+                ready &= ~up
                 y = np.flatnonzero(ready)
                 if y.size:
-                    gy, sy, py, iy, ly = gh[y], sh[y], ph[y], ih[y], length[y]
+                    gy, sy, py, iy, ly = gi[y], src[y], placed[y], new[y], length[y]
                     policy = step_down_to[sy]
                     use_policy = (policy >= 0) & fits[np.maximum(policy, 0), iy]
                     target = np.where(use_policy, policy, np.where(py < sy, py, -1))
-                    cont = draw(b[s[h[y]]], int(Stream.CONTINUE)) < continuation[sy]
+                    cont = draw(b[s[y]], int(Stream.CONTINUE)) < continuation[sy]
                     want = np.flatnonzero((target >= 0) & cont)
                     down = np.zeros(y.size, dtype=np.bool_)
                     if want.size:
@@ -366,12 +514,5 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
                     outcome[g] = 0
                     phase[g] = _ENDED
                     step[g] -= 1  # the readmission draws come from the completion's step
-
-        if done.any():
-            live = ~done
-            pid, step, prof, t, epno, lv, entered, last, rec, outcome = (
-                arr[live] for arr in (pid, step, prof, t, epno, lv, entered, last, rec,
-                                      outcome))
-            phase = phase[live]
     rows.finish()
     return rows

@@ -177,45 +177,67 @@ class Aggregate:
         start = stays["start_day"].to_numpy().astype(np.int64)
         end = stays["end_day"].to_numpy().astype(np.int64)
         ended = exit_ != _EXIT["censored"]
-        np.add.at(agg.los, (level[ended], (end - start)[ended]), 1)
-        completed = np.isin(exit_, [_EXIT[x] for x in _COMPLETED])
+        agg.los = np.bincount(level[ended] * (days + 1) + (end - start)[ended],
+                              minlength=n_levels * (days + 1)).reshape(n_levels, days + 1)
+        completed = _exits(_COMPLETED)[exit_]
         dropped = exit_ == _EXIT["drop_out"]
-        transferred = np.isin(exit_, [_EXIT[x] for x in _TRANSFERRED])
+        transferred = _exits(_TRANSFERRED)[exit_]
         for col, mask in enumerate((ended, completed & ended, dropped, transferred)):
             agg.outcomes[:, col] = np.bincount(level[mask], minlength=n_levels)
         agg.care_days = np.bincount(level, weights=end - start, minlength=n_levels).astype(
             np.int64)
         agg.relapses = int((events["event"].cat.codes.to_numpy() == _RELAPSE_CODE).sum())
 
-        # The first stay of every episode: where a readmission enters care.
-        firsts = stays.drop_duplicates(["patient", "episode"], keep="first")
-        nxt = pd.DataFrame({
-            "patient": firsts["patient"].to_numpy(),
-            "episode": firsts["episode"].to_numpy() - 1,
-            "next_start": firsts["start_day"].to_numpy(),
-            "next_level": firsts["level"].cat.codes.to_numpy(),
-        })
+        # The first stay of every episode: where a readmission enters care. For each
+        # stay, the first stay of the patient's next episode (if any): group the stays
+        # by (patient, episode), first stays in row order (as drop_duplicates).
+        m = len(stays)
+        key = (stays["patient"].to_numpy().astype(np.int64) << 20) | stays[
+            "episode"].to_numpy().astype(np.int64)
+        in_order = m < 2 or bool((key[1:] >= key[:-1]).all())  # as the engines write them
+        order = None if in_order else np.argsort(key, kind="stable")
+        sk = key if order is None else key[order]
+        head = np.ones(m, dtype=np.bool_)
+        np.not_equal(sk[1:], sk[:-1], out=head[1:])
+        # The first stay of each (patient, episode), in key order; each stay's group.
+        first_row = np.flatnonzero(head) if order is None else order[head]
+        group = np.cumsum(head) - 1
+        if order is not None:
+            group[order] = group.copy()
+        nxt_row = np.full(m + 1, -1, dtype=np.int64)  # per group: the next group's first stay
+        nxt_row[:first_row.size - 1] = first_row[1:]
+        cand = nxt_row[group] if m else np.zeros(0, dtype=np.int64)
+        has = cand >= 0
+        has[has] = key[cand[has]] == key[has] + 1
+        next_start = np.where(has, start[np.maximum(cand, 0)], 0)
+        next_level = np.where(has, level[np.maximum(cand, 0)], -1)
+        gap = next_start - end
+
         residential = [i for i, lv in enumerate(pathway.levels)
                        if lv.setting is Setting.RESIDENTIAL]
-        discharges = stays[stays["exit"].isin(_DISCHARGE)
-                           & stays["level"].cat.codes.isin(residential)]
-        d = discharges.merge(nxt, on=["patient", "episode"], how="left")
-        stepped = (d["exit"] == "step_down").to_numpy()
-        lower = (d["next_level"].to_numpy(dtype=np.float64, na_value=np.nan)
-                 < d["level"].cat.codes.to_numpy())
-        gap = (d["next_start"] - d["end_day"]).to_numpy(dtype=np.float64, na_value=np.nan)
+        is_residential = np.zeros(n_levels, dtype=np.bool_)
+        is_residential[residential] = True
+        d = _exits(_DISCHARGE)[exit_] & is_residential[level]
+        stepped = exit_[d] == _EXIT["step_down"]
+        lower = has[d] & (next_level[d] < level[d])
         for i, window in enumerate((14, 30)):
-            seen = (d["end_day"] + window <= days).to_numpy()
-            followed = stepped | (lower & (gap <= window))
+            seen = end[d] + window <= days
+            followed = stepped | (lower & (gap[d] <= window))
             agg.continuation[i] = (int(seen.sum()), int((followed & seen).sum()))
 
-        last = stays[stays["exit"].isin(_OUTCOME_EXITS)]
-        r = last.merge(nxt, on=["patient", "episode"], how="left")
-        rgap = (r["next_start"] - r["end_day"]).to_numpy(dtype=np.float64, na_value=np.nan)
+        r = _exits(_OUTCOME_EXITS)[exit_]
         for i, window in enumerate((30, 90)):
-            seen = (r["end_day"] + window <= days).to_numpy()
-            agg.readmissions[i] = (int(seen.sum()), int(((rgap <= window) & seen).sum()))
+            seen = end[r] + window <= days
+            agg.readmissions[i] = (int(seen.sum()),
+                                   int((has[r] & (gap[r] <= window) & seen).sum()))
         return agg
+
+
+def _exits(names: tuple[str, ...]) -> npt.NDArray[np.bool_]:
+    """A lookup table by exit code: whether the exit is one of ``names``."""
+    out = np.zeros(len(EXITS), dtype=np.bool_)
+    out[[_EXIT[x] for x in names]] = True
+    return out
 
 
 def _quantile(counts: npt.NDArray[np.int64], q: float) -> float:
