@@ -353,7 +353,8 @@ guards = ["fits_criteria", "fits_critera"]
     d = detail(exc, "rules[0].guards[1]")
     assert d.message == (
         "unknown guard kind 'fits_critera'; known kinds: fits_criteria, maximum_stay, "
-        "minimum_stay, needs_more_care, no_higher_need, placement, risk_at_least, risk_at_most"
+        "minimum_stay, needs_more_care, no_higher_need, placement, relapse_placement, "
+        "risk_at_least, risk_at_most"
     )
     assert d.line == 28
 

@@ -782,7 +782,11 @@ def test_check_validates_its_arguments() -> None:
     with pytest.raises(InvalidEvent, match="this event needs a target level"):
         ep.check(Event.STEP_DOWN, at=day(1))
     with pytest.raises(InvalidEvent, match="this event takes no target level"):
-        ep.check(Event.RELAPSE, "detox", at=day(1))
+        ep.check(Event.COMPLETE, "detox", at=day(1))
+    # A relapse may name its destination (as a feed does); the relapse guard judges it.
+    named = ep.check(Event.RELAPSE, "detox", at=day(1), assessment=Assessment(relapse=3))
+    assert not named.allowed
+    assert [r.kind for r in named.reasons] == ["relapse_placement"]
     with pytest.raises(InvalidEvent) as info:
         ep.check(Event.REASSESS, at=day(-1))
     assert info.value.field == "at"
@@ -892,3 +896,18 @@ def test_concurrent_episodes_do_not_interfere() -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_a_recorded_relapse_to_another_level_keeps_the_replacement_as_a_finding() -> None:
+    """A feed says the patient relapsed and went to detox; the assessment re-places in
+    inpatient care: recorded as a fact, with the relapse guard's verdict as a finding."""
+    ep = in_iop()
+    record = ep.record(Event.RELAPSE, "detox", at=day(3),
+                       assessment=Assessment(relapse=3, environment=3))
+    assert record.target == "detox"
+    assert record.fact
+    assert [r.kind for r in record.reasons] == ["relapse_placement"]
+    assert "re-places the patient in Inpatient / residential, not Withdrawal" in (
+        record.reasons[0].message)
+    assert ep.findings() == (record,)
+    assert Episode.from_json(ep.to_json(), ep.pathway) == ep

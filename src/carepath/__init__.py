@@ -45,6 +45,7 @@ from ._guards import NoHigherNeed as NoHigherNeed
 from ._guards import Override as Override
 from ._guards import PlacementMatches as PlacementMatches
 from ._guards import Reason as Reason
+from ._guards import RelapsePlacement as RelapsePlacement
 from ._guards import RiskAtLeast as RiskAtLeast
 from ._guards import RiskAtMost as RiskAtMost
 from ._levels import INTAKE as INTAKE
@@ -97,6 +98,7 @@ __all__ = [
     "Placement",
     "PlacementMatches",
     "Reason",
+    "RelapsePlacement",
     "Risk",
     "RiskAtLeast",
     "RiskAtMost",

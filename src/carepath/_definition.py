@@ -35,6 +35,7 @@ from ._guards import (
     NeedsMoreCare,
     NoHigherNeed,
     PlacementMatches,
+    RelapsePlacement,
     RiskAtLeast,
     RiskAtMost,
 )
@@ -97,6 +98,7 @@ BUILTIN_GUARDS: Final[Mapping[str, tuple[GuardFactory, tuple[str, ...]]]] = {
     "placement": (PlacementMatches, ()),
     "needs_more_care": (NeedsMoreCare, ()),
     "no_higher_need": (NoHigherNeed, ()),
+    "relapse_placement": (RelapsePlacement, ()),
     "minimum_stay": (MinimumStay, ()),
     "maximum_stay": (MaximumStay, ()),
     "risk_at_most": (_risk_guard(RiskAtMost), ("dimension", "risk")),

@@ -512,7 +512,7 @@ class Episode:
                                problem=f"expected an Override, got {type(override).__name__}")
 
     def _target(self, ev: Event, level: Level | str | None, assessment: Assessment | None) -> str:
-        if ev in _MOVES_TO_LEVEL:
+        if ev in _MOVES_TO_LEVEL or (ev is Event.RELAPSE and level is not None):
             if level is None:
                 raise InvalidEvent(event=ev.value, field="level", episode_id=self.id,
                                    problem="this event needs a target level")
@@ -879,7 +879,9 @@ class Episode:
         if fact and override is not None:
             raise EpisodeLoadError(problem="a recorded fact carries no override",
                                    location=f"{r.location}.override", episode_id=self.id)
-        level = target if ev in _MOVES_TO_LEVEL else None
+        # A relapse replays to its recorded destination; the pathway's relapse guards
+        # (relapse_placement) judge it, as they judged a destination a feed gave.
+        level = target if ev in _MOVES_TO_LEVEL or ev is Event.RELAPSE else None
         try:
             record = self._apply(ev, level, at, assessment, override, event_id, note=note,
                                  fact=fact, replay=True)

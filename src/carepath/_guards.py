@@ -47,6 +47,7 @@ __all__ = [
     "Override",
     "PlacementMatches",
     "Reason",
+    "RelapsePlacement",
     "RiskAtLeast",
     "RiskAtMost",
 ]
@@ -443,11 +444,38 @@ class RiskAtLeast:
         return (f"{self.dimension.label} {r.describe()} is below {self.risk.describe()}",)
 
 
+@final
+@attrs.frozen
+class RelapsePlacement:
+    """A relapse lands where the assessment re-places the patient.
+
+    In place while the current level can still manage every rating, else the least
+    intensive more intensive level that can (:meth:`Pathway.relapse_target`). A live
+    :meth:`Episode.relapse` always goes there; the guard audits relapses whose
+    destination was given, such as facts recorded from an EHR feed.
+    """
+
+    kind: ClassVar[str] = "relapse_placement"
+    overridable: ClassVar[bool] = True
+
+    def check(self, ctx: GuardContext) -> Sequence[str]:
+        source, target, a = ctx.source, ctx.target, ctx.assessment
+        if source is None or target is None or a is None:
+            return _PASS
+        expected = ctx.pathway.relapse_target(source, a)
+        if expected is target:
+            return _PASS
+        return (
+            f"the assessment re-places the patient in {expected.name}, not {target.name}",
+        )
+
+
 BUILTIN_GUARDS: Final[tuple[type[Guard], ...]] = (
     FitsCriteria,
     PlacementMatches,
     NeedsMoreCare,
     NoHigherNeed,
+    RelapsePlacement,
     MinimumStay,
     MaximumStay,
     RiskAtMost,

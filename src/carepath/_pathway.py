@@ -28,6 +28,7 @@ from ._guards import (
     NeedsMoreCare,
     NoHigherNeed,
     PlacementMatches,
+    RelapsePlacement,
     RiskAtMost,
 )
 from ._levels import INTAKE, Level, Outcome
@@ -102,6 +103,7 @@ def default_rules(levels: Sequence[Level]) -> list[Rule]:
     needed and withdrawal risk is at most mild; drop out or transfer out at any time.
     """
     fits, minimum, maximum = FitsCriteria(), MinimumStay(), MaximumStay()
+    replaced = RelapsePlacement()
     # Withdrawal must have settled before an episode completes (matters for detox,
     # whose criteria accept every profile).
     settled = RiskAtMost(dimension=Dimension.WITHDRAWAL, risk=Risk.MILD)
@@ -121,8 +123,8 @@ def default_rules(levels: Sequence[Level]) -> list[Rule]:
                 rules.append(Rule(event=Event.STEP_UP, source=c, target=other.code,
                                   guards=(fits, NeedsMoreCare())))
                 rules.append(Rule(event=Event.RELAPSE, source=c, target=other.code,
-                                  guards=(fits,)))
-        rules.append(Rule(event=Event.RELAPSE, source=c, target=c, guards=(maximum,)))
+                                  guards=(fits, replaced)))
+        rules.append(Rule(event=Event.RELAPSE, source=c, target=c, guards=(maximum, replaced)))
         rules.append(Rule(event=Event.REASSESS, source=c, target=c, guards=(fits, maximum)))
         rules.append(Rule(event=Event.COMPLETE, source=c, target=Outcome.COMPLETED.value,
                           guards=(minimum, NoHigherNeed(), settled)))

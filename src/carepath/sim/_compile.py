@@ -26,6 +26,7 @@ from carepath._guards import (
     NeedsMoreCare,
     NoHigherNeed,
     PlacementMatches,
+    RelapsePlacement,
     RiskAtLeast,
     RiskAtMost,
 )
@@ -170,6 +171,8 @@ class Compiled:
                 elif kind is NoHigherNeed:
                     if src is not None:
                         table &= fits[index[src.code]]
+                elif kind is RelapsePlacement:
+                    pass  # the simulation re-places every relapse, so it always holds
                 elif kind is MinimumStay:
                     if src is not None:
                         lo = max(lo, src.stay.minimum_days)
