@@ -617,21 +617,26 @@ def test_non_utc_offsets_compare_by_instant() -> None:
     with pytest.raises(InvalidEvent):
         ep.reassess(Assessment(), at=datetime(2026, 1, 5, 13, 0, tzinfo=plus5))
     ep.reassess(Assessment(), at=datetime(2026, 1, 5, 15, 0, tzinfo=plus5))
-    # Days count on the wall clock of the times as given: entered 09:00 (UTC), asked at
-    # 14:00 the next day (+05:00) is 1 day and 5 hours of wall-clock time.
-    assert ep.days_in_level(datetime(2026, 1, 6, 14, 0, tzinfo=plus5)) == pytest.approx(29 / 24)
-    assert ep.days_in_level(datetime(2026, 1, 6, 9, 0, tzinfo=UTC)) == 1.0
+    # Days are elapsed time, whatever zone the times are written in.
+    assert ep.days_in_level(datetime(2026, 1, 6, 14, 0, tzinfo=plus5)) == 1.0
 
 
-def test_a_stay_across_a_daylight_saving_change_counts_calendar_days() -> None:
-    """Monday 09:00 to the next Monday 09:00, local time, is 7 days across a DST start."""
+def test_a_stay_across_a_daylight_saving_change_meets_a_week_long_minimum() -> None:
+    """Monday 09:00 to the next Monday 09:00 local time meets a 7-day minimum across a DST
+    start (6.96 elapsed days, within the stay guards' one hour of slack)."""
     ny = ZoneInfo("America/New_York")
     admitted = datetime(2026, 3, 2, 9, 0, tzinfo=ny)
     ep = standard_pathway().start("pt-dst", at=admitted, episode_id="ep-dst")
     ep.admit("inpatient", at=admitted, assessment=Assessment(relapse=3, environment=3))
     monday = datetime(2026, 3, 9, 9, 0, tzinfo=ny)  # clocks went forward on 8 March
-    assert ep.days_in_level(monday) == 7.0
+    assert ep.days_in_level(monday) == pytest.approx(7 - 1 / 24)  # elapsed time
     ep.step_down("php", at=monday, assessment=Assessment(emotional=3, relapse=2))
+    # The same episode written in UTC (as a database may store it) loads the same.
+    data = ep.to_dict()
+    for item in data["events"]:
+        item["at"] = datetime.fromisoformat(item["at"]).astimezone(UTC).isoformat()
+    data["started_at"] = datetime.fromisoformat(data["started_at"]).astimezone(UTC).isoformat()
+    assert Episode.from_dict(data, ep.pathway) == ep
     assert ep.level is not None
     assert ep.level.code == "php"
 
@@ -639,7 +644,7 @@ def test_a_stay_across_a_daylight_saving_change_counts_calendar_days() -> None:
 def test_a_refusal_never_reads_zero_days_to_go() -> None:
     ep = standard_pathway().start("pt-z", at=datetime(2026, 1, 5, 9, tzinfo=UTC))
     ep.admit("detox", at=datetime(2026, 1, 5, 9, tzinfo=UTC), assessment=Assessment(withdrawal=3))
-    almost = datetime(2026, 1, 8, 8, 59, tzinfo=UTC)  # 1 minute short of 3 days
+    almost = datetime(2026, 1, 8, 7, 59, tzinfo=UTC)  # 1 minute short of 3 days less 1 hour
     decision = ep.check(Event.STEP_DOWN, "inpatient", at=almost,
                         assessment=Assessment(relapse=3, environment=3))
     message = next(r.message for r in decision.reasons if r.kind == "minimum_stay")
@@ -911,3 +916,16 @@ def test_a_recorded_relapse_to_another_level_keeps_the_replacement_as_a_finding(
         record.reasons[0].message)
     assert ep.findings() == (record,)
     assert Episode.from_json(ep.to_json(), ep.pathway) == ep
+
+
+def test_mixed_offsets_cannot_shorten_a_minimum_stay() -> None:
+    """5.96 elapsed days written in zones 26 hours apart are still 5.96 days: refused."""
+    west, east = timezone(timedelta(hours=-12)), timezone(timedelta(hours=14))
+    admitted = datetime(2024, 1, 1, 0, 0, tzinfo=west)
+    ep = standard_pathway().start("pt-tz", at=admitted, episode_id="ep-tz")
+    ep.admit("inpatient", at=admitted, assessment=Assessment(relapse=3, environment=3))
+    later = (admitted + timedelta(days=5.96)).astimezone(east)
+    assert ep.days_in_level(later) == pytest.approx(5.96)
+    with pytest.raises(TransitionRejected) as info:
+        ep.step_down("php", at=later, assessment=Assessment(emotional=3, relapse=2))
+    assert [r.kind for r in info.value.reasons] == ["minimum_stay"]

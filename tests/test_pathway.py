@@ -22,6 +22,7 @@ from carepath import (
     FitsCriteria,
     Guard,
     GuardContext,
+    InvalidArgument,
     InvalidEvent,
     Level,
     MinimumStay,
@@ -601,3 +602,48 @@ def test_a_guard_returning_a_bare_string_is_a_clear_error() -> None:
     with pytest.raises(TypeError, match="guard 'sloppy' returned a string"):
         ep.admit("outpatient", at=T0, assessment=Assessment())
     assert ep.version == 0
+
+
+def test_stateless_slotted_and_plain_guards_with_rich_settings_build_and_hash() -> None:
+    """A guard with ``__slots__ = ()`` keeps no settings; one holding a timedelta and a
+    frozenset gets a stable content hash (no raw TypeError from JSON)."""
+
+    class Slotted:
+        __slots__ = ()
+        kind = "slotted"
+        overridable = True
+
+        def check(self, ctx: GuardContext) -> Sequence[str]:
+            return ()
+
+    class Rich:
+        kind = "rich"
+        overridable = True
+
+        def __init__(self, days: int) -> None:
+            self.window = timedelta(days=days)
+            self.codes = frozenset({"b", "a", "c"})
+
+        def check(self, ctx: GuardContext) -> Sequence[str]:
+            return ()
+
+    def build(guard: Guard) -> Pathway:
+        rules = [Rule(event=r.event, source=r.source, target=r.target,
+                      guards=(*r.guards, guard) if r.event is Event.REASSESS else r.guards)
+                 for r in default_rules(STANDARD_LEVELS)]
+        return Pathway(id="p", version="1", levels=STANDARD_LEVELS, criteria=STANDARD_CRITERIA,
+                       rules=rules)
+
+    slotted = build(Slotted())
+    ep = slotted.start("pt", at=T0)
+    ep.admit("outpatient", at=T0, assessment=Assessment())
+    assert Episode.from_json(ep.to_json(), slotted) == ep
+    assert build(Rich(1)).content_hash == build(Rich(1)).content_hash
+    assert build(Rich(1)).content_hash != build(Rich(2)).content_hash
+
+
+def test_rule_and_guard_fields_are_checked_with_carepath_errors() -> None:
+    with pytest.raises(InvalidArgument, match=r"^Rule\.guards: expected a sequence of guards"):
+        Rule(event=Event.ADMIT, source=INTAKE, target="iop", guards=5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match=r"^guard\.risk: rating 9 is out of range"):
+        RiskAtMost(dimension=D.WITHDRAWAL, risk=9)

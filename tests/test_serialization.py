@@ -297,9 +297,7 @@ def test_a_recorded_target_the_pathway_does_not_lead_to_is_refused() -> None:
     with pytest.raises(EpisodeLoadError) as info:
         load(data)
     assert info.value.location.startswith("events[3]")
-    assert "relapse_placement" in info.value.problem
-    assert any("re-places the patient in Inpatient / residential, not Partial" in r.message
-               for r in info.value.reasons)
+    assert "recorded target 'php' but the pathway leads to 'inpatient'" in info.value.problem
 
 
 def test_events_out_of_time_order_are_refused() -> None:

@@ -276,7 +276,7 @@ class Episode:
     def days_in_level(self, at: datetime) -> float:
         """Days at the current level as of ``at`` (0 when not at a level).
 
-        Counted on the wall clock of the times given (see :func:`carepath.stay_days`).
+        Elapsed days, whatever zones the times are written in.
 
         Raises:
             InvalidEvent: ``at`` is naive, or earlier than the patient entered the level.
@@ -879,9 +879,10 @@ class Episode:
         if fact and override is not None:
             raise EpisodeLoadError(problem="a recorded fact carries no override",
                                    location=f"{r.location}.override", episode_id=self.id)
-        # A relapse replays to its recorded destination; the pathway's relapse guards
-        # (relapse_placement) judge it, as they judged a destination a feed gave.
-        level = target if ev in _MOVES_TO_LEVEL or ev is Event.RELAPSE else None
+        # A recorded fact may have named its relapse destination; a live relapse's is
+        # re-computed and must match what was stored (checked below).
+        relapse_named = fact and ev is Event.RELAPSE
+        level = target if ev in _MOVES_TO_LEVEL or relapse_named else None
         try:
             record = self._apply(ev, level, at, assessment, override, event_id, note=note,
                                  fact=fact, replay=True)

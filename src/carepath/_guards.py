@@ -28,7 +28,7 @@ import attrs
 from ._assessment import Assessment, Dimension, Risk
 from ._assessment import _risk as _rating
 from ._criteria import excess_reason
-from ._errors import InvalidArgument
+from ._errors import InvalidArgument, InvalidAssessment
 from ._levels import Level
 
 if TYPE_CHECKING:
@@ -55,15 +55,20 @@ __all__ = [
 SECONDS_PER_DAY: Final = 86_400.0
 
 
-def stay_days(start: datetime, end: datetime) -> float:
-    """Days from ``start`` to ``end`` on the wall clock of the times as given.
+DST_SLACK_DAYS: Final = 1 / 24
+"""Slack the stay guards allow: one hour, the most a daylight-saving change shifts a clock."""
 
-    A stay from Monday 09:00 to the next Monday 09:00 is 7 days even when a
-    daylight-saving change falls in between (pass local times with their zone).
-    Never negative.
+
+def stay_days(start: datetime, end: datetime) -> float:
+    """Elapsed days from ``start`` to ``end`` (never negative).
+
+    Elapsed time does not depend on how the times are written (any zone, or UTC
+    after a round trip through a database). A week across a daylight-saving change
+    is 6.96 or 7.04 elapsed days; the minimum- and maximum-stay guards allow one
+    hour of slack (:data:`DST_SLACK_DAYS`), so Monday 09:00 to the next Monday
+    09:00 local time meets a 7-day minimum.
     """
-    wall = end.replace(tzinfo=None) - start.replace(tzinfo=None)
-    return max(wall.total_seconds() / SECONDS_PER_DAY, 0.0)
+    return max((end - start).total_seconds() / SECONDS_PER_DAY, 0.0)
 
 
 EventName: TypeAlias = Literal[
@@ -364,11 +369,11 @@ class MinimumStay:
             return _PASS
         need = source.stay.minimum_days
         have = ctx.days_in_level
-        if have >= need:
+        if have + DST_SLACK_DAYS >= need:
             return _PASS
         return (
             f"{source.name}'s minimum stay is {need} days; the patient has been there "
-            f"{_days(have)} ({_days(need - have, up=True)} to go)",
+            f"{_days(have)} ({_days(need - DST_SLACK_DAYS - have, up=True)} to go)",
         )
 
 
@@ -386,7 +391,7 @@ class MaximumStay:
             return _PASS
         limit = source.stay.maximum_days
         have = ctx.days_in_level
-        if have <= limit:
+        if have <= limit + DST_SLACK_DAYS:
             return _PASS
         return (
             f"{source.name}'s maximum stay of {limit} days is exceeded ({_days(have)}); "
@@ -401,7 +406,10 @@ def _check_dimension(instance: object, attribute: attrs.Attribute[Dimension], v:
 
 
 def _risk(value: Risk | int) -> Risk:
-    return _rating("risk", value)
+    try:
+        return _rating("risk", value)
+    except InvalidAssessment as exc:
+        raise InvalidArgument(owner="guard", field="risk", problem=exc.problem) from None
 
 
 @final

@@ -153,8 +153,8 @@ class Level:
         default=(0.0, None), converter=_hours
     )
     stay: StayRule = attrs.field(validator=typed(StayRule))
-    asam3: tuple[str, ...] = ()
-    asam4: tuple[str, ...] = ()
+    asam3: tuple[str, ...] = attrs.field(default=(), validator=typed(tuple))
+    asam4: tuple[str, ...] = attrs.field(default=(), validator=typed(tuple))
     description: str = attrs.field(default="", repr=False, eq=True)
 
     @property

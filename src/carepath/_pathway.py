@@ -61,6 +61,9 @@ def _to_event(value: Event | EventName) -> Event:
 
 
 def _guard_tuple(value: Iterable[Guard]) -> tuple[Guard, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(owner="Rule", field="guards",
+                              problem=f"expected a sequence of guards, got {type(value).__name__}")
     return tuple(value)
 
 
@@ -148,8 +151,27 @@ def _guard_params(guard: Guard) -> dict[str, Any] | None:
     elif hasattr(guard, "__dict__"):
         raw = dict(vars(guard))
     else:
-        return None
-    return {k: v.value if isinstance(v, enum.Enum) else v for k, v in raw.items()}
+        slots = [s for c in cls.__mro__ for s in getattr(c, "__slots__", ()) if s != "__weakref__"]
+        try:
+            raw = {s: getattr(guard, s) for s in slots}
+        except AttributeError:
+            return None
+    return {k: _plain(v) for k, v in raw.items()}
+
+
+def _plain(value: object) -> object:
+    """A guard setting as stable JSON data, for the content hash and ``to_dict``."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, set | frozenset):
+        return sorted((_plain(v) for v in value), key=repr)
+    return repr(value)
 
 
 def _guard_data(guard: Guard) -> dict[str, Any]:
