@@ -19,3 +19,5 @@ ep.step_down("iop", at=t0, override="dr said so")  # E: arg-type
 ep.reassess(Assessment(), t0)  # E: call-arg
 ep.drop_out(at=t0, reason=42)  # E: arg-type
 ep.level.code  # E: union-attr
+ep.check("admitt", "iop", at=t0)  # E: arg-type
+ep.record("step-down", "iop", at=t0)  # E: arg-type
