@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -44,9 +45,13 @@ from carepath.sim import (  # noqa: E402
     SimulationModel,
     SimulationResult,
     SimulationWarning,
+    _fast,
+    _kernel,
     simulate,
 )
 from carepath.sim._compile import compiled  # noqa: E402
+from carepath.sim._engine import Tables  # noqa: E402
+from carepath.sim._result import Aggregate  # noqa: E402
 
 
 def assert_same_rows(a: SimulationResult, b: SimulationResult) -> None:
@@ -54,13 +59,29 @@ def assert_same_rows(a: SimulationResult, b: SimulationResult) -> None:
     pd.testing.assert_frame_equal(a.stays, b.stays)
 
 
+@contextlib.contextmanager
+def numpy_loop() -> Iterator[None]:
+    """The fast engine without its compiled kernel (as where numba is not installed)."""
+    saved = dict(_kernel._state)
+    _kernel._state["module"] = None
+    try:
+        yield
+    finally:
+        _kernel._state.clear()
+        _kernel._state.update(saved)
+
+
 def both(model: SimulationModel, n: int, seed: int, days: int) -> SimulationResult:
-    """Run both engines; assert the same rows; return the fast result."""
+    """Run both engines (the fast one with its compiled kernel, when numba is installed,
+    and with its numpy loop); assert the same rows; return the fast result."""
     fast = simulate(model, n=n, seed=seed, days=days, engine="fast")
+    with numpy_loop():
+        loop = simulate(model, n=n, seed=seed, days=days, engine="fast")
     ref = simulate(model, n=n, seed=seed, days=days, engine="reference")
-    assert fast.metadata["engine"] == "fast"
+    assert fast.metadata["engine"] == loop.metadata["engine"] == "fast"
     assert ref.metadata["engine"] == "reference"
     assert_same_rows(fast, ref)
+    assert_same_rows(loop, ref)
     return fast
 
 
@@ -207,3 +228,56 @@ def test_a_custom_guard_with_an_array_form_runs_fast_and_agrees() -> None:
 def test_an_unknown_engine_is_rejected() -> None:
     with pytest.raises(carepath.sim.InvalidParameter, match="engine"):
         simulate(SimulationModel.default(), n=5, engine="turbo")  # type: ignore[arg-type]
+
+
+# -- the compiled kernel (numba, optional) -----------------------------------------------------
+
+needs_numba = pytest.mark.skipif(
+    _kernel.kernel() is None, reason="no numba kernel (numba not installed, or CAREPATH_NUMBA=0)")
+
+
+@needs_numba
+@pytest.mark.parametrize(("first", "n"), [(0, 1), (0, 500), (123_456, 300)])
+def test_kernel_rows_equal_the_numpy_loop_when_its_buffers_must_grow(
+        monkeypatch: pytest.MonkeyPatch, first: int, n: int) -> None:
+    """Starting with room for 64 rows only, the kernel grows its buffers and resumes at the
+    patient it could not finish: the same columns, dtypes and order as the numpy loop."""
+    monkeypatch.setattr(_fast, "_ROOM", (0, 0))
+    model = SimulationModel.default()
+    tab, comp = Tables(model, 365), compiled(model.pathway)
+    fast = _fast.run_fast(tab, comp, 77, first, n)
+    with numpy_loop():
+        loop = _fast.run_fast(tab, comp, 77, first, n)
+    names = [a for a in dir(loop) if a.startswith(("ev_", "st_"))]
+    assert len(names) == 13
+    for name in names:
+        a, b = getattr(fast, name), getattr(loop, name)
+        assert a.dtype == b.dtype, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+@needs_numba
+@pytest.mark.parametrize(("seed", "days"), [(1, 365), (2, 60), (3, 3)])
+def test_compiled_summary_counts_equal_numpy(seed: int, days: int) -> None:
+    """The compiled pass over the stays counts exactly what the numpy code counts; stays
+    out of order go to the numpy code."""
+    model = SimulationModel.default()
+    result = simulate(model, n=3_000, seed=seed, days=days)
+    shuffled = result.stays.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    for stays in (result.stays, shuffled):
+        compiled_counts = Aggregate.of(result.events, stays, model.pathway, 3_000, days)
+        with numpy_loop():
+            counts = Aggregate.of(result.events, stays, model.pathway, 3_000, days)
+        for name in Aggregate.__slots__:
+            a, b = np.asarray(getattr(compiled_counts, name)), np.asarray(getattr(counts, name))
+            assert a.dtype == b.dtype, name
+            np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_the_kernel_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAREPATH_NUMBA", "0")
+    monkeypatch.setattr(_kernel, "_state", {})
+    assert _kernel.kernel() is None
+    assert _kernel.aggregate() is None
+    result = simulate(SimulationModel.default(), n=50, seed=1, days=100)
+    assert result.metadata["engine"] == "fast"

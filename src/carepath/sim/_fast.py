@@ -21,6 +21,7 @@ rows keep the result's dtypes and are placed by a counting sort.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, Final, final
 
 import numpy as np
@@ -30,6 +31,7 @@ from carepath._guards import Event
 
 from ._compile import RATINGS, Compiled
 from ._engine import EVENTS, Tables
+from ._kernel import call, kernel
 from ._random import STEP_BITS, STREAM_BITS, Stream, keys
 
 __all__ = ["ArrayRows", "run_fast"]
@@ -271,6 +273,51 @@ class ArrayRows:
         self._ev, self._st, self._ev_seq, self._st_seq = [], [], [], []
 
 
+_POW5: Final = np.array([5**d for d in range(6)], dtype=np.int64)
+_ROOM = (4, 3)
+"""Event and stay rows first allocated per patient for the kernel (the standard pathway
+has about 3.6 and 2.0; more room is made when needed)."""
+
+
+def _compiled_run(fn: Callable[..., int], draw: _Draws, first: int, n: int, idx: I64,
+                  days: int, tab: Tables, comp: Compiled, *arrays: npt.NDArray[Any]
+                  ) -> ArrayRows:
+    """The patients' courses by the compiled kernel (:mod:`._kernel`), as :class:`ArrayRows`
+    in patient order (the kernel writes each patient's rows in time order)."""
+    ints = np.array([
+        tab.n_levels, tab.remission, _ADMIT, _STEP_DOWN, _STEP_UP, _RELAPSE, _COMPLETE,
+        _DROP_OUT, _TRANSFER_OUT, _X_STEP_DOWN, _X_STEP_UP, _X_RELAPSE, _X_COMPLETE,
+        _X_DROP, _X_TRANSFER, _X_CENSORED, int(Stream.EVENT_TIME), int(Stream.EVENT_KIND),
+        int(Stream.IMPROVE), int(Stream.WORSEN), int(Stream.CONTINUE), int(Stream.READMIT),
+        int(Stream.READMIT_DELAY), int(Stream.RELAPSE_OUT), int(Stream.WORSEN_OUT),
+        int(_PATIENT_SHIFT), int(_STEP_SHIFT), int(Stream.COHORT_CLASS), int(Stream.PROFILE),
+        n], dtype=np.int64)
+    tables = (*arrays[:10], arrays[10].reshape(-1), *arrays[11:], comp.placement, comp.fits,
+              comp.relapse_target, comp.admit, comp.step_up, comp.step_down, comp.relapse,
+              comp.complete, comp.drop_out, comp.transfer_out, comp.profile_ok, comp.low,
+              comp.high, RATINGS, _MAX_RATING, _POW5)
+    per_ev, per_st = _ROOM
+    ev = [np.empty(per_ev * n + 64, dtype=d) for d in _EV_TYPES]
+    st = [np.empty(per_st * n + 64, dtype=d) for d in _ST_TYPES]
+    counts = np.zeros(2, dtype=np.int64)
+    start = 0
+    while True:
+        start = call(fn, draw.k1, draw.k2, first, start, idx, days, ints, *tables, *ev, *st,
+                     counts)
+        if start >= n:
+            break
+        # Out of room: keep the rows so far (whole patients) and grow by half.
+        ev = [np.concatenate([c, np.empty(c.size // 2 + 64, c.dtype)]) for c in ev]
+        st = [np.concatenate([c, np.empty(c.size // 2 + 64, c.dtype)]) for c in st]
+    rows = ArrayRows(first, 0)
+    ne, ns = int(counts[0]), int(counts[1])
+    (rows.ev_patient, rows.ev_episode, rows.ev_day, rows.ev_event, rows.ev_from, rows.ev_to,
+     rows.ev_assessment) = (c[:ne] for c in ev)
+    (rows.st_patient, rows.st_episode, rows.st_level, rows.st_start, rows.st_end,
+     rows.st_exit) = (c[:ns] for c in st)
+    return rows
+
+
 def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> ArrayRows:  # noqa: PLR0915  # one cycle of the reference engine, as arrays
     """Simulate patients ``first .. first + n - 1`` with the fast engine."""
     days = tab.days
@@ -298,23 +345,32 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
     allowed = comp.allowed
     n_levels = tab.n_levels
 
+    fn = None if comp.customs else kernel()
     pid = np.arange(first, first + n, dtype=np.int64)
     step = np.zeros(n, dtype=np.int64)
+    classes = np.array([sum(r * 5**d for d, r in enumerate(p)) for p in tab.class_profiles],
+                       dtype=np.int64)
+    class_th = _th(tab.class_edges)
+    jitter = _th([tab.jitter_low, tab.jitter_high])
     # Each patient's assessment as a profile index (ratings are RATINGS[idx]).
     if tab.profiles is not None:
         given = np.asarray(tab.profiles, dtype=np.int64)
         idx = given[pid % given.size]
+    elif fn is not None:
+        idx = np.zeros(0, dtype=np.int64)  # drawn by the kernel
     else:
         b0 = draw.base(pid, step)
-        k = np.searchsorted(_th(tab.class_edges), draw(b0, int(Stream.COHORT_CLASS)),
-                            side="right")
-        classes = np.array([sum(r * 5**d for d, r in enumerate(p)) for p in tab.class_profiles],
-                           dtype=np.int64)
+        k = np.searchsorted(class_th, draw(b0, int(Stream.COHORT_CLASS)), side="right")
         idx = classes[k]
         x = draw.six(b0, int(Stream.PROFILE))
-        low = x < _th([tab.jitter_low])[0]
-        high = ~low & (x >= _th([tab.jitter_high])[0])
+        low = x < jitter[0]
+        high = ~low & (x >= jitter[1])
         idx = idx - _packed(_bytes(low) & _RATED[idx]) + _packed(_bytes(high) & _BELOW_TOP[idx])
+    if fn is not None:
+        return _compiled_run(fn, draw, first, n, idx, days, tab, comp, review, stay_cap,
+                             min_days, event_tab, event_start, improve, relapse_edge, drop_edge,
+                             continuation, step_down_to, worsen, readmit, delay_tab,
+                             delay_start, relapse_out, outcome_state, class_th, classes, jitter)
     zeros = np.zeros(n, dtype=np.int64)
     t, epno, lv, entered, last, rec, outcome = (zeros.copy() for _ in range(7))
     phase = np.zeros(n, dtype=np.int8)

@@ -21,6 +21,7 @@ from carepath._pathway import Pathway
 
 from ._engine import EPOCH, EVENTS, EXITS, Rows, Tables
 from ._fast import ArrayRows
+from ._kernel import aggregate, call
 
 __all__ = ["SimulationResult", "Summary"]
 
@@ -172,21 +173,28 @@ class Aggregate:
         n_levels = len(pathway.levels)
         agg = cls(n_levels, days)
         agg.patients = patients
-        level = stays["level"].cat.codes.to_numpy().astype(np.int64)
-        exit_ = stays["exit"].cat.codes.to_numpy().astype(np.int64)
-        start = stays["start_day"].to_numpy().astype(np.int64)
-        end = stays["end_day"].to_numpy().astype(np.int64)
-        ended = exit_ != _EXIT["censored"]
-        agg.los = np.bincount(level[ended] * (days + 1) + (end - start)[ended],
-                              minlength=n_levels * (days + 1)).reshape(n_levels, days + 1)
-        completed = _exits(_COMPLETED)[exit_]
-        dropped = exit_ == _EXIT["drop_out"]
-        transferred = _exits(_TRANSFERRED)[exit_]
-        for col, mask in enumerate((ended, completed & ended, dropped, transferred)):
-            agg.outcomes[:, col] = np.bincount(level[mask], minlength=n_levels)
-        agg.care_days = np.bincount(level, weights=end - start, minlength=n_levels).astype(
-            np.int64)
         agg.relapses = int((events["event"].cat.codes.to_numpy() == _RELAPSE_CODE).sum())
+        codes = stays["level"].cat.codes.to_numpy(), stays["exit"].cat.codes.to_numpy()
+        if _compiled_counts(agg, stays, codes, pathway, days):
+            return agg  # counted by the compiled pass (numba), exactly as below
+        level, exit_ = (c.astype(np.int64) for c in codes)
+        start, end = (stays[c].to_numpy().astype(np.int64) for c in ("start_day", "end_day"))
+        ended = exit_ != _EXIT["censored"]
+        length = end - start
+        # Censored stays counted at length days + 1, a column dropped after.
+        los_key = level * (days + 2) + np.where(ended, length, days + 1)
+        agg.los = np.bincount(los_key, minlength=n_levels * (days + 2)).reshape(
+            n_levels, days + 2)[:, : days + 1].copy()
+        # Stays per (level, exit), then the outcome columns as sums over exits.
+        by_exit = np.bincount(level * len(EXITS) + exit_,
+                              minlength=n_levels * len(EXITS)).reshape(n_levels, len(EXITS))
+        is_ended = np.arange(len(EXITS)) != _EXIT["censored"]
+        for col, mask in enumerate((is_ended, _exits(_COMPLETED) & is_ended,
+                                    np.arange(len(EXITS)) == _EXIT["drop_out"],
+                                    _exits(_TRANSFERRED))):
+            agg.outcomes[:, col] = by_exit[:, mask].sum(axis=1)
+        agg.care_days = np.bincount(level, weights=length, minlength=n_levels).astype(
+            np.int64)
 
         # The first stay of every episode: where a readmission enters care. For each
         # stay, the first stay of the patient's next episode (if any): group the stays
@@ -217,20 +225,45 @@ class Aggregate:
                        if lv.setting is Setting.RESIDENTIAL]
         is_residential = np.zeros(n_levels, dtype=np.bool_)
         is_residential[residential] = True
-        d = _exits(_DISCHARGE)[exit_] & is_residential[level]
+        d = np.flatnonzero(_exits(_DISCHARGE)[exit_] & is_residential[level])
         stepped = exit_[d] == _EXIT["step_down"]
         lower = has[d] & (next_level[d] < level[d])
+        end_d, gap_d = end[d], gap[d]
         for i, window in enumerate((14, 30)):
-            seen = end[d] + window <= days
-            followed = stepped | (lower & (gap[d] <= window))
-            agg.continuation[i] = (int(seen.sum()), int((followed & seen).sum()))
+            seen = end_d + window <= days
+            followed = stepped | (lower & (gap_d <= window))
+            agg.continuation[i] = (int(np.count_nonzero(seen)),
+                                   int(np.count_nonzero(followed & seen)))
 
-        r = _exits(_OUTCOME_EXITS)[exit_]
+        r = np.flatnonzero(_exits(_OUTCOME_EXITS)[exit_])
+        end_r, gap_r, has_r = end[r], gap[r], has[r]
         for i, window in enumerate((30, 90)):
-            seen = end[r] + window <= days
-            agg.readmissions[i] = (int(seen.sum()),
-                                   int((has[r] & (gap[r] <= window) & seen).sum()))
+            seen = end_r + window <= days
+            agg.readmissions[i] = (int(np.count_nonzero(seen)),
+                                   int(np.count_nonzero(has_r & (gap_r <= window) & seen)))
         return agg
+
+
+def _compiled_counts(agg: Aggregate, stays: pd.DataFrame,
+                     codes: tuple[npt.NDArray[Any], npt.NDArray[Any]], pathway: Pathway,
+                     days: int) -> bool:
+    """Count one block's stays into ``agg`` with the compiled pass of
+    :mod:`._numba_kernel`, when numba is there; False (nothing counted) otherwise or when
+    the stays are not in (patient, episode) order."""
+    fn = aggregate()
+    if fn is None:
+        return False
+    return call(
+        fn, np.asarray(stays["patient"].to_numpy(), dtype=np.int64),
+        np.asarray(stays["episode"].to_numpy(), dtype=np.int32),
+        np.asarray(codes[0], dtype=np.int8),
+        np.asarray(stays["start_day"].to_numpy(), dtype=np.int32),
+        np.asarray(stays["end_day"].to_numpy(), dtype=np.int32),
+        np.asarray(codes[1], dtype=np.int8), days, _EXIT["censored"], _EXIT["step_down"],
+        _exits(_COMPLETED), _exits(_TRANSFERRED), _EXIT["drop_out"], _exits(_DISCHARGE),
+        _exits(_OUTCOME_EXITS),
+        np.array([lv.setting is Setting.RESIDENTIAL for lv in pathway.levels]),
+        agg.los, agg.outcomes, agg.care_days, agg.continuation, agg.readmissions)
 
 
 def _exits(names: tuple[str, ...]) -> npt.NDArray[np.bool_]:

@@ -1,0 +1,421 @@
+"""The fast engine's compiled kernel: each patient's cycles walked in numba.
+
+Imported only through :mod:`carepath.sim._kernel` (numba is optional). The kernel
+makes exactly the numpy loop's moves of :func:`carepath.sim._fast.run_fast`, one
+patient at a time: the same counter-based draws (SplitMix64 on ``uint64``, compared
+as their 53 integer bits with the same integer thresholds), the same tables and
+the same guard checks, so both give the same rows. Each patient's rows are
+written in time order, patient after patient, so they come out in patient order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numba
+import numpy as np
+
+__all__ = ["run"]
+
+_U = np.uint64
+_GAMMA: Final = _U(0x9E3779B97F4A7C15)
+_M1: Final = _U(0xBF58476D1CE4E5B9)
+_M2: Final = _U(0x94D049BB133111EB)
+_S30: Final = _U(30)
+_S27: Final = _U(27)
+_S31: Final = _U(31)
+_S11: Final = _U(11)
+_S54: Final = _U(54)
+_ZERO: Final = np.zeros(1, dtype=np.int64)
+
+_njit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+
+
+@_njit
+def mix(z: Any) -> Any:
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@_njit
+def bits(k1: Any, k2: Any, base: Any, stream: int) -> Any:
+    z = base | _U(stream)
+    return (mix(mix(z * _GAMMA + k1) ^ k2)) >> _S11
+
+
+@_njit
+def bisect(table: Any, starts: Any, which: int, b: Any) -> Any:
+    """``searchsorted(table, which << 54 | b, side="right") - starts[which]`` (see
+    :func:`carepath.sim._fast._stacked`), searching only table ``which``'s entries; the
+    usual answer (past the last entry: no event within the cycle) is checked first."""
+    key = (_U(which) << _S54) | b
+    lo = starts[which]
+    hi = starts[which + 1] if which + 1 < starts.shape[0] else table.shape[0]
+    if hi > lo and table[hi - 1] <= key:
+        return hi - lo
+    start = lo
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if table[mid] <= key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - start
+
+
+@_njit
+def ok(profile_ok: Any, low: Any, high: Any, cid: int, prof: int, days_in: int) -> bool:
+    return bool(profile_ok[cid, prof]) and low[cid] <= days_in <= high[cid]
+
+
+@_njit
+def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
+    k1: Any, k2: Any, first: int, start: int, idx0: Any, days: int, ints: Any,
+    review: Any, stay_cap: Any, min_days: Any, event_tab: Any, event_start: Any,
+    improve: Any, relapse_edge: Any, drop_edge: Any, continuation: Any,
+    step_down_to: Any, worsen: Any, readmit: Any, delay_tab: Any, delay_start: Any,
+    relapse_out: Any, outcome_state: Any, class_th: Any, classes: Any, jitter: Any,
+    placement: Any, fits: Any,
+    relapse_target: Any, c_admit: Any, c_step_up: Any, c_step_down: Any,
+    c_relapse: Any, c_complete: Any, c_drop_out: Any, c_transfer_out: Any,
+    profile_ok: Any, low: Any, high: Any, ratings: Any, max_rating: Any, pow5: Any,
+    ev0: Any, ev1: Any, ev2: Any, ev3: Any, ev4: Any, ev5: Any, ev6: Any,
+    st0: Any, st1: Any, st2: Any, st3: Any, st4: Any, st5: Any, counts: Any,
+) -> Any:
+    n_levels, remission = ints[0], ints[1]
+    admit_e, down_e, up_e, relapse_e, complete_e, drop_e, transfer_e = (
+        ints[2], ints[3], ints[4], ints[5], ints[6], ints[7], ints[8])
+    x_down, x_up, x_relapse, x_complete, x_drop, x_transfer, x_cens = (
+        ints[9], ints[10], ints[11], ints[12], ints[13], ints[14], ints[15])
+    s_time, s_kind, s_improve, s_worsen, s_continue = (
+        ints[16], ints[17], ints[18], ints[19], ints[20])
+    s_readmit, s_delay, s_relapse_out, s_worsen_out = ints[21], ints[22], ints[23], ints[24]
+    pshift, sshift = _U(ints[25]), _U(ints[26])
+    ev_cap, st_cap = ev0.shape[0], st0.shape[0]
+    ne, ns_ = counts[0], counts[1]
+    s_class, s_profile, n = ints[27], ints[28], ints[29]
+    drawn = idx0.shape[0] == 0  # starting profiles drawn here, else given
+    for i in range(start, n):
+        # Room for the worst case is checked per row; on overflow the caller grows
+        # the buffers and calls again from this patient.
+        ne0, ns0 = ne, ns_
+        full = False
+        p = first + i
+        pb = _U(p) << pshift
+        if drawn:  # the synthetic cohort: a class, then each rating jittered by one
+            b = pb  # step 0
+            idx = classes[bisect(class_th, _ZERO, 0, bits(k1, k2, b, s_class))]
+            cur = idx
+            for d in range(6):
+                x = bits(k1, k2, b, s_profile + d)
+                if x < jitter[0]:
+                    if ratings[cur, d] > 0:
+                        idx -= pow5[d]
+                elif x >= jitter[1] and ratings[cur, d] < 4:
+                    idx += pow5[d]
+        else:
+            idx = idx0[i]
+        step = 0
+        t = 0
+        epno = 0
+        lv = 0
+        entered = 0
+        last = 0
+        rec = 0
+        outcome = 0
+        phase = 0  # admitting
+        while True:
+            if phase == 2:  # ended: a readmission, from the outcome cycle's numbers
+                b = pb | (_U(step) << sshift)
+                if bits(k1, k2, b, s_readmit) >= readmit[outcome]:
+                    break
+                k = bisect(delay_tab, delay_start, outcome, bits(k1, k2, b, s_delay))
+                if t + k >= days:
+                    break
+                if bits(k1, k2, b, s_relapse_out) < relapse_out[k]:
+                    cur = idx
+                    for d in range(6):
+                        if (ratings[cur, d] < 4
+                                and bits(k1, k2, b, s_worsen_out + d) < worsen[d]):
+                            idx += pow5[d]
+                t += k
+                step += 1
+                epno += 1
+                phase = 0
+            if phase == 0:  # admission: the placement, else the next level allowed
+                placed = placement[idx]
+                target = -1
+                for j in range(n_levels):
+                    cand = placed + j
+                    if cand >= n_levels:
+                        break
+                    if ok(profile_ok, low, high, c_admit[cand], idx, 0):
+                        target = cand
+                        break
+                if target < 0:
+                    break
+                if ne >= ev_cap:
+                    full = True
+                    break
+                ev0[ne] = p
+                ev1[ne] = epno
+                ev2[ne] = t
+                ev3[ne] = admit_e
+                ev4[ne] = 0
+                ev5[ne] = target + 1
+                ev6[ne] = idx
+                ne += 1
+                lv = target
+                entered = t
+                last = t
+                rec = idx
+                phase = 1
+            # One cycle of care.
+            if ne + 1 >= ev_cap or ns_ + 1 >= st_cap:
+                full = True
+                break
+            b = pb | (_U(step) << sshift)
+            mx = stay_cap[lv]
+            cap = entered + mx
+            nxt = min(last + review[lv], cap) if cap > last else last + 1
+            # The event day and the six improvement numbers, drawn up front: independent
+            # hashes overlap in the CPU, where drawing after each decision waits for it.
+            u_time = bits(k1, k2, b, s_time)
+            chance = improve[lv, min(nxt - last, review[lv])]
+            better = 0
+            for d in range(6):
+                hit = (bits(k1, k2, b, s_improve + d) < chance) & (ratings[idx, d] > 0)
+                better += pow5[d] * hit
+            k = bisect(event_tab, event_start, lv, u_time)
+            if k <= nxt - t:
+                te = t + k
+                if te >= days:
+                    st0[ns_] = p
+                    st1[ns_] = epno
+                    st2[ns_] = lv
+                    st3[ns_] = entered
+                    st4[ns_] = days
+                    st5[ns_] = x_cens
+                    ns_ += 1
+                    break
+                x = bits(k1, k2, b, s_kind)
+                if x < relapse_edge[lv]:
+                    cur = idx
+                    widx = cur
+                    for d in range(6):
+                        hit = (bits(k1, k2, b, s_worsen + d) < worsen[d]) & (ratings[cur, d] < 4)
+                        widx += pow5[d] * hit
+                    src = lv
+                    dst = relapse_target[src, widx]
+                    if ok(profile_ok, low, high, c_relapse[src, dst], widx, te - entered):
+                        idx = widx
+                        rec = widx
+                        ev0[ne] = p
+                        ev1[ne] = epno
+                        ev2[ne] = te
+                        ev3[ne] = relapse_e
+                        ev4[ne] = src + 1
+                        ev5[ne] = dst + 1
+                        ev6[ne] = widx
+                        ne += 1
+                        if dst != src:
+                            st0[ns_] = p
+                            st1[ns_] = epno
+                            st2[ns_] = src
+                            st3[ns_] = entered
+                            st4[ns_] = te
+                            st5[ns_] = x_relapse
+                            ns_ += 1
+                            lv = dst
+                            entered = te
+                        last = te
+                    t = te
+                    step += 1
+                else:
+                    if x < drop_edge[lv]:
+                        which, cid, event, exit_ = 1, c_drop_out[lv], drop_e, x_drop
+                    else:
+                        which, cid, event, exit_ = (2, c_transfer_out[lv], transfer_e,
+                                                    x_transfer)
+                    src = lv
+                    if ok(profile_ok, low, high, cid, rec, te - entered):
+                        ev0[ne] = p
+                        ev1[ne] = epno
+                        ev2[ne] = te
+                        ev3[ne] = event
+                        ev4[ne] = src + 1
+                        ev5[ne] = outcome_state[which]
+                        ev6[ne] = -1
+                        ne += 1
+                        st0[ns_] = p
+                        st1[ns_] = epno
+                        st2[ns_] = src
+                        st3[ns_] = entered
+                        st4[ns_] = te
+                        st5[ns_] = exit_
+                        ns_ += 1
+                        outcome = which
+                        phase = 2
+                    else:
+                        step += 1  # a refused outcome: the patient stays
+                    t = te
+                continue
+            # A reassessment.
+            nd = nxt
+            if nd >= days:
+                st0[ns_] = p
+                st1[ns_] = epno
+                st2[ns_] = lv
+                st3[ns_] = entered
+                st4[ns_] = days
+                st5[ns_] = x_cens
+                ns_ += 1
+                break
+            src = lv
+            new = idx - better
+            idx = new
+            placed = placement[new]
+            length = nd - entered
+            t = nd
+            last = nd
+            step += 1
+            if placed > src:  # step up when the placement is more intensive
+                if ok(profile_ok, low, high, c_step_up[src, placed], new, length):
+                    ev0[ne] = p
+                    ev1[ne] = epno
+                    ev2[ne] = t
+                    ev3[ne] = up_e
+                    ev4[ne] = src + 1
+                    ev5[ne] = placed + 1
+                    ev6[ne] = new
+                    ne += 1
+                    st0[ns_] = p
+                    st1[ns_] = epno
+                    st2[ns_] = src
+                    st3[ns_] = entered
+                    st4[ns_] = t
+                    st5[ns_] = x_up
+                    ns_ += 1
+                    lv = placed
+                    entered = t
+                    rec = new
+                continue
+            ready = ((length >= min_days[src]
+                      and (placed < src or max_rating[new] <= remission))
+                     or length >= mx)
+            if not ready:
+                continue
+            policy = step_down_to[src]
+            if policy >= 0 and fits[policy, new]:
+                target = policy
+            elif placed < src:
+                target = placed
+            else:
+                target = -1
+            cont = bits(k1, k2, b, s_continue) < continuation[src]
+            down = False
+            if target >= 0 and cont:
+                down = ok(profile_ok, low, high, c_step_down[src, target], new, length)
+            if down:
+                ev0[ne] = p
+                ev1[ne] = epno
+                ev2[ne] = t
+                ev3[ne] = down_e
+                ev4[ne] = src + 1
+                ev5[ne] = target + 1
+                ev6[ne] = new
+                ne += 1
+                st0[ns_] = p
+                st1[ns_] = epno
+                st2[ns_] = src
+                st3[ns_] = entered
+                st4[ns_] = t
+                st5[ns_] = x_down
+                ns_ += 1
+                lv = target
+                entered = t
+                rec = new
+            elif ok(profile_ok, low, high, c_complete[src], new, length):
+                ev0[ne] = p
+                ev1[ne] = epno
+                ev2[ne] = t
+                ev3[ne] = complete_e
+                ev4[ne] = src + 1
+                ev5[ne] = outcome_state[0]
+                ev6[ne] = new
+                ne += 1
+                st0[ns_] = p
+                st1[ns_] = epno
+                st2[ns_] = src
+                st3[ns_] = entered
+                st4[ns_] = t
+                st5[ns_] = x_complete
+                ns_ += 1
+                outcome = 0
+                phase = 2
+                step -= 1  # the readmission draws come from the completion's step
+        if full:
+            counts[0], counts[1] = ne0, ns0
+            return i
+    counts[0], counts[1] = ne, ns_
+    return n
+
+
+@_njit
+def aggregate(
+    patient: Any, episode: Any, level: Any, start: Any, end: Any, exit_: Any, days: int,
+    censored: int, step_down: int, completed: Any, transferred: Any, drop_out: int,
+    discharge: Any, outcome: Any, residential: Any, los: Any, outcomes: Any, care_days: Any,
+    continuation: Any, readmissions: Any,
+) -> bool:
+    """The counts of :meth:`carepath.sim._result.Aggregate.of` from one block's stays, in
+    one pass from the last stay back (each stay meets the first stay of the patient's
+    next episode on the way). False, with nothing counted, when the stays are not in
+    (patient, episode) order or not rows of this run; the caller then counts with numpy."""
+    m = patient.shape[0]
+    n_levels, n_exits = los.shape[0], completed.shape[0]
+    for i in range(m):
+        if (i > 0 and (patient[i] < patient[i - 1]
+                       or (patient[i] == patient[i - 1] and episode[i] < episode[i - 1]))):
+            return False
+        if not (0 <= level[i] < n_levels and 0 <= exit_[i] < n_exits
+                and 0 <= end[i] - start[i] <= days):
+            return False  # not rows of this run: numpy's checks say what is wrong
+    nf = -1  # the first stay of the (patient, episode) after the current one
+    for i in range(m - 1, -1, -1):
+        if i + 1 < m and (patient[i + 1] != patient[i] or episode[i + 1] != episode[i]):
+            nf = i + 1
+        lv = level[i]
+        x = exit_[i]
+        s = start[i]
+        e = end[i]
+        care_days[lv] += e - s
+        if x != censored:
+            los[lv, e - s] += 1
+            outcomes[lv, 0] += 1
+            if completed[x]:
+                outcomes[lv, 1] += 1
+        if x == drop_out:
+            outcomes[lv, 2] += 1
+        if transferred[x]:
+            outcomes[lv, 3] += 1
+        has = nf >= 0 and patient[nf] == patient[i] and episode[nf] == episode[i] + 1
+        gap = start[nf] - e if has else -e
+        if discharge[x] and residential[lv]:
+            stepped = x == step_down
+            lower = has and level[nf] < lv
+            for w in range(2):
+                window = 14 if w == 0 else 30
+                if e + window <= days:
+                    continuation[w, 0] += 1
+                    if stepped or (lower and gap <= window):
+                        continuation[w, 1] += 1
+        if outcome[x]:
+            for w in range(2):
+                window = 30 if w == 0 else 90
+                if e + window <= days:
+                    readmissions[w, 0] += 1
+                    if has and gap <= window:
+                        readmissions[w, 1] += 1
+    return True
