@@ -281,3 +281,31 @@ def test_the_kernel_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _kernel.aggregate() is None
     result = simulate(SimulationModel.default(), n=50, seed=1, days=100)
     assert result.metadata["engine"] == "fast"
+
+
+@pytest.mark.parametrize("compiled_kernel", [True, False])
+def test_in_memory_run_equals_the_blocks_concatenated(
+        monkeypatch: pytest.MonkeyPatch, compiled_kernel: bool) -> None:
+    """A run in this process writes every block into one set of columns (grown from
+    almost no room here) and builds its tables once: the same tables, dtypes and
+    summary counts as each block's own tables (``run_block``) concatenated."""
+    from carepath.sim._tasks import Block, Job, run_block  # noqa: PLC0415
+
+    monkeypatch.setattr(_fast, "_ROOM", (0, 0))
+    model = SimulationModel.default()
+    context = contextlib.nullcontext() if compiled_kernel else numpy_loop()
+    with context:
+        result = simulate(model, n=700, seed=5, days=200, first_patient=30, chunk_size=160)
+        job = Job(model=model, seed=5, days=200, engine="fast")
+        parts = [run_block(job, Block(index=i, first=f, count=min(160, 730 - f)))
+                 for i, f in enumerate(range(30, 730, 160))]
+    for name in ("events", "stays"):
+        got = getattr(result, name)
+        want = pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+        pd.testing.assert_frame_equal(got, want)
+    total = Aggregate(len(model.pathway.levels), 200)
+    for p in parts:
+        total.add(p.aggregate)
+    got_counts = result._aggregates[None]  # type: ignore[index]  # the counts behind the summary
+    for slot in Aggregate.__slots__:
+        np.testing.assert_array_equal(getattr(got_counts, slot), getattr(total, slot), slot)

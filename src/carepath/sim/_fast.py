@@ -34,7 +34,7 @@ from ._engine import EVENTS, Tables
 from ._kernel import call, kernel
 from ._random import STEP_BITS, STREAM_BITS, Stream, keys
 
-__all__ = ["ArrayRows", "run_fast"]
+__all__ = ["ArrayRows", "Columns", "run_fast"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -279,11 +279,69 @@ _ROOM = (4, 3)
 has about 3.6 and 2.0; more room is made when needed)."""
 
 
+def _grown(column: npt.NDArray[Any], used: int) -> npt.NDArray[Any]:
+    """A column half as large again, with its first ``used`` entries (only those copied:
+    the rest was never written, and untouched memory costs nothing until written)."""
+    out = np.empty(column.size + column.size // 2 + 64, dtype=column.dtype)
+    out[:used] = column[:used]
+    return out
+
+
+@final
+class Columns:
+    """The result's columns (in its dtypes) that the kernel writes rows into, block after
+    block: allocated once from an estimate (:data:`_ROOM` rows per patient; memory is
+    only committed where rows are written) and grown when a block needs more.
+
+    The single-process run writes every block here and builds its tables once, from
+    views of these columns, instead of building and concatenating tables per block.
+    """
+
+    def __init__(self, patients: int) -> None:
+        per_ev, per_st = _ROOM
+        self.ev = [np.empty(per_ev * patients + 64, dtype=d) for d in _EV_TYPES]
+        self.st = [np.empty(per_st * patients + 64, dtype=d) for d in _ST_TYPES]
+        self.counts = np.zeros(2, dtype=np.int64)
+        """Event and stay rows written so far (where the next block's rows go)."""
+
+    def grow(self) -> None:
+        """Half as much room again, keeping the rows written."""
+        ne, ns = int(self.counts[0]), int(self.counts[1])
+        self.ev = [_grown(c, ne) for c in self.ev]
+        self.st = [_grown(c, ns) for c in self.st]
+
+    def append(self, rows: ArrayRows) -> None:
+        """Copy rows made elsewhere (the numpy loop's) after those written."""
+        ne, ns = int(self.counts[0]), int(self.counts[1])
+        me, ms = rows.ev_patient.size, rows.st_patient.size
+        while ne + me > self.ev[0].size or ns + ms > self.st[0].size:
+            self.grow()
+        for c, v in zip(self.ev, (rows.ev_patient, rows.ev_episode, rows.ev_day, rows.ev_event,
+                                  rows.ev_from, rows.ev_to, rows.ev_assessment), strict=True):
+            c[ne : ne + me] = v
+        for c, v in zip(self.st, (rows.st_patient, rows.st_episode, rows.st_level,
+                                  rows.st_start, rows.st_end, rows.st_exit), strict=True):
+            c[ns : ns + ms] = v
+        self.counts += (me, ms)
+
+    def rows(self, first: int = 0, ev_from: int = 0, st_from: int = 0) -> ArrayRows:
+        """Rows ``ev_from ..`` and ``st_from ..`` up to those written, as :class:`ArrayRows`
+        of views (nothing copied)."""
+        rows = ArrayRows(first, 0)
+        ne, ns = int(self.counts[0]), int(self.counts[1])
+        (rows.ev_patient, rows.ev_episode, rows.ev_day, rows.ev_event, rows.ev_from,
+         rows.ev_to, rows.ev_assessment) = (c[ev_from:ne] for c in self.ev)
+        (rows.st_patient, rows.st_episode, rows.st_level, rows.st_start, rows.st_end,
+         rows.st_exit) = (c[st_from:ns] for c in self.st)
+        return rows
+
+
 def _compiled_run(fn: Callable[..., int], draw: _Draws, first: int, n: int, idx: I64,
-                  days: int, tab: Tables, comp: Compiled, *arrays: npt.NDArray[Any]
-                  ) -> ArrayRows:
-    """The patients' courses by the compiled kernel (:mod:`._kernel`), as :class:`ArrayRows`
-    in patient order (the kernel writes each patient's rows in time order)."""
+                  days: int, tab: Tables, comp: Compiled, out: Columns,
+                  *arrays: npt.NDArray[Any]) -> ArrayRows:
+    """The patients' courses by the compiled kernel (:mod:`._kernel`), written after the
+    rows already in ``out``; returns them as :class:`ArrayRows` (views) in patient order
+    (the kernel writes each patient's rows in time order)."""
     ints = np.array([
         tab.n_levels, tab.remission, _ADMIT, _STEP_DOWN, _STEP_UP, _RELAPSE, _COMPLETE,
         _DROP_OUT, _TRANSFER_OUT, _X_STEP_DOWN, _X_STEP_UP, _X_RELAPSE, _X_COMPLETE,
@@ -296,30 +354,24 @@ def _compiled_run(fn: Callable[..., int], draw: _Draws, first: int, n: int, idx:
               comp.relapse_target, comp.admit, comp.step_up, comp.step_down, comp.relapse,
               comp.complete, comp.drop_out, comp.transfer_out, comp.profile_ok, comp.low,
               comp.high, RATINGS, _MAX_RATING, _POW5)
-    per_ev, per_st = _ROOM
-    ev = [np.empty(per_ev * n + 64, dtype=d) for d in _EV_TYPES]
-    st = [np.empty(per_st * n + 64, dtype=d) for d in _ST_TYPES]
-    counts = np.zeros(2, dtype=np.int64)
+    ev_from, st_from = int(out.counts[0]), int(out.counts[1])
     start = 0
     while True:
-        start = call(fn, draw.k1, draw.k2, first, start, idx, days, ints, *tables, *ev, *st,
-                     counts)
+        start = call(fn, draw.k1, draw.k2, first, start, idx, days, ints, *tables, *out.ev,
+                     *out.st, out.counts)
         if start >= n:
             break
-        # Out of room: keep the rows so far (whole patients) and grow by half.
-        ev = [np.concatenate([c, np.empty(c.size // 2 + 64, c.dtype)]) for c in ev]
-        st = [np.concatenate([c, np.empty(c.size // 2 + 64, c.dtype)]) for c in st]
-    rows = ArrayRows(first, 0)
-    ne, ns = int(counts[0]), int(counts[1])
-    (rows.ev_patient, rows.ev_episode, rows.ev_day, rows.ev_event, rows.ev_from, rows.ev_to,
-     rows.ev_assessment) = (c[:ne] for c in ev)
-    (rows.st_patient, rows.st_episode, rows.st_level, rows.st_start, rows.st_end,
-     rows.st_exit) = (c[:ns] for c in st)
-    return rows
+        out.grow()  # out of room: the rows so far (whole patients) are kept
+    return out.rows(first, ev_from, st_from)
 
 
-def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> ArrayRows:  # noqa: PLR0915  # one cycle of the reference engine, as arrays
-    """Simulate patients ``first .. first + n - 1`` with the fast engine."""
+def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa: PLR0915  # one cycle of the reference engine, as arrays
+             out: Columns | None = None) -> ArrayRows:
+    """Simulate patients ``first .. first + n - 1`` with the fast engine.
+
+    With ``out``, the rows are written (or, by the numpy loop, copied) after those
+    already there, and the result's columns are views of ``out``'s.
+    """
     days = tab.days
     draw = _Draws(seed)
     rows = ArrayRows(first, n)
@@ -367,7 +419,8 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
         high = ~low & (x >= jitter[1])
         idx = idx - _packed(_bytes(low) & _RATED[idx]) + _packed(_bytes(high) & _BELOW_TOP[idx])
     if fn is not None:
-        return _compiled_run(fn, draw, first, n, idx, days, tab, comp, review, stay_cap,
+        return _compiled_run(fn, draw, first, n, idx, days, tab, comp,
+                             Columns(n) if out is None else out, review, stay_cap,
                              min_days, event_tab, event_start, improve, relapse_edge, drop_edge,
                              continuation, step_down_to, worsen, readmit, delay_tab,
                              delay_start, relapse_out, outcome_state, class_th, classes, jitter)
@@ -571,4 +624,8 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int) -> Arra
                     phase[g] = _ENDED
                     step[g] -= 1  # the readmission draws come from the completion's step
     rows.finish()
-    return rows
+    if out is None:
+        return rows
+    ev_from, st_from = int(out.counts[0]), int(out.counts[1])
+    out.append(rows)
+    return out.rows(first, ev_from, st_from)

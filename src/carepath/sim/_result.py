@@ -33,29 +33,32 @@ _EXIT: Final = {x: i for i, x in enumerate(EXITS)}
 _RELAPSE_CODE: Final = EVENTS.index("relapse")
 
 
+def _codes(values: Any, categories: list[str]) -> pd.Categorical:
+    # The engines write valid codes only: no check (a pass over the column) needed.
+    return pd.Categorical.from_codes(np.asarray(values, dtype=np.int8), categories=categories,
+                                     validate=False)
+
+
 def _frames(rows: Rows | ArrayRows, tab: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events and stays tables of some rows. Columns already in the tables' dtypes
+    (the fast engine's) are used as they are, not copied: the tables are views of them."""
     events = pd.DataFrame({
         "patient": np.asarray(rows.ev_patient, dtype=np.int64),
         "episode": np.asarray(rows.ev_episode, dtype=np.int32),
         "day": np.asarray(rows.ev_day, dtype=np.int32),
-        "event": pd.Categorical.from_codes(np.asarray(rows.ev_event, dtype=np.int8),
-                                           categories=list(EVENTS)),
-        "from_level": pd.Categorical.from_codes(np.asarray(rows.ev_from, dtype=np.int8),
-                                                categories=list(tab.states)),
-        "to_level": pd.Categorical.from_codes(np.asarray(rows.ev_to, dtype=np.int8),
-                                              categories=list(tab.states)),
+        "event": _codes(rows.ev_event, list(EVENTS)),
+        "from_level": _codes(rows.ev_from, list(tab.states)),
+        "to_level": _codes(rows.ev_to, list(tab.states)),
         "assessment": np.asarray(rows.ev_assessment, dtype=np.int16),
-    })
+    }, copy=False)
     stays = pd.DataFrame({
         "patient": np.asarray(rows.st_patient, dtype=np.int64),
         "episode": np.asarray(rows.st_episode, dtype=np.int32),
-        "level": pd.Categorical.from_codes(np.asarray(rows.st_level, dtype=np.int8),
-                                           categories=list(tab.codes)),
+        "level": _codes(rows.st_level, list(tab.codes)),
         "start_day": np.asarray(rows.st_start, dtype=np.int32),
         "end_day": np.asarray(rows.st_end, dtype=np.int32),
-        "exit": pd.Categorical.from_codes(np.asarray(rows.st_exit, dtype=np.int8),
-                                          categories=list(EXITS)),
-    })
+        "exit": _codes(rows.st_exit, list(EXITS)),
+    }, copy=False)
     return events, stays
 
 

@@ -29,7 +29,7 @@ from ._model import MAX_DAYS, AssessedCohort, SimulationModel
 from ._psa import UncertainModel
 from ._random import MAX_PATIENTS
 from ._result import Aggregate, SimulationResult
-from ._tasks import EVENTS_DIR, STAYS_DIR, Block, Job, Part, run_block
+from ._tasks import EVENTS_DIR, STAYS_DIR, Block, Job, Part, run_block, run_in_memory
 
 __all__ = ["Comparison", "SimulationWarning", "compare", "engine_for", "simulate"]
 
@@ -265,7 +265,13 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     own = False
     if executor is None and workers is not None and workers > 1 and len(work) > 1:
         executor, own = _pool(workers)
-    if executor is None:
+    tables: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+    if executor is None and where is None and chosen == "fast":
+        # In this process, in memory: each run's rows go into one set of columns and its
+        # tables are built once (no tables per block to concatenate).
+        for job in dict.fromkeys(j for j, _ in work):
+            tables.append(run_in_memory(job, [b for j, b in work if j is job], finished))
+    elif executor is None:
         for job, block in work:
             finished(run_block(job, block))
     else:
@@ -313,9 +319,14 @@ def simulate(  # noqa: PLR0915  # the one public entry point
             json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return SimulationResult(events=None, stays=None, metadata=metadata,
                                 model=summary_model, aggregates=aggregates, parts=where)
-    ordered = [parts[i] for i in sorted(parts)]
-    events = pd.concat([q.events for q in ordered], ignore_index=True)
-    stays = pd.concat([q.stays for q in ordered], ignore_index=True)
+    if not tables:
+        ordered = [parts[i] for i in sorted(parts)]
+        tables = [(q.events, q.stays) for q in ordered]
+    if len(tables) == 1:
+        events, stays = tables[0]
+    else:
+        events = pd.concat([e for e, _ in tables], ignore_index=True)
+        stays = pd.concat([s for _, s in tables], ignore_index=True)
     return SimulationResult(events=events, stays=stays, metadata=metadata,
                             model=summary_model, aggregates=aggregates)
 

@@ -9,6 +9,7 @@ tables, or writes them as one Parquet part each, and always its
 from __future__ import annotations
 
 import copyreg
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, final
 
@@ -20,11 +21,11 @@ from carepath._pathway import Pathway
 
 from ._compile import compiled
 from ._engine import Rows, Tables, run
-from ._fast import run_fast
+from ._fast import Columns, run_fast
 from ._model import SimulationModel
 from ._result import Aggregate, _frames
 
-__all__ = ["Block", "Job", "Part", "part_name", "run_block"]
+__all__ = ["Block", "Job", "Part", "part_name", "run_block", "run_in_memory"]
 
 EVENTS_DIR: Final = "events"
 STAYS_DIR: Final = "stays"
@@ -126,3 +127,28 @@ def run_block(job: Job, block: Block) -> Part:
                        where / part_name(block.index))
     return Part(index=block.index, sample=job.sample, count=block.count,
                 aggregate=aggregate, events=None, stays=None)
+
+
+def run_in_memory(job: Job, blocks: Sequence[Block], finished: Callable[[Part], None]
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every block of a fast-engine job without ``out``, in this process, in order: the
+    same rows and counts as :func:`run_block` block by block, but every block's rows go
+    into one set of result columns (:class:`~carepath.sim._fast.Columns`), and the
+    tables are built once at the end, as views of those columns (nothing concatenated
+    or copied). ``finished`` gets each block's :class:`Part` (its counts, no tables).
+    """
+    model = job.model
+    tab = Tables(model, job.days)
+    comp = compiled(model.pathway)
+    out = Columns(sum(b.count for b in blocks))
+    for block in blocks:
+        rows = run_fast(tab, comp, job.seed, block.first, block.count, out=out)
+        events, stays = _frames(rows, tab)  # views of this block's rows, for its counts
+        aggregate = Aggregate.of(events, stays, model.pathway, block.count, job.days)
+        finished(Part(index=block.index, sample=job.sample, count=block.count,
+                      aggregate=aggregate, events=None, stays=None))
+    events, stays = _frames(out.rows(), tab)
+    if job.sample is not None:
+        events.insert(0, "sample", np.full(len(events), job.sample, dtype=np.int32))
+        stays.insert(0, "sample", np.full(len(stays), job.sample, dtype=np.int32))
+    return events, stays
