@@ -70,6 +70,36 @@ def ok(profile_ok: Any, low: Any, high: Any, cid: int, prof: int, days_in: int) 
 
 
 @_njit
+def put_event(
+    evs: Any, ne: int, p: int, epno: int, day: int, event: int, source: int, target: int,
+    profile: int,
+) -> int:
+    """Write event row ``ne`` (patient, episode, day, event, from, to, profile); the next row."""
+    evs[0][ne] = p
+    evs[1][ne] = epno
+    evs[2][ne] = day
+    evs[3][ne] = event
+    evs[4][ne] = source
+    evs[5][ne] = target
+    evs[6][ne] = profile
+    return ne + 1
+
+
+@_njit
+def put_stay(
+    sts: Any, ns: int, p: int, epno: int, level: int, start: int, end: int, exit_: int
+) -> int:
+    """Write stay row ``ns`` (patient, episode, level, start, end, exit); the next row."""
+    sts[0][ns] = p
+    sts[1][ns] = epno
+    sts[2][ns] = level
+    sts[3][ns] = start
+    sts[4][ns] = end
+    sts[5][ns] = exit_
+    return ns + 1
+
+
+@_njit
 def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
     k1: Any, k2: Any, first: int, start: int, idx0: Any, days: int, ints: Any,
     review: Any, stay_cap: Any, min_days: Any, event_tab: Any, event_start: Any,
@@ -93,6 +123,8 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
     s_readmit, s_delay, s_relapse_out, s_worsen_out = ints[21], ints[22], ints[23], ints[24]
     pshift, sshift = _U(ints[25]), _U(ints[26])
     ev_cap, st_cap = ev0.shape[0], st0.shape[0]
+    evs = (ev0, ev1, ev2, ev3, ev4, ev5, ev6)
+    sts = (st0, st1, st2, st3, st4, st5)
     ne, ns_ = counts[0], counts[1]
     s_class, s_profile, n = ints[27], ints[28], ints[29]
     drawn = idx0.shape[0] == 0  # starting profiles drawn here, else given
@@ -158,14 +190,7 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                 if ne >= ev_cap:
                     full = True
                     break
-                ev0[ne] = p
-                ev1[ne] = epno
-                ev2[ne] = t
-                ev3[ne] = admit_e
-                ev4[ne] = 0
-                ev5[ne] = target + 1
-                ev6[ne] = idx
-                ne += 1
+                ne = put_event(evs, ne, p, epno, t, admit_e, 0, target + 1, idx)
                 lv = target
                 entered = t
                 last = t
@@ -191,13 +216,7 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
             if k <= nxt - t:
                 te = t + k
                 if te >= days:
-                    st0[ns_] = p
-                    st1[ns_] = epno
-                    st2[ns_] = lv
-                    st3[ns_] = entered
-                    st4[ns_] = days
-                    st5[ns_] = x_cens
-                    ns_ += 1
+                    ns_ = put_stay(sts, ns_, p, epno, lv, entered, days, x_cens)
                     break
                 x = bits(k1, k2, b, s_kind)
                 if x < relapse_edge[lv]:
@@ -211,22 +230,9 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                     if ok(profile_ok, low, high, c_relapse[src, dst], widx, te - entered):
                         idx = widx
                         rec = widx
-                        ev0[ne] = p
-                        ev1[ne] = epno
-                        ev2[ne] = te
-                        ev3[ne] = relapse_e
-                        ev4[ne] = src + 1
-                        ev5[ne] = dst + 1
-                        ev6[ne] = widx
-                        ne += 1
+                        ne = put_event(evs, ne, p, epno, te, relapse_e, src + 1, dst + 1, widx)
                         if dst != src:
-                            st0[ns_] = p
-                            st1[ns_] = epno
-                            st2[ns_] = src
-                            st3[ns_] = entered
-                            st4[ns_] = te
-                            st5[ns_] = x_relapse
-                            ns_ += 1
+                            ns_ = put_stay(sts, ns_, p, epno, src, entered, te, x_relapse)
                             lv = dst
                             entered = te
                         last = te
@@ -240,21 +246,9 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                                                     x_transfer)
                     src = lv
                     if ok(profile_ok, low, high, cid, rec, te - entered):
-                        ev0[ne] = p
-                        ev1[ne] = epno
-                        ev2[ne] = te
-                        ev3[ne] = event
-                        ev4[ne] = src + 1
-                        ev5[ne] = outcome_state[which]
-                        ev6[ne] = -1
-                        ne += 1
-                        st0[ns_] = p
-                        st1[ns_] = epno
-                        st2[ns_] = src
-                        st3[ns_] = entered
-                        st4[ns_] = te
-                        st5[ns_] = exit_
-                        ns_ += 1
+                        ne = put_event(evs, ne, p, epno, te, event, src + 1,
+                                       outcome_state[which], -1)
+                        ns_ = put_stay(sts, ns_, p, epno, src, entered, te, exit_)
                         outcome = which
                         phase = 2
                     else:
@@ -264,13 +258,7 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
             # A reassessment.
             nd = nxt
             if nd >= days:
-                st0[ns_] = p
-                st1[ns_] = epno
-                st2[ns_] = lv
-                st3[ns_] = entered
-                st4[ns_] = days
-                st5[ns_] = x_cens
-                ns_ += 1
+                ns_ = put_stay(sts, ns_, p, epno, lv, entered, days, x_cens)
                 break
             src = lv
             new = idx - better
@@ -282,21 +270,8 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
             step += 1
             if placed > src:  # step up when the placement is more intensive
                 if ok(profile_ok, low, high, c_step_up[src, placed], new, length):
-                    ev0[ne] = p
-                    ev1[ne] = epno
-                    ev2[ne] = t
-                    ev3[ne] = up_e
-                    ev4[ne] = src + 1
-                    ev5[ne] = placed + 1
-                    ev6[ne] = new
-                    ne += 1
-                    st0[ns_] = p
-                    st1[ns_] = epno
-                    st2[ns_] = src
-                    st3[ns_] = entered
-                    st4[ns_] = t
-                    st5[ns_] = x_up
-                    ns_ += 1
+                    ne = put_event(evs, ne, p, epno, t, up_e, src + 1, placed + 1, new)
+                    ns_ = put_stay(sts, ns_, p, epno, src, entered, t, x_up)
                     lv = placed
                     entered = t
                     rec = new
@@ -318,40 +293,14 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
             if target >= 0 and cont:
                 down = ok(profile_ok, low, high, c_step_down[src, target], new, length)
             if down:
-                ev0[ne] = p
-                ev1[ne] = epno
-                ev2[ne] = t
-                ev3[ne] = down_e
-                ev4[ne] = src + 1
-                ev5[ne] = target + 1
-                ev6[ne] = new
-                ne += 1
-                st0[ns_] = p
-                st1[ns_] = epno
-                st2[ns_] = src
-                st3[ns_] = entered
-                st4[ns_] = t
-                st5[ns_] = x_down
-                ns_ += 1
+                ne = put_event(evs, ne, p, epno, t, down_e, src + 1, target + 1, new)
+                ns_ = put_stay(sts, ns_, p, epno, src, entered, t, x_down)
                 lv = target
                 entered = t
                 rec = new
             elif ok(profile_ok, low, high, c_complete[src], new, length):
-                ev0[ne] = p
-                ev1[ne] = epno
-                ev2[ne] = t
-                ev3[ne] = complete_e
-                ev4[ne] = src + 1
-                ev5[ne] = outcome_state[0]
-                ev6[ne] = new
-                ne += 1
-                st0[ns_] = p
-                st1[ns_] = epno
-                st2[ns_] = src
-                st3[ns_] = entered
-                st4[ns_] = t
-                st5[ns_] = x_complete
-                ns_ += 1
+                ne = put_event(evs, ne, p, epno, t, complete_e, src + 1, outcome_state[0], new)
+                ns_ = put_stay(sts, ns_, p, epno, src, entered, t, x_complete)
                 outcome = 0
                 phase = 2
                 step -= 1  # the readmission draws come from the completion's step
