@@ -53,7 +53,7 @@ from carepath._levels import Outcome
 from carepath._pathway import Pathway
 
 from ._model import AssessedCohort, SimulationModel, SyntheticCohort
-from ._random import Stream, uniforms
+from ._random import Stream, grid
 
 __all__ = ["EPOCH", "EVENTS", "EXITS", "Rows", "Tables", "run"]
 
@@ -254,11 +254,10 @@ def run(
     progress: Callable[[int], None] | None = None,
 ) -> None:
     """Simulate patients ``first .. first + n - 1`` into ``rows``."""
-    streams = np.arange(_STREAMS)[None, None, :]
-    steps = np.arange(_BLOCK_STEPS)[None, :, None]
+    steps = np.arange(_BLOCK_STEPS)[None, :]
     for b0 in range(first, first + n, _PATIENT_BLOCK):
         b1 = min(b0 + _PATIENT_BLOCK, first + n)
-        block = uniforms(seed, np.arange(b0, b1)[:, None, None], steps, streams)
+        block = grid(seed, np.arange(b0, b1)[:, None], steps, _STREAMS)
         for p in range(b0, b1):
             _patient(tab, seed, p, block[p - b0], rows)
         if progress is not None:
@@ -267,8 +266,7 @@ def run(
 
 def _more(seed: int, patient: int, u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     start = u.shape[0]
-    more = uniforms(seed, patient, np.arange(start, start + 4 * _BLOCK_STEPS)[:, None],
-                    np.arange(_STREAMS)[None, :])
+    more = grid(seed, patient, np.arange(start, start + 4 * _BLOCK_STEPS), _STREAMS)
     return np.concatenate([u, more])
 
 

@@ -10,8 +10,9 @@ so no pass is wasted); rows are collected per pass and put in patient order
 (each patient's rows in time order) at the end.
 
 What keeps it fast (docs/simulation-performance.md has the figures): draws are
-compared as their 53 integer bits with integer thresholds (:func:`_th`, exact), so
-no float conversion; six-dimension draws are hashed in cache-sized slices; a
+compared as their 32 integer bits with integer thresholds (:func:`_th`, exact), so
+no float conversion; six-dimension draws (three hashes, two draws each) are hashed
+in cache-sized slices; a
 profile is one index and rating moves are a byte-flag word and a table lookup
 (:func:`_packed`); the several bisect tables are one ``searchsorted``; the cycle
 works on whole (compacted) arrays rather than gathering the patients in care;
@@ -32,7 +33,7 @@ from carepath._guards import Event
 from ._compile import RATINGS, Compiled
 from ._engine import EVENTS, Tables
 from ._kernel import call, kernel
-from ._random import STEP_BITS, STREAM_BITS, Stream, keys
+from ._random import DRAW_BITS, STEP_BITS, STREAM_BITS, Stream, keys
 
 __all__ = ["ArrayRows", "Columns", "run_fast"]
 
@@ -43,10 +44,11 @@ B = npt.NDArray[np.bool_]
 _GAMMA: Final = np.uint64(0x9E3779B97F4A7C15)
 _M1: Final = np.uint64(0xBF58476D1CE4E5B9)
 _M2: Final = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11, _S56 = (np.uint64(s) for s in (30, 27, 31, 11, 56))
+_S30, _S27, _S31, _S32, _S56 = (np.uint64(s) for s in (30, 27, 31, 32, 56))
+_LOW: Final = np.uint64(0xFFFFFFFF)
 _PATIENT_SHIFT: Final = np.uint64(STEP_BITS + STREAM_BITS)
 _STEP_SHIFT: Final = np.uint64(STREAM_BITS)
-_ONE: Final = 2.0**53
+_ONE: Final = 2.0**DRAW_BITS
 _TABLE_SHIFT: Final = np.uint64(54)
 _DELTA: Final = np.array([sum(5**d for d in range(6) if c >> d & 1) for c in range(64)],
                          dtype=np.int64)
@@ -68,6 +70,10 @@ _RATED: Final = _bytes(RATINGS > 0)
 _BELOW_TOP: Final = _bytes(RATINGS < 4)
 """Per profile: which ratings are below 4 (can worsen), as :func:`_bytes`."""
 _MAX_RATING: Final = RATINGS.max(axis=1)
+_RATED_BITS: Final = ((RATINGS > 0) << np.arange(6)).sum(axis=1).astype(np.int64)
+"""Per profile: which ratings are above 0, as bits (bit ``d`` for dimension ``d``)."""
+_BELOW_TOP_BITS: Final = ((RATINGS < 4) << np.arange(6)).sum(axis=1).astype(np.int64)
+"""Per profile: which ratings are below 4, as bits."""
 _SLICE: Final = 32_768
 
 _ADMIT, _STEP_DOWN, _STEP_UP, _RELAPSE = (EVENTS.index(e) for e in (
@@ -94,9 +100,9 @@ def _mix(z: U64) -> U64:
 def _th(values: list[float]) -> U64:
     """Integer thresholds of probabilities (or table entries) ``v``.
 
-    A draw is ``u = bits * 2**-53`` with ``bits`` a whole number below ``2**53``, so
-    ``u < v`` exactly when ``bits < ceil(v * 2**53)`` (a scaling by a power of two is
-    exact): the engine compares the 53 random bits with these, never converting to
+    A draw is ``u = bits * 2**-32`` with ``bits`` a whole number below ``2**32``, so
+    ``u < v`` exactly when ``bits < ceil(v * 2**32)`` (a scaling by a power of two is
+    exact): the engine compares the 32 random bits with these, never converting to
     floats, and makes exactly the comparisons of the reference engine.
     """
     return np.array([max(0, math.ceil(v * _ONE)) for v in values], dtype=np.uint64)
@@ -105,7 +111,7 @@ def _th(values: list[float]) -> U64:
 def _stacked(tables: list[list[float]]) -> tuple[U64, I64]:
     """Several ``bisect_right`` tables as one sorted threshold array.
 
-    Table ``i`` is offset by ``i << 54`` (thresholds are at most ``2**53``), so one
+    Table ``i`` is offset by ``i << 54`` (thresholds are at most ``2**32``), so one
     ``searchsorted`` of ``i << 54 | bits`` finds the place in table ``i``; returns
     the array and where each table starts in it.
     """
@@ -133,14 +139,21 @@ def _packed(flags: U64) -> I64:
     return out
 
 
+def _halves(z: U64) -> npt.NDArray[np.uint32]:
+    """Hashes of shape (m, k) as their 32-bit halves, shape (m, 2 k): the low half of
+    each word, then its high half (streams ``2 j`` and ``2 j + 1``)."""
+    return z.astype("<u8", copy=False).view("<u4")
+
+
 @final
 class _Draws:
-    """:func:`carepath.sim.uniforms` for one seed, as the 53 random bits of each number."""
+    """:func:`carepath.sim.uniforms` for one seed, as the 32 random bits of each number
+    (``u = bits * 2**-32``)."""
 
     def __init__(self, seed: int) -> None:
         k1, k2 = keys(seed)
         self.k1, self.k2 = np.uint64(k1), np.uint64(k2)
-        self._six = {s: np.arange(s, s + 6, dtype=np.uint64)[None, :] for s in (
+        self._three = {s: np.arange(s >> 1, (s >> 1) + 3, dtype=np.uint64)[None, :] for s in (
             int(Stream.PROFILE), int(Stream.IMPROVE), int(Stream.WORSEN),
             int(Stream.WORSEN_OUT))}
 
@@ -153,40 +166,45 @@ class _Draws:
         out |= s
         return out
 
-    def _bits(self, z: U64) -> U64:
+    def _hash(self, z: U64) -> U64:
         z *= _GAMMA
         z += self.k1
         _mix(z)
         z ^= self.k2
         _mix(z)
-        z >>= _S11
         return z
 
     def __call__(self, base: U64, stream: int) -> U64:
-        """The bits of stream ``stream`` for each base (``u = bits * 2**-53``)."""
-        return self._bits(base | np.uint64(stream))
+        """The bits of stream ``stream`` for each base (``u = bits * 2**-32``)."""
+        z = self._hash(base | np.uint64(stream >> 1))
+        if stream & 1:
+            z >>= _S32
+        else:
+            z &= _LOW
+        return z
 
-    def six(self, base: U64, stream: int) -> U64:
-        """Streams ``stream .. stream + 5`` for each base, shape (m, 6)."""
-        z = base[:, None] | self._six[stream]
+    def six(self, base: U64, stream: int) -> npt.NDArray[np.uint32]:
+        """Streams ``stream .. stream + 5`` (``stream`` even) for each base, shape (m, 6)."""
+        z = base[:, None] | self._three[stream]
         flat = z.reshape(-1)
         # In slices that stay in the CPU cache: the hash is a dozen passes over the
         # array, about three times faster on 256 KB slices than on 12 MB at once.
         for i in range(0, flat.size, _SLICE):
-            self._bits(flat[i : i + _SLICE])
-        return z
+            self._hash(flat[i : i + _SLICE])
+        return _halves(z)
 
     def six_below(self, base: U64, stream: int, limit: U64) -> U64:
         """Whether each of streams ``stream .. stream + 5`` is below ``limit`` (broadcast
         to (m, 6)), as :func:`_bytes` words: :meth:`six` compared slice by slice."""
         m = base.size
         out = np.zeros((m, 8), dtype=np.bool_)
-        rows = _SLICE // 6
+        rows = _SLICE // 3
         per_row = limit.shape[0] != 1
         for i in range(0, m, rows):
-            z = base[i : i + rows, None] | self._six[stream]
-            self._bits(z)
-            np.less(z, limit[i : i + rows] if per_row else limit, out=out[i : i + rows, :6])
+            z = base[i : i + rows, None] | self._three[stream]
+            self._hash(z)
+            np.less(_halves(z), limit[i : i + rows] if per_row else limit,
+                    out=out[i : i + rows, :6])
         return out.view(_WORD).reshape(-1)
 
 
@@ -273,7 +291,6 @@ class ArrayRows:
         self._ev, self._st, self._ev_seq, self._st_seq = [], [], [], []
 
 
-_POW5: Final = np.array([5**d for d in range(6)], dtype=np.int64)
 _ROOM = (4, 3)
 """Event and stay rows first allocated per patient for the kernel (the standard pathway
 has about 3.6 and 2.0; more room is made when needed)."""
@@ -353,7 +370,7 @@ def _compiled_run(fn: Callable[..., int], draw: _Draws, first: int, n: int, idx:
     tables = (*arrays[:10], arrays[10].reshape(-1), *arrays[11:], comp.placement, comp.fits,
               comp.relapse_target, comp.admit, comp.step_up, comp.step_down, comp.relapse,
               comp.complete, comp.drop_out, comp.transfer_out, comp.profile_ok, comp.low,
-              comp.high, RATINGS, _MAX_RATING, _POW5)
+              comp.high, _RATED_BITS, _BELOW_TOP_BITS, _MAX_RATING, _DELTA)
     ev_from, st_from = int(out.counts[0]), int(out.counts[1])
     start = 0
     while True:
@@ -414,9 +431,9 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
         b0 = draw.base(pid, step)
         k = np.searchsorted(class_th, draw(b0, int(Stream.COHORT_CLASS)), side="right")
         idx = classes[k]
-        x = draw.six(b0, int(Stream.PROFILE))
-        low = x < jitter[0]
-        high = ~low & (x >= jitter[1])
+        jit = draw.six(b0, int(Stream.PROFILE))
+        low = jit < jitter[0]
+        high = ~low & (jit >= jitter[1])
         idx = idx - _packed(_bytes(low) & _RATED[idx]) + _packed(_bytes(high) & _BELOW_TOP[idx])
     if fn is not None:
         return _compiled_run(fn, draw, first, n, idx, days, tab, comp,

@@ -2,8 +2,9 @@
 
 Imported only through :mod:`carepath.sim._kernel` (numba is optional). The kernel
 makes exactly the numpy loop's moves of :func:`carepath.sim._fast.run_fast`, one
-patient at a time: the same counter-based draws (SplitMix64 on ``uint64``, compared
-as their 53 integer bits with the same integer thresholds), the same tables and
+patient at a time: the same counter-based draws (SplitMix64 on ``uint64``, each hash
+two draws, compared as their 32 integer bits with the same integer thresholds; a
+group of six draws is three hashes), the same tables and
 the same guard checks, so both give the same rows. Each patient's rows are
 written in time order, patient after patient, so they come out in patient order.
 """
@@ -24,7 +25,8 @@ _M2: Final = _U(0x94D049BB133111EB)
 _S30: Final = _U(30)
 _S27: Final = _U(27)
 _S31: Final = _U(31)
-_S11: Final = _U(11)
+_S32: Final = _U(32)
+_LOW: Final = _U(0xFFFFFFFF)
 _S54: Final = _U(54)
 _ZERO: Final = np.zeros(1, dtype=np.int64)
 
@@ -39,9 +41,30 @@ def mix(z: Any) -> Any:
 
 
 @_njit
+def word(k1: Any, k2: Any, base: Any, pair: int) -> Any:
+    """The 64-bit hash of streams ``2 pair`` (low half) and ``2 pair + 1`` (high half)."""
+    return mix(mix((base | _U(pair)) * _GAMMA + k1) ^ k2)
+
+
+@_njit
 def bits(k1: Any, k2: Any, base: Any, stream: int) -> Any:
-    z = base | _U(stream)
-    return (mix(mix(z * _GAMMA + k1) ^ k2)) >> _S11
+    """The 32 bits of one stream (``u = bits * 2**-32``)."""
+    w = word(k1, k2, base, stream >> 1)
+    return w >> _S32 if stream & 1 else w & _LOW
+
+
+@_njit
+def below6(k1: Any, k2: Any, base: Any, first: int, t0: Any, t1: Any, t2: Any, t3: Any,
+           t4: Any, t5: Any) -> int:
+    """Which of the six draws of streams ``first .. first + 5`` (``first`` even: three
+    hashes) are below their thresholds ``t0 .. t5``: bit ``d`` for draw ``d``."""
+    p = first >> 1
+    w = word(k1, k2, base, p)
+    m = int((w & _LOW) < t0) | int((w >> _S32) < t1) << 1
+    w = word(k1, k2, base, p + 1)
+    m |= int((w & _LOW) < t2) << 2 | int((w >> _S32) < t3) << 3
+    w = word(k1, k2, base, p + 2)
+    return m | int((w & _LOW) < t4) << 4 | int((w >> _S32) < t5) << 5
 
 
 @_njit
@@ -109,7 +132,8 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
     placement: Any, fits: Any,
     relapse_target: Any, c_admit: Any, c_step_up: Any, c_step_down: Any,
     c_relapse: Any, c_complete: Any, c_drop_out: Any, c_transfer_out: Any,
-    profile_ok: Any, low: Any, high: Any, ratings: Any, max_rating: Any, pow5: Any,
+    profile_ok: Any, low: Any, high: Any, rated: Any, below_top: Any, max_rating: Any,
+    delta: Any,
     ev0: Any, ev1: Any, ev2: Any, ev3: Any, ev4: Any, ev5: Any, ev6: Any,
     st0: Any, st1: Any, st2: Any, st3: Any, st4: Any, st5: Any, counts: Any,
 ) -> Any:
@@ -138,14 +162,10 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
         if drawn:  # the synthetic cohort: a class, then each rating jittered by one
             b = pb  # step 0
             idx = classes[bisect(class_th, _ZERO, 0, bits(k1, k2, b, s_class))]
-            cur = idx
-            for d in range(6):
-                x = bits(k1, k2, b, s_profile + d)
-                if x < jitter[0]:
-                    if ratings[cur, d] > 0:
-                        idx -= pow5[d]
-                elif x >= jitter[1] and ratings[cur, d] < 4:
-                    idx += pow5[d]
+            j0, j1 = jitter[0], jitter[1]
+            down = below6(k1, k2, b, s_profile, j0, j0, j0, j0, j0, j0)
+            up = ~below6(k1, k2, b, s_profile, j1, j1, j1, j1, j1, j1) & ~down & 63
+            idx = idx - delta[down & rated[idx]] + delta[up & below_top[idx]]
         else:
             idx = idx0[i]
         step = 0
@@ -166,11 +186,9 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                 if t + k >= days:
                     break
                 if bits(k1, k2, b, s_relapse_out) < relapse_out[k]:
-                    cur = idx
-                    for d in range(6):
-                        if (ratings[cur, d] < 4
-                                and bits(k1, k2, b, s_worsen_out + d) < worsen[d]):
-                            idx += pow5[d]
+                    idx += delta[below_top[idx] & below6(
+                        k1, k2, b, s_worsen_out, worsen[0], worsen[1], worsen[2], worsen[3],
+                        worsen[4], worsen[5])]
                 t += k
                 step += 1
                 epno += 1
@@ -208,10 +226,8 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
             # hashes overlap in the CPU, where drawing after each decision waits for it.
             u_time = bits(k1, k2, b, s_time)
             chance = improve[lv, min(nxt - last, review[lv])]
-            better = 0
-            for d in range(6):
-                hit = (bits(k1, k2, b, s_improve + d) < chance) & (ratings[idx, d] > 0)
-                better += pow5[d] * hit
+            better = delta[rated[idx] & below6(k1, k2, b, s_improve, chance, chance, chance,
+                                               chance, chance, chance)]
             k = bisect(event_tab, event_start, lv, u_time)
             if k <= nxt - t:
                 te = t + k
@@ -220,11 +236,9 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                     break
                 x = bits(k1, k2, b, s_kind)
                 if x < relapse_edge[lv]:
-                    cur = idx
-                    widx = cur
-                    for d in range(6):
-                        hit = (bits(k1, k2, b, s_worsen + d) < worsen[d]) & (ratings[cur, d] < 4)
-                        widx += pow5[d] * hit
+                    widx = idx + delta[below_top[idx] & below6(
+                        k1, k2, b, s_worsen, worsen[0], worsen[1], worsen[2], worsen[3],
+                        worsen[4], worsen[5])]
                     src = lv
                     dst = relapse_target[src, widx]
                     if ok(profile_ok, low, high, c_relapse[src, dst], widx, te - entered):

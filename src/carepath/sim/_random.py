@@ -9,17 +9,24 @@ chunking of the cohort and any number of workers get the same numbers.
 
 Key layout (all arithmetic modulo 2**64)::
 
-    counter = patient << 28 | step << 8 | stream       patient < 2**36, step < 2**20,
+    pair    = stream >> 1                               streams 2k and 2k+1 share a hash
+    counter = patient << 28 | step << 8 | pair          patient < 2**36, step < 2**20,
                                                         stream < 2**8
     k1 = mix(seed + GAMMA), k2 = mix(seed + 2 * GAMMA)  (two keys from the seed)
     bits = mix(mix(k1 + counter * GAMMA) ^ k2)
-    uniform = (bits >> 11) * 2**-53                     53 random bits, in [0, 1)
+    half = bits & (2**32 - 1) if stream is even else bits >> 32
+    uniform = half * 2**-32                             32 random bits, in [0, 1)
 
 ``mix`` is the SplitMix64 finaliser (Steele, Lea and Flood 2014): a bijection
-of 64-bit words with full avalanche. ``GAMMA`` is its golden-ratio increment.
-The scalar path (:func:`uniform`, Python integers) and the vector path
-(:func:`uniforms`, numpy ``uint64`` arrays) compute the same function bit for
-bit; the conversion to a float is exact in both.
+of 64-bit words with full avalanche, applied twice with two keys, so that
+counters differing only in their high bits (the patient) still give unrelated
+words. ``GAMMA`` is its golden-ratio increment. Each 64-bit word gives two draws,
+one per half: a draw resolves probabilities to ``2**-32`` (about 2.3e-10, the
+resolution of R's ``runif``), and half as many words are hashed as there are
+draws, which is most of the fast engine's work. The scalar path
+(:func:`uniform`, Python integers) and the vector paths (:func:`uniforms`, numpy
+``uint64`` arrays) compute the same function bit for bit; the conversion to a
+float is exact in both.
 """
 
 from __future__ import annotations
@@ -30,19 +37,22 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MAX_PATIENTS", "MAX_STEPS", "Stream", "uniform", "uniforms"]
+__all__ = ["DRAW_BITS", "MAX_PATIENTS", "MAX_STEPS", "Stream", "uniform", "uniforms"]
 
 _MASK: Final = (1 << 64) - 1
 _GAMMA: Final = 0x9E3779B97F4A7C15
 _M1: Final = 0xBF58476D1CE4E5B9
 _M2: Final = 0x94D049BB133111EB
-_SCALE: Final = 2.0**-53
+_LOW: Final = (1 << 32) - 1
+_SCALE: Final = 2.0**-32
 
 PATIENT_BITS: Final = 36
 STEP_BITS: Final = 20
 STREAM_BITS: Final = 8
 MAX_PATIENTS: Final = 1 << PATIENT_BITS
 """Patients are indexed 0 to ``MAX_PATIENTS - 1``."""
+DRAW_BITS: Final = 32
+"""Random bits in a draw: a uniform number is a whole number below ``2**32`` times ``2**-32``."""
 MAX_STEPS: Final = 1 << STEP_BITS
 """Each patient has at most this many steps (every step advances time by at least a day)."""
 
@@ -52,13 +62,14 @@ class Stream(enum.IntEnum):
 
     The numbers never change meaning: engines that agree on this table draw the
     same numbers for the same purpose. Streams ``+ d`` are per assessment
-    dimension, ``d`` in 0-5 in the standard order (withdrawal ... environment).
+    dimension, ``d`` in 0-5 in the standard order (withdrawal ... environment);
+    each such group starts at an even stream, so its six draws are three hashes.
     """
 
     COHORT_CLASS = 0
     """Which class of the synthetic cohort a patient comes from (step 0)."""
-    PROFILE = 1
-    """Jitter of each rating of the starting profile (step 0; streams 1-6)."""
+    PROFILE = 2
+    """Jitter of each rating of the starting profile (step 0; streams 2-7)."""
     EVENT_TIME = 8
     """The day of the next unplanned event (relapse, drop out, transfer) in a cycle."""
     EVENT_KIND = 9
@@ -102,8 +113,8 @@ def keys(seed: int) -> tuple[int, int]:
 
 
 def counter(patient: int, step: int, stream: int) -> int:
-    """The 64-bit counter of one draw (see the key layout above)."""
-    return (patient << (STEP_BITS + STREAM_BITS)) | (step << STREAM_BITS) | stream
+    """The 64-bit counter of one draw's hash (see the key layout above)."""
+    return (patient << (STEP_BITS + STREAM_BITS)) | (step << STREAM_BITS) | (stream >> 1)
 
 
 def uniform(seed: int, patient: int, step: int, stream: int) -> float:
@@ -116,13 +127,25 @@ def uniform(seed: int, patient: int, step: int, stream: int) -> float:
     k1, k2 = keys(seed)
     c = counter(patient, step, stream)
     bits = _mix(_mix((k1 + c * _GAMMA) & _MASK) ^ k2)
-    return (bits >> 11) * _SCALE
+    half = bits >> 32 if stream & 1 else bits & _LOW
+    return half * _SCALE
 
 
 def _mix_array(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
     return z ^ (z >> np.uint64(31))
+
+
+def _keys_of(seed: int) -> tuple[np.uint64, np.uint64]:
+    if not 0 <= int(seed) <= _MASK:
+        raise ValueError(f"seed must be in 0..2**64-1, got {seed}")
+    k1, k2 = keys(int(seed))
+    return np.uint64(k1), np.uint64(k2)
+
+
+def _hash(c: npt.NDArray[np.uint64], k1: np.uint64, k2: np.uint64) -> npt.NDArray[np.uint64]:
+    return _mix_array(_mix_array(c * np.uint64(_GAMMA) + k1) ^ k2)
 
 
 def uniforms(
@@ -135,14 +158,34 @@ def uniforms(
 
     Gives exactly :func:`uniform` for every key (bit for bit).
     """
-    k1, k2 = keys(int(seed)) if 0 <= int(seed) <= _MASK else (-1, -1)
-    if k1 < 0:
-        raise ValueError(f"seed must be in 0..2**64-1, got {seed}")
+    k1, k2 = _keys_of(seed)
     # Arrays, never numpy scalars: array arithmetic wraps modulo 2**64 silently.
     p = np.atleast_1d(np.asarray(patient, dtype=np.uint64))
     s = np.atleast_1d(np.asarray(step, dtype=np.uint64))
     t = np.atleast_1d(np.asarray(stream, dtype=np.uint64))
-    c = (p << np.uint64(STEP_BITS + STREAM_BITS)) | (s << np.uint64(STREAM_BITS)) | t
-    bits = _mix_array(_mix_array(c * np.uint64(_GAMMA) + np.uint64(k1)) ^ np.uint64(k2))
-    out: npt.NDArray[np.float64] = (bits >> np.uint64(11)).astype(np.float64) * _SCALE
+    one = np.uint64(1)
+    c = (p << np.uint64(STEP_BITS + STREAM_BITS)) | (s << np.uint64(STREAM_BITS)) | (t >> one)
+    bits = _hash(c, k1, k2)
+    half = (bits >> ((t & one) << np.uint64(5))) & np.uint64(_LOW)
+    out: npt.NDArray[np.float64] = half.astype(np.float64) * _SCALE
+    return out
+
+
+def grid(
+    seed: int, patient: npt.ArrayLike, step: npt.ArrayLike, streams: int
+) -> npt.NDArray[np.float64]:
+    """``uniforms(seed, patient[..., None], step[..., None], range(streams))``: the
+    numbers of streams ``0 .. streams - 1`` (an even count) for broadcast ``patient``
+    and ``step``, hashing each pair of streams once."""
+    if streams <= 0 or streams % 2:
+        raise ValueError(f"streams must be a positive even number, got {streams}")
+    k1, k2 = _keys_of(seed)
+    p = np.asarray(patient, dtype=np.uint64)[..., None]
+    s = np.asarray(step, dtype=np.uint64)[..., None]
+    pairs = np.arange(streams // 2, dtype=np.uint64)
+    c = (p << np.uint64(STEP_BITS + STREAM_BITS)) | (s << np.uint64(STREAM_BITS)) | pairs
+    bits = np.ascontiguousarray(_hash(c, k1, k2), dtype="<u8")
+    # Each little-endian word, read as two 32-bit halves, is (low, high): streams 2k, 2k+1.
+    halves = bits.view("<u4").reshape(*bits.shape[:-1], streams)
+    out: npt.NDArray[np.float64] = halves.astype(np.float64) * _SCALE
     return out
