@@ -334,51 +334,51 @@ def aggregate(
 ) -> bool:
     """The counts of :meth:`carepath.sim._result.Aggregate.of` from one block's stays, in
     one pass from the last stay back (each stay meets the first stay of the patient's
-    next episode on the way). False, with nothing counted, when the stays are not in
+    next episode on the way); the counts are added without branches (a stay's kind is
+    not predictable). False, with nothing counted, when the stays are not in
     (patient, episode) order or not rows of this run; the caller then counts with numpy."""
     m = patient.shape[0]
     n_levels, n_exits = los.shape[0], completed.shape[0]
-    for i in range(m):
-        if (i > 0 and (patient[i] < patient[i - 1]
-                       or (patient[i] == patient[i - 1] and episode[i] < episode[i - 1]))):
-            return False
-        if not (0 <= level[i] < n_levels and 0 <= exit_[i] < n_exits
-                and 0 <= end[i] - start[i] <= days):
-            return False  # not rows of this run: numpy's checks say what is wrong
     nf = -1  # the first stay of the (patient, episode) after the current one
     for i in range(m - 1, -1, -1):
-        if i + 1 < m and (patient[i + 1] != patient[i] or episode[i + 1] != episode[i]):
-            nf = i + 1
         lv = level[i]
         x = exit_[i]
         s = start[i]
         e = end[i]
+        if i + 1 < m and (patient[i + 1] != patient[i] or episode[i + 1] != episode[i]):
+            if patient[i + 1] < patient[i] or (patient[i + 1] == patient[i]
+                                               and episode[i + 1] < episode[i]):
+                break  # not in (patient, episode) order
+            nf = i + 1
+        if not (0 <= lv < n_levels and 0 <= x < n_exits and 0 <= e - s <= days):
+            break  # not rows of this run: numpy's checks say what is wrong
         care_days[lv] += e - s
-        if x != censored:
-            los[lv, e - s] += 1
-            outcomes[lv, 0] += 1
-            if completed[x]:
-                outcomes[lv, 1] += 1
-        if x == drop_out:
-            outcomes[lv, 2] += 1
-        if transferred[x]:
-            outcomes[lv, 3] += 1
+        ended = x != censored
+        los[lv, e - s] += ended
+        outcomes[lv, 0] += ended
+        outcomes[lv, 1] += ended & completed[x]
+        outcomes[lv, 2] += x == drop_out
+        outcomes[lv, 3] += transferred[x]
         has = nf >= 0 and patient[nf] == patient[i] and episode[nf] == episode[i] + 1
         gap = start[nf] - e if has else -e
-        if discharge[x] and residential[lv]:
-            stepped = x == step_down
-            lower = has and level[nf] < lv
-            for w in range(2):
-                window = 14 if w == 0 else 30
-                if e + window <= days:
-                    continuation[w, 0] += 1
-                    if stepped or (lower and gap <= window):
-                        continuation[w, 1] += 1
-        if outcome[x]:
-            for w in range(2):
-                window = 30 if w == 0 else 90
-                if e + window <= days:
-                    readmissions[w, 0] += 1
-                    if has and gap <= window:
-                        readmissions[w, 1] += 1
-    return True
+        disc = discharge[x] & residential[lv]
+        followed14 = (x == step_down) | (has & (level[nf] < lv) & (gap <= 14))
+        followed30 = (x == step_down) | (has & (level[nf] < lv) & (gap <= 30))
+        seen = disc & (e + 14 <= days)
+        continuation[0, 0] += seen
+        continuation[0, 1] += seen & followed14
+        seen = disc & (e + 30 <= days)
+        continuation[1, 0] += seen
+        continuation[1, 1] += seen & followed30
+        seen = outcome[x] & (e + 30 <= days)
+        readmissions[0, 0] += seen
+        readmissions[0, 1] += seen & has & (gap <= 30)
+        seen = outcome[x] & (e + 90 <= days)
+        readmissions[1, 0] += seen
+        readmissions[1, 1] += seen & has & (gap <= 90)
+    else:
+        return True
+    for a in (los, outcomes, continuation, readmissions):
+        a[...] = 0
+    care_days[:] = 0
+    return False
