@@ -59,7 +59,7 @@ test: lint typecheck docs pytest
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/bench_sim.py --patients 10000 --repeat 3
-	$(BIN)/python benchmarks/bench_fast.py
+	$(BIN)/python benchmarks/bench_fast.py --repeat 3
 	url=$$(scripts/postgres.sh start "$(PGDIR)-bench"); \
 	$(BIN)/python benchmarks/bench_store.py --postgres-url "$$url"; rc=$$?; \
 	scripts/postgres.sh stop "$(PGDIR)-bench"; exit $$rc

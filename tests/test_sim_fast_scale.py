@@ -107,6 +107,33 @@ def test_out_streams_one_parquet_part_per_block(model: SimulationModel,
         simulate(model, n=10, seed=SEED, out=out)
 
 
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_a_block_is_written_in_slices_with_the_same_rows(
+        model: SimulationModel, whole: SimulationResult, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    """A block larger than the write slice is made and written slice by slice, one row
+    group each: the same tables and summary as in memory, in carepath's encodings."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    from carepath.sim import _tasks  # noqa: PLC0415
+
+    monkeypatch.setattr(_tasks, "WRITE_SLICE", 130)
+    out = tmp_path / engine
+    result = simulate(model, n=N, seed=SEED, days=DAYS, chunk_size=400, out=out,
+                      engine=engine)  # type: ignore[arg-type]  # a Literal, from a parameter
+    first = pq.ParquetFile(out / "events" / "part-000000.parquet")
+    assert first.metadata.num_row_groups == 4  # 400 patients in slices of 130
+    assert pq.ParquetFile(out / "stays" / "part-000001.parquet").metadata.num_row_groups == 2
+    columns = {first.metadata.schema.column(i).name: i
+               for i in range(first.metadata.num_columns)}
+    patient = first.metadata.row_group(0).column(columns["patient"])
+    assert "DELTA_BINARY_PACKED" in patient.encodings
+    assert patient.statistics is not None
+    assert patient.statistics.has_min_max
+    assert_same_summary(result, whole)
+    assert_same(result, whole)
+
+
 def test_progress_reports_done_and_total(model: SimulationModel) -> None:
     calls: list[tuple[int, int]] = []
     simulate(model, n=250, seed=1, days=60, chunk_size=100,
