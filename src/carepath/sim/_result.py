@@ -70,9 +70,9 @@ def parquet_options(frame: pd.DataFrame) -> dict[str, Any]:
     so ``patient`` costs almost nothing); pages are compressed with snappy, pyarrow's
     default. Min/max statistics are kept for the integer columns (readers skip row
     groups by patient or day), not for categories (every row group holds every
-    value). Any Parquet reader reads these files (pandas and pyarrow, polars, DuckDB,
-    Spark); writing them takes about a third less time than pyarrow's defaults, and
-    the files are a third smaller.
+    value). These are standard Parquet encodings (read back by pandas and pyarrow in
+    the tests, by DuckDB when checked by hand); writing them takes about a third less
+    time than pyarrow's defaults, and the files are a third smaller.
     """
     categories = [str(c) for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
     numbers = [str(c) for c in frame.columns if c not in categories]
