@@ -274,6 +274,30 @@ def test_compiled_summary_counts_equal_numpy(seed: int, days: int) -> None:
             np.testing.assert_array_equal(a, b, err_msg=name)
 
 
+@needs_numba
+def test_the_compiled_pass_refuses_stays_out_of_order_and_counts_nothing() -> None:
+    """Called directly: True on the engine's rows; on rows out of (patient, episode)
+    order, found only at the end of its backward pass, False with every output zero."""
+    from carepath.sim._result import _compiled_counts  # noqa: PLC0415
+
+    model = SimulationModel.default()
+    stays = simulate(model, n=500, seed=4, days=365).stays
+    n_levels = len(model.pathway.levels)
+    codes = (stays["level"].cat.codes.to_numpy(), stays["exit"].cat.codes.to_numpy())
+    agg = Aggregate(n_levels, 365)
+    assert _compiled_counts(agg, stays, codes, model.pathway, 365)
+    assert agg.outcomes.sum() > 0
+    assert agg.care_days.sum() > 0
+    # Rows 0 and 1 belong to different patients' episodes once swapped.
+    assert stays["patient"].iloc[0] != stays["patient"].iloc[2]
+    swapped = stays.iloc[[2, 1, 0, *range(3, len(stays))]].reset_index(drop=True)
+    codes = (swapped["level"].cat.codes.to_numpy(), swapped["exit"].cat.codes.to_numpy())
+    agg = Aggregate(n_levels, 365)
+    assert not _compiled_counts(agg, swapped, codes, model.pathway, 365)
+    for name in ("los", "outcomes", "continuation", "readmissions", "care_days"):
+        assert not np.asarray(getattr(agg, name)).any(), name
+
+
 def test_the_kernel_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CAREPATH_NUMBA", "0")
     monkeypatch.setattr(_kernel, "_state", {})

@@ -134,6 +134,50 @@ def test_a_block_is_written_in_slices_with_the_same_rows(
     assert_same(result, whole)
 
 
+def test_parquet_options_encode_each_kind_of_column(tmp_path: Path) -> None:
+    """Integers are delta-encoded, categories dictionary-encoded, anything else (floats,
+    text: e.g. columns a user adds before ``to_parquet``) left to pyarrow."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    from carepath.sim._result import parquet_options  # noqa: PLC0415
+
+    frame = pd.DataFrame({"patient": np.arange(5, dtype=np.int64),
+                          "level": pd.Categorical(list("ababa")),
+                          "cost": np.linspace(0.0, 1.0, 5), "note": list("vwxyz")})
+    frame.to_parquet(tmp_path / "t.parquet", index=False, **parquet_options(frame))
+    meta = pq.ParquetFile(tmp_path / "t.parquet").metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings
+                 for i in range(meta.num_columns)}
+    assert "DELTA_BINARY_PACKED" in encodings["patient"]
+    assert "DELTA_BINARY_PACKED" not in encodings["cost"]
+    assert any("DICTIONARY" in e for e in encodings["level"])
+    assert pd.read_parquet(tmp_path / "t.parquet").equals(frame)
+
+
+def test_a_block_that_fails_leaves_no_part(model: SimulationModel, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block that fails after writing some slices removes what it wrote: a part on
+    disk is always a whole block."""
+    from carepath.sim import _tasks  # noqa: PLC0415
+
+    monkeypatch.setattr(_tasks, "WRITE_SLICE", 100)
+    made = _tasks._slice
+    calls = []
+
+    def failing(*args: object) -> object:
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return made(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_tasks, "_slice", failing)
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="disk full"):
+        simulate(model, n=300, seed=SEED, days=DAYS, chunk_size=300, out=out)
+    assert len(calls) == 2
+    assert [p.name for p in out.rglob("*") if p.is_file()] == []
+
+
 def test_progress_reports_done_and_total(model: SimulationModel) -> None:
     calls: list[tuple[int, int]] = []
     simulate(model, n=250, seed=1, days=60, chunk_size=100,

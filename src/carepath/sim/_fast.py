@@ -157,6 +157,12 @@ class _Draws:
             int(Stream.PROFILE), int(Stream.IMPROVE), int(Stream.WORSEN),
             int(Stream.WORSEN_OUT))}
 
+    def _group(self, stream: int) -> U64:
+        """The pairs of the six streams from ``stream``, which must start a pair."""
+        if stream % 2:
+            raise ValueError(f"a group of six draws starts at an even stream, not {stream}")
+        return self._three[stream]
+
     @staticmethod
     def base(patient: I64, step: I64) -> U64:
         out = patient.astype(np.uint64)
@@ -185,7 +191,7 @@ class _Draws:
 
     def six(self, base: U64, stream: int) -> npt.NDArray[np.uint32]:
         """Streams ``stream .. stream + 5`` (``stream`` even) for each base, shape (m, 6)."""
-        z = base[:, None] | self._three[stream]
+        z = base[:, None] | self._group(stream)
         flat = z.reshape(-1)
         # In slices that stay in the CPU cache: the hash is a dozen passes over the
         # array, about three times faster on 256 KB slices than on 12 MB at once.
@@ -201,7 +207,7 @@ class _Draws:
         rows = _SLICE // 3
         per_row = limit.shape[0] != 1
         for i in range(0, m, rows):
-            z = base[i : i + rows, None] | self._three[stream]
+            z = base[i : i + rows, None] | self._group(stream)
             self._hash(z)
             np.less(_halves(z), limit[i : i + rows] if per_row else limit,
                     out=out[i : i + rows, :6])

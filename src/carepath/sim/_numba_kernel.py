@@ -47,10 +47,22 @@ def word(k1: Any, k2: Any, base: Any, pair: int) -> Any:
 
 
 @_njit
+def pick(w: Any, stream: int) -> Any:
+    """The 32 bits of ``stream`` in ``w``, the hash of its pair: high half if odd."""
+    return w >> _S32 if stream & 1 else w & _LOW
+
+
+@_njit
 def bits(k1: Any, k2: Any, base: Any, stream: int) -> Any:
     """The 32 bits of one stream (``u = bits * 2**-32``)."""
-    w = word(k1, k2, base, stream >> 1)
-    return w >> _S32 if stream & 1 else w & _LOW
+    return pick(word(k1, k2, base, stream >> 1), stream)
+
+
+@_njit
+def also(k1: Any, k2: Any, base: Any, w: Any, first: int, stream: int) -> Any:
+    """:func:`bits` of ``stream``, given ``w``, the hash of stream ``first``'s pair: no
+    second hash when the two streams share it."""
+    return pick(w, stream) if stream >> 1 == first >> 1 else bits(k1, k2, base, stream)
 
 
 @_njit
@@ -182,10 +194,11 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                 b = pb | (_U(step) << sshift)
                 if bits(k1, k2, b, s_readmit) >= readmit[outcome]:
                     break
-                k = bisect(delay_tab, delay_start, outcome, bits(k1, k2, b, s_delay))
+                w_delay = word(k1, k2, b, s_delay >> 1)
+                k = bisect(delay_tab, delay_start, outcome, pick(w_delay, s_delay))
                 if t + k >= days:
                     break
-                if bits(k1, k2, b, s_relapse_out) < relapse_out[k]:
+                if also(k1, k2, b, w_delay, s_delay, s_relapse_out) < relapse_out[k]:
                     idx += delta[below_top[idx] & below6(
                         k1, k2, b, s_worsen_out, worsen[0], worsen[1], worsen[2], worsen[3],
                         worsen[4], worsen[5])]
@@ -224,7 +237,8 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
             nxt = min(last + review[lv], cap) if cap > last else last + 1
             # The event day and the six improvement numbers, drawn up front: independent
             # hashes overlap in the CPU, where drawing after each decision waits for it.
-            u_time = bits(k1, k2, b, s_time)
+            w_time = word(k1, k2, b, s_time >> 1)  # also the event kind's, in the layout
+            u_time = pick(w_time, s_time)
             chance = improve[lv, min(nxt - last, review[lv])]
             better = delta[rated[idx] & below6(k1, k2, b, s_improve, chance, chance, chance,
                                                chance, chance, chance)]
@@ -234,7 +248,7 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                 if te >= days:
                     ns_ = put_stay(sts, ns_, p, epno, lv, entered, days, x_cens)
                     break
-                x = bits(k1, k2, b, s_kind)
+                x = also(k1, k2, b, w_time, s_time, s_kind)
                 if x < relapse_edge[lv]:
                     widx = idx + delta[below_top[idx] & below6(
                         k1, k2, b, s_worsen, worsen[0], worsen[1], worsen[2], worsen[3],
@@ -334,9 +348,11 @@ def aggregate(
 ) -> bool:
     """The counts of :meth:`carepath.sim._result.Aggregate.of` from one block's stays, in
     one pass from the last stay back (each stay meets the first stay of the patient's
-    next episode on the way); the counts are added without branches (a stay's kind is
-    not predictable). False, with nothing counted, when the stays are not in
-    (patient, episode) order or not rows of this run; the caller then counts with numpy."""
+    next episode on the way); the counts are added as 0 or 1 rather than under ``if``s
+    (a stay's kind is not predictable, so those branches would mostly be mispredicted).
+    The outputs must be zero on entry. False, with every output zeroed again, when the
+    stays are not in (patient, episode) order or not rows of this run; the caller then
+    counts with numpy."""
     m = patient.shape[0]
     n_levels, n_exits = los.shape[0], completed.shape[0]
     nf = -1  # the first stay of the (patient, episode) after the current one
@@ -359,11 +375,13 @@ def aggregate(
         outcomes[lv, 1] += ended & completed[x]
         outcomes[lv, 2] += x == drop_out
         outcomes[lv, 3] += transferred[x]
-        has = nf >= 0 and patient[nf] == patient[i] and episode[nf] == episode[i] + 1
-        gap = start[nf] - e if has else -e
+        nx = max(nf, 0)  # read only where has says there is a next episode
+        has = nf >= 0 and patient[nx] == patient[i] and episode[nx] == episode[i] + 1
+        gap = start[nx] - e if has else -e
         disc = discharge[x] & residential[lv]
-        followed14 = (x == step_down) | (has & (level[nf] < lv) & (gap <= 14))
-        followed30 = (x == step_down) | (has & (level[nf] < lv) & (gap <= 30))
+        lower = has & (level[nx] < lv)
+        followed14 = (x == step_down) | (lower & (gap <= 14))
+        followed30 = (x == step_down) | (lower & (gap <= 30))
         seen = disc & (e + 14 <= days)
         continuation[0, 0] += seen
         continuation[0, 1] += seen & followed14

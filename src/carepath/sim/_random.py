@@ -22,8 +22,10 @@ of 64-bit words with full avalanche, applied twice with two keys, so that
 counters differing only in their high bits (the patient) still give unrelated
 words. ``GAMMA`` is its golden-ratio increment. Each 64-bit word gives two draws,
 one per half: a draw resolves probabilities to ``2**-32`` (about 2.3e-10, the
-resolution of R's ``runif``), and half as many words are hashed as there are
-draws, which is most of the fast engine's work. The scalar path
+resolution of R's ``runif``; a probability in (0, 2**-32] acts as 2**-32, one
+above 1 - 2**-32 as 1, in every engine alike). Hashing is most of the fast
+engine's work: the six draws of a group (one per dimension) are three hashes, and
+draws made together (the event's day and kind) share one. The scalar path
 (:func:`uniform`, Python integers) and the vector paths (:func:`uniforms`, numpy
 ``uint64`` arrays) compute the same function bit for bit; the conversion to a
 float is exact in both.
@@ -37,7 +39,10 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DRAW_BITS", "MAX_PATIENTS", "MAX_STEPS", "Stream", "uniform", "uniforms"]
+__all__ = [
+    "DRAW_BITS", "MAX_PATIENTS", "MAX_STEPS", "STEP_BITS", "STREAM_BITS", "Stream", "counter",
+    "grid", "keys", "uniform", "uniforms",
+]
 
 _MASK: Final = (1 << 64) - 1
 _GAMMA: Final = 0x9E3779B97F4A7C15
