@@ -27,7 +27,8 @@ of the size, ``--figures`` only the figures listed (e.g. ``3`` or ``1,2``).
    figure is the median ratio). Each line also shows how busy the two workers were
    (their CPU seconds over twice the wall time): well under 100% means another
    process had one of the cores, and the ratio says more about the machine than
-   about carepath.
+   about carepath. Also shown: two threads of this process (a ``ThreadPoolExecutor`` as
+   ``executor``, the same blocks; the compiled kernel releases the GIL).
 4. Peak memory (RSS summed over the process tree, sampled every 20 ms) of
    ``carepath simulate --patients N --workers 2 --out DIR``. Target: under 2 GB.
 
@@ -49,7 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -169,14 +170,22 @@ def workers_figure(model: SimulationModel, n: int, repeat: int) -> dict[str, flo
         method = _context().get_start_method()  # what workers=2 uses, here and now
         default = timed(simulate, model, n=n_w, seed=2, days=DAYS, workers=2,
                         out=Path(tmp) / "default")
+        # Two threads of this process, the same blocks (the compiled kernel releases the GIL).
+        with ThreadPoolExecutor(2) as threads:
+            simulate(model, n=4_000, seed=3, days=DAYS, chunk_size=2_000, executor=threads)
+            threaded = timed(simulate, model, n=n_w, seed=2, days=DAYS, chunk_size=block,
+                             executor=threads, out=Path(tmp) / "threads")
     ratio = float(np.median(ratios))
     if repeat > 1:
         print(f"  median of {repeat}: {ratio:.2f}x (runs "
               f"{', '.join(f'{x:.2f}' for x in ratios)})")
     print(f"  workers=2 as called by a user (default blocks, own {method} pool, start "
           f"included): {default:.2f} s: {one / default:.2f}x (against the last 1 worker)")
+    print(f"  2 threads (ThreadPoolExecutor as executor, blocks of {block:,}): {threaded:.2f} s: "
+          f"{one / threaded:.2f}x (against the last 1 worker)")
     print(f"load average after the workers: {_load()}")
-    return {"two_workers_over_one": ratio, "default_two_workers_over_one": one / default}
+    return {"two_workers_over_one": ratio, "default_two_workers_over_one": one / default,
+            "two_threads_over_one": one / threaded}
 
 
 _CHILD = "figure-1-times:"

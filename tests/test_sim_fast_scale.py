@@ -86,6 +86,23 @@ def test_a_dask_local_cluster_gives_the_same_tables(model: SimulationModel,
     assert_same(whole, result)
 
 
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_threads_give_the_same_tables(model: SimulationModel, whole: SimulationResult,
+                                      tmp_path: Path, engine: str) -> None:
+    """Blocks run side by side on threads (an executor's; the compiled kernel releases
+    the GIL) give the tables of one process, in memory and as Parquet parts."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    with ThreadPoolExecutor(2) as pool:
+        in_memory = simulate(model, n=N, seed=SEED, days=DAYS, chunk_size=150,
+                             executor=pool, engine=engine)  # type: ignore[arg-type]
+        parts = simulate(model, n=N, seed=SEED, days=DAYS, chunk_size=150, executor=pool,
+                         engine=engine, out=tmp_path / engine)  # type: ignore[arg-type]
+    assert_same(whole, in_memory)
+    assert_same(whole, parts)
+    assert_same_summary(parts, whole)
+
+
 def test_out_streams_one_parquet_part_per_block(model: SimulationModel,
                                                 whole: SimulationResult,
                                                 tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ A custom guard takes part when it declares an array form (:class:`ArrayGuard`).
 
 from __future__ import annotations
 
+import threading
 from typing import Final, Protocol, final, runtime_checkable
 
 import numpy as np
@@ -279,6 +280,7 @@ class Compiled:
 
 
 _CACHE: Final[dict[str, Compiled]] = {}
+_CACHE_LOCK: Final = threading.Lock()  # blocks may run on threads (an executor's)
 
 
 def compiled(pathway: Pathway) -> Compiled:
@@ -288,10 +290,11 @@ def compiled(pathway: Pathway) -> Compiled:
         NotCompilable: a guard has no built-in kind and no array form.
     """
     key = pathway.content_hash
-    found = _CACHE.get(key)
-    if found is None or (found.customs and found.pathway is not pathway):
-        found = Compiled(pathway)
-        if len(_CACHE) >= 16:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = found
-    return found
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+        if found is None or (found.customs and found.pathway is not pathway):
+            found = Compiled(pathway)
+            if len(_CACHE) >= 16:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = found
+        return found
