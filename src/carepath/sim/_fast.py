@@ -182,12 +182,23 @@ class _Draws:
 
     def __call__(self, base: U64, stream: int) -> U64:
         """The bits of stream ``stream`` for each base (``u = bits * 2**-32``)."""
-        z = self._hash(base | np.uint64(stream >> 1))
+        z = self.word(base, stream)
         if stream & 1:
             z >>= _S32
         else:
             z &= _LOW
         return z
+
+    def word(self, base: U64, stream: int) -> U64:
+        """The hashes of stream ``stream``'s pair for each base (both streams' bits)."""
+        return self._hash(base | np.uint64(stream >> 1))
+
+    def also(self, w: U64, first: int, base: U64, stream: int) -> U64:
+        """The bits of ``stream``, given ``w = word(base, first)``: no second hash when
+        the two streams share a pair."""
+        if stream >> 1 != first >> 1:
+            return self(base, stream)
+        return w >> _S32 if stream & 1 else w & _LOW
 
     def six(self, base: U64, stream: int) -> npt.NDArray[np.uint32]:
         """Streams ``stream .. stream + 5`` (``stream`` even) for each base, shape (m, 6)."""
@@ -462,12 +473,16 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
             go = draw(b, int(Stream.READMIT)) < readmit[oc]
             done[o[~go]] = True
             o, b, oc = o[go], b[go], oc[go]
-            k = _bisect(delay_tab, delay_start, oc, draw(b, int(Stream.READMIT_DELAY)))
+            w_delay = draw.word(b, int(Stream.READMIT_DELAY))
+            k = _bisect(delay_tab, delay_start, oc,
+                        draw.also(w_delay, int(Stream.READMIT_DELAY), b,
+                                  int(Stream.READMIT_DELAY)))
             late = t[o] + k >= days
             done[o[late]] = True
             keep = ~late
-            o, b, k = o[keep], b[keep], k[keep]
-            relapsed = draw(b, int(Stream.RELAPSE_OUT)) < relapse_out[k]
+            o, b, k, w_delay = o[keep], b[keep], k[keep], w_delay[keep]
+            relapsed = draw.also(w_delay, int(Stream.READMIT_DELAY), b,
+                                 int(Stream.RELAPSE_OUT)) < relapse_out[k]
             r = np.flatnonzero(relapsed)
             if r.size:
                 w = draw.six_below(b[r], int(Stream.WORSEN_OUT), worsen)
@@ -524,7 +539,9 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
             mx = stay_cap[lc]  # the maximum stay, else a bound never reached
             cap = en + mx
             nxt = np.where(cap > lr, np.minimum(lr + review[lc], cap), lr + 1)
-            k = _bisect(event_tab, event_start, lc, draw(b, int(Stream.EVENT_TIME)))
+            w_time = draw.word(b, int(Stream.EVENT_TIME))  # also the event kind's
+            k = _bisect(event_tab, event_start, lc,
+                        draw.also(w_time, int(Stream.EVENT_TIME), b, int(Stream.EVENT_TIME)))
             is_event = k <= nxt - tc
 
             # An unplanned event.
@@ -535,7 +552,7 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
             rows.stay(pid[ce], epno[ce], lv[ce], entered[ce], days, _X_CENSORED)
             done[ce] = True
             e, te = e[~cens], te[~cens]
-            x = draw(b[e], int(Stream.EVENT_KIND))
+            x = draw.also(w_time[e], int(Stream.EVENT_TIME), b[e], int(Stream.EVENT_KIND))
             le = lc[e]
             is_relapse = x < relapse_edge[le]
             is_drop = ~is_relapse & (x < drop_edge[le])
