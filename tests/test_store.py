@@ -212,6 +212,40 @@ def test_stored_event_ids_are_no_ops(store: EpisodeStore) -> None:
     assert store.load("ep-1", PATHWAY) == ep
 
 
+def test_a_different_event_under_a_stored_id_conflicts(store: EpisodeStore) -> None:
+    """Two writers on one version make the same default event id for different events:
+    the second is a conflict (``apply`` retries it), never silently dropped."""
+    store.create(admitted())
+    a, b = store.load("ep-1", PATHWAY), store.load("ep-1", PATHWAY)
+    a.reassess(Assessment(withdrawal=1, relapse=2), at=T0 + timedelta(days=4))
+    b.drop_out(at=T0 + timedelta(days=4, hours=1))
+    assert a.history[1].event_id == b.history[1].event_id  # generated, and the same
+    assert store.append("ep-1", a.history[1:], expected_version=1) == 2
+    with pytest.raises(ConcurrencyConflict, match="already stored for a different event"):
+        store.append("ep-1", b.history[1:], expected_version=1)
+    with pytest.raises(ConcurrencyConflict, match="different event"):
+        store.save(b)
+    assert store.version("ep-1") == 2
+    # apply runs the change again on what is stored: both events are kept.
+    done = store.apply("ep-1", PATHWAY,
+                       lambda ep: ep.drop_out(at=T0 + timedelta(days=4, hours=1)))
+    assert [r.event for r in done.history] == [Event.ADMIT, Event.REASSESS, Event.DROP_OUT]
+    assert store.load("ep-1", PATHWAY) == done
+
+
+def test_save_refuses_a_history_that_drops_stored_events(store: EpisodeStore) -> None:
+    """An episode rebuilt after the EHR cancelled a stored move no longer starts with the
+    stored events: saving it is a conflict, not a silent no-op."""
+    ep = admitted()
+    ep.step_down("inpatient", at=T0 + timedelta(days=5), event_id="MSG002",
+                 assessment=Assessment(withdrawal=1, relapse=3, environment=3))
+    store.save(ep)
+    shorter = admitted()
+    with pytest.raises(ConcurrencyConflict, match="not the start of the episode's history"):
+        store.save(shorter)
+    assert store.version("ep-1") == 2
+
+
 def test_unknown_episode(store: EpisodeStore) -> None:
     with pytest.raises(EpisodeNotFound, match="'nope'"):
         store.load("nope", PATHWAY)

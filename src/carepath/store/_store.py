@@ -139,6 +139,25 @@ def _parse_time(text: object, episode_id: str, seq: int | None, what: str) -> da
                         problem=f"{what} is not an ISO 8601 date-time with a UTC offset")
 
 
+_SAME_EVENT_FIELDS: Final = ("event", "source", "target", "assessment")
+
+
+def _same_event(stored: str, new: dict[str, Any], episode_id: str) -> bool:
+    """Whether a new event with a stored event's id repeats it: the same event, levels,
+    assessment and instant (notes and overrides of a retry are not compared, as
+    :class:`~carepath.Episode` does not compare them either)."""
+    try:
+        old = json.loads(stored)
+    except ValueError:
+        raise CorruptRecord(episode_id=episode_id, seq=None,
+                            problem=f"the stored event {new['event_id']!r} is not JSON") from None
+    if not isinstance(old, dict):
+        return False
+    return all(old.get(k) == new.get(k) for k in _SAME_EVENT_FIELDS) and _parse_time(
+        old.get("at"), episode_id, None, "a stored event's 'at'"
+    ) == _parse_time(new.get("at"), episode_id, None, "event field 'at'")
+
+
 def _payload_fields(p: object, episode_id: str, seq: int | None) -> dict[str, Any]:
     """Check the fields the store itself relies on; the full check is the replay."""
     if not isinstance(p, dict):
@@ -363,7 +382,8 @@ class EpisodeStore:
 
         Raises:
             StoreError: the stored episode belongs to another patient, pathway or start.
-            ConcurrencyConflict: the episode's history does not continue the stored one.
+            ConcurrencyConflict: the stored events are not the start of the episode's
+                history, or an event reuses a stored id for a different event.
         """
         if not isinstance(episode, Episode):
             raise StoreError(problem=f"expected an Episode, got {type(episode).__name__}")
@@ -376,6 +396,17 @@ class EpisodeStore:
                 self._insert_events(conn, episode.id, 0, data["events"], [now] * episode.version)
                 return episode.version
             self._same_header(head, data)
+            stored_ids = [str(e) for (e,) in conn.execute(
+                sa.select(events.c.event_id).where(events.c.episode_id == episode.id)
+                .order_by(events.c.seq))]
+            mine = [r["event_id"] for r in data["events"][:len(stored_ids)]]
+            if mine != stored_ids:
+                raise ConcurrencyConflict(
+                    episode_id=episode.id, expected_version=None, actual_version=head.version,
+                    problem="the stored events are not the start of the episode's history "
+                    "(a move was cancelled or replaced after it was stored; the store is "
+                    "append-only)",
+                )
             return self._append_rows(conn, head, data["events"], None, lambda: now)
 
     def append(
@@ -388,7 +419,8 @@ class EpisodeStore:
         """Append events (from an episode's :attr:`~Episode.history`); returns the new version.
 
         All of them are written or none. Events whose id is already stored are
-        skipped; when every event is already stored the call changes nothing.
+        skipped when they repeat the stored event (a different event under a stored id
+        is a conflict); when every event is already stored the call changes nothing.
 
         Args:
             episode_id: The stored episode.
@@ -397,8 +429,9 @@ class EpisodeStore:
                 append to whatever is stored (the events must still continue it).
 
         Raises:
-            ConcurrencyConflict: ``expected_version`` is stale, or the events do not
-                continue the stored history. Nothing is written.
+            ConcurrencyConflict: ``expected_version`` is stale, an event reuses a
+                stored event's id for a different event, or the events do not continue
+                the stored history. Nothing is written.
             EpisodeNotFound: no such episode.
         """
         payloads: list[dict[str, Any]] = []
@@ -534,6 +567,14 @@ class EpisodeStore:
         for i, p in enumerate(payloads):
             eid = p["event_id"]
             if eid in stored:
+                if not _same_event(stored[eid], p, episode_id):
+                    raise ConcurrencyConflict(
+                        episode_id=episode_id, expected_version=expected_version,
+                        actual_version=version,
+                        problem=f"event id {eid!r} is already stored for a different event "
+                        "(another writer, or a corrected resend); load the episode and apply "
+                        "the change to it",
+                    )
                 if new:
                     raise ConcurrencyConflict(
                         episode_id=episode_id, expected_version=expected_version,
