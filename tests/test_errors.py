@@ -137,6 +137,22 @@ def test_no_free_text_patient_data_in_any_message_or_repr() -> None:
             assert secret not in text, text
 
 
+def test_decision_reprs_name_guard_kinds_not_their_words() -> None:
+    """A decision's reasons carry ratings and lengths of stay: ``explain()`` says them,
+    the repr (what ``log.info("%r", decision)`` writes) names the guard kinds only."""
+    ep = standard_pathway().start("pt-9", at=T0, episode_id="ep-9")
+    ep.admit("detox", at=T0, assessment=Assessment(withdrawal=3, relapse=3, environment=3))
+    decision = ep.check("step_down", "iop", at=T0 + timedelta(days=1))
+    assert not decision.allowed
+    assert decision.reasons
+    text = repr(decision)
+    for reason in decision.reasons:
+        assert reason.kind in text
+        assert reason.message not in text
+        assert reason.message in decision.explain()
+        assert str(reason) == reason.message
+
+
 def test_messages_name_only_the_ids_given() -> None:
     ep = standard_pathway().start("pt-9", at=T0, episode_id="ep-9")
     with pytest.raises(TransitionRejected) as info:
@@ -155,3 +171,24 @@ def test_errors_are_catchable_as_carepath_error() -> None:
         Episode.from_json("{", standard_pathway())
     with pytest.raises(CarepathError):
         standard_pathway().start("pt", at=T0).relapse(at=T0)
+
+
+def test_lookups_with_bad_arguments_raise_carepath_errors() -> None:
+    """Public lookups given a code, an unknown level or the wrong type answer with a
+    carepath error naming what is wrong, never a raw AttributeError or KeyError."""
+    p = standard_pathway()
+    assert p.criteria_for("detox") is p.criteria_for(p.level("detox"))
+    with pytest.raises(carepath.InvalidEvent, match="'nowhere' is not a level"):
+        p.criteria_for("nowhere")
+    a = Assessment(withdrawal=3)
+    assert p.relapse_target("iop", a) is p.relapse_target(p.level("iop"), a)
+    with pytest.raises(carepath.InvalidArgument, match="expected an Assessment"):
+        p.relapse_target("iop", {"withdrawal": 3})  # type: ignore[arg-type]
+    with pytest.raises(carepath.InvalidAssessment, match=r"'bogus'.*not a dimension"):
+        Assessment()["bogus"]  # type: ignore[index]
+    with pytest.raises(carepath.InvalidArgument, match="expected a Pathway"):
+        carepath.place(a, "standard")  # type: ignore[arg-type]
+    text = p.start("pt-1", at=T0).to_json()
+    with pytest.raises(carepath.InvalidArgument, match="expected a Pathway"):
+        carepath.Episode.from_json(text, None)  # type: ignore[arg-type]
+

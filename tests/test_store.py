@@ -355,6 +355,30 @@ def test_wrong_pathway_hash(three: EpisodeStore) -> None:
             three.load("ep-1", other)
 
 
+def test_a_schema_version_without_a_migration_is_a_store_error(url: str) -> None:
+    with EpisodeStore.open(url) as s:
+        raw(s, "UPDATE carepath_schema SET version = -1")
+    with pytest.raises(StoreError, match=r"schema version -1.*no migration"):
+        EpisodeStore.open(url)
+
+
+def test_apply_refuses_negative_retries(store: EpisodeStore) -> None:
+    store.create(admitted())
+    with pytest.raises(StoreError, match="retries must be a whole number"):
+        store.apply("ep-1", PATHWAY, lambda ep: None, retries=-1)
+
+
+def test_text_that_is_not_valid_unicode_is_kept(store: EpisodeStore) -> None:
+    """A lone surrogate in a note (Python strings allow it; UTF-8 does not) is stored
+    escaped and loads back as it was, instead of failing in the database driver."""
+    ep = admitted()
+    ep.drop_out(at=T0 + timedelta(days=1), reason="left \ud800 early")
+    store.create(ep)
+    back = store.load("ep-1", PATHWAY)
+    assert back == ep
+    assert back.history[-1].note == ep.history[-1].note
+
+
 def test_a_newer_schema_is_refused(url: str) -> None:
     with EpisodeStore.open(url) as s:
         raw(s, "UPDATE carepath_schema SET version = 99")

@@ -125,7 +125,15 @@ class Assessment:
 
     def __getitem__(self, dimension: Dimension) -> Risk:
         """The rating on one dimension."""
-        value: Risk = getattr(self, Dimension(dimension).value)
+        try:
+            name = Dimension(dimension).value
+        except ValueError:
+            raise InvalidAssessment(
+                field=str(dimension) if isinstance(dimension, str) else type(dimension).__name__,
+                problem="not a dimension; the dimensions are "
+                + ", ".join(d.value for d in Dimension),
+            ) from None
+        value: Risk = getattr(self, name)
         return value
 
     def items(self) -> Iterator[tuple[Dimension, Risk]]:

@@ -16,6 +16,7 @@ from ._assessment import Assessment, Dimension
 from ._errors import (
     CarepathError,
     EpisodeLoadError,
+    InvalidArgument,
     InvalidEvent,
     PathwayMismatch,
     TransitionRejected,
@@ -790,6 +791,11 @@ class Episode:
     @classmethod
     def from_dict(cls, data: object, pathway: Pathway) -> Episode:
         """Load an episode from :meth:`to_dict` data; see :meth:`from_json`."""
+        from ._pathway import Pathway  # noqa: PLC0415  # the pathway module imports this one
+
+        if not isinstance(pathway, Pathway):
+            raise InvalidArgument(owner="Episode", field="pathway",
+                                  problem=f"expected a Pathway, got {type(pathway).__name__}")
         r = _Reader(data, "")
         if r.text("format") != FORMAT:
             raise EpisodeLoadError(problem=f"'format' must be {FORMAT!r}", location="format")

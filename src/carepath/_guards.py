@@ -98,13 +98,18 @@ class Reason:
     Attributes:
         kind: The guard kind that produced it (``"fits_criteria"``, ``"minimum_stay"``,
             ``"structure"``, ...).
-        message: The reason as a sentence a clinician would say.
+        message: The reason as a sentence a clinician would say. It may carry
+            ratings and lengths of stay, so it is left out of the repr (which ends up
+            in logs); ``str(reason)`` and :meth:`Decision.explain` give it.
         overridable: Whether a clinician override may set it aside. Structural
             reasons (the pathway has no such move) never are.
+
+    >>> Reason(kind="minimum_stay", message="stayed 2.0 days of the 7 required")
+    Reason(kind='minimum_stay', overridable=True)
     """
 
     kind: str
-    message: str
+    message: str = attrs.field(repr=False)
     overridable: bool = True
 
     def __str__(self) -> str:

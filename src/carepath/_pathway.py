@@ -444,9 +444,18 @@ class Pathway:
             + ", ".join(lv.code for lv in self._levels),
         )
 
-    def criteria_for(self, level: Level) -> Criteria:
-        """The criteria of one of this pathway's levels."""
-        return self._criteria[level.code]
+    def criteria_for(self, level: Level | str) -> Criteria:
+        """The criteria of one of this pathway's levels (a :class:`Level` or its code).
+
+        Raises:
+            InvalidEvent: no such level in this pathway.
+        """
+        found = self._criteria.get(level.code if isinstance(level, Level) else level) if (
+            isinstance(level, Level | str)) else None
+        if found is None:
+            self.level(level)  # raises, naming the levels there are
+            raise AssertionError("unreachable: a level of the pathway has criteria")
+        return found
 
     def rules_from(self, state: str) -> tuple[Rule, ...]:
         """The rules that leave ``state`` (a level code or ``"intake"``)."""
@@ -472,13 +481,24 @@ class Pathway:
             self._placements[key] = found
         return found
 
-    def relapse_target(self, level: Level, assessment: Assessment) -> Level:
-        """Where a relapse re-places a patient at ``level``.
+    def relapse_target(self, level: Level | str, assessment: Assessment) -> Level:
+        """Where a relapse re-places a patient at ``level`` (a :class:`Level` or its code).
 
         In place when ``level`` can still manage every rating (care intensifies
         there); otherwise the least intensive more intensive level that can (detox
         when withdrawal risk is significant or severe).
+
+        Raises:
+            InvalidEvent: no such level in this pathway.
+            InvalidArgument: ``assessment`` is not an :class:`Assessment`.
         """
+        if not isinstance(level, Level) or self._by_code.get(level.code) is not level:
+            level = self.level(level)
+        if not isinstance(assessment, Assessment):
+            raise InvalidArgument(
+                owner="Pathway", field="relapse_target",
+                problem=f"expected an Assessment, got {type(assessment).__name__}",
+            )
         criteria = self._criteria
         if criteria[level.code].fits(assessment):
             return level
@@ -829,4 +849,7 @@ def place(assessment: Assessment, pathway: Pathway | None = None) -> Placement:
     >>> place(Assessment(relapse=1, environment=1)).level.code
     'outpatient'
     """
+    if pathway is not None and not isinstance(pathway, Pathway):
+        raise InvalidArgument(owner="place", field="pathway",
+                              problem=f"expected a Pathway, got {type(pathway).__name__}")
     return (pathway or standard_pathway()).place(assessment)

@@ -123,7 +123,12 @@ def _db_error(exc: sa.exc.SQLAlchemyError, episode_id: str) -> StoreError:
 
 
 def _json_text(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in some text: keep it, escaped
+        text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return text
 
 
 def _parse_time(text: object, episode_id: str, seq: int | None, what: str) -> datetime:
@@ -295,6 +300,9 @@ class EpisodeStore:
                 raise StoreError(problem=f"the store has schema version {version}, written by a "
                                  f"newer carepath; this one reads up to {SCHEMA_VERSION}")
             while version < SCHEMA_VERSION:
+                if version not in MIGRATIONS:
+                    raise StoreError(problem=f"the store has schema version {version}, from "
+                                     "which this carepath has no migration")
                 MIGRATIONS[version](conn)
                 version += 1
                 conn.execute(schema.update().values(version=version))
@@ -470,6 +478,9 @@ class EpisodeStore:
         Raises:
             ConcurrencyConflict: still conflicting after ``retries`` retries.
         """
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise StoreError(episode_id=episode_id,
+                             problem=f"retries must be a whole number >= 0, got {retries!r}")
         conflict: ConcurrencyConflict | None = None
         for attempt in range(retries + 1):
             if attempt:
