@@ -422,6 +422,25 @@ def test_import_rejects_lines_that_are_not_exports(store: EpisodeStore) -> None:
         store.import_episodes(["", json.dumps({"format": "other"})])
 
 
+def test_import_refuses_events_that_do_not_follow_one_another(
+        store: EpisodeStore, tmp_path: Path) -> None:
+    """A new episode's events are checked as an append's are: a chain that jumps from
+    another state is refused, and nothing of that line is stored."""
+    ep = admitted()
+    ep.step_down("inpatient", at=T0 + timedelta(days=5), event_id="MSG002",
+                 assessment=Assessment(withdrawal=1, relapse=3, environment=3))
+    with EpisodeStore.open(f"sqlite:///{tmp_path / 'src.db'}") as source:
+        source.create(ep)
+        buffer = io.StringIO()
+        source.export(buffer)
+    exported = json.loads(buffer.getvalue().splitlines()[0])
+    exported["events"][1]["source"] = "php"  # does not continue 'detox'
+    with pytest.raises(ConcurrencyConflict, match="does not continue"):
+        store.import_episodes([json.dumps(exported)])
+    with pytest.raises(EpisodeNotFound):
+        store.load("ep-1", PATHWAY)
+
+
 # -- command line -------------------------------------------------------------------------------
 
 

@@ -794,11 +794,15 @@ class EpisodeStore:
 
         Episodes not in the store are created; for stored ones the events they lack
         are appended (events already stored are skipped), so importing twice is
-        harmless. Each line is its own transaction.
+        harmless. Each line is its own transaction. Every event must continue the one
+        before it (its source is the previous target, from ``"intake"``; its time is
+        not earlier), as in :meth:`append`; that the levels are the pathway's is
+        checked when the episode is loaded.
 
         Raises:
             CorruptRecord: a line that is not an exported episode (names the line).
-            StoreError: a line that contradicts a stored episode.
+            StoreError: a line that contradicts a stored episode, or whose events do
+                not follow one another (:class:`ConcurrencyConflict`).
         """
         count = 0
         for number, line in enumerate(lines, 1):
@@ -809,11 +813,16 @@ class EpisodeStore:
             with self._write(episode_id) as conn:
                 head = self._head(conn, episode_id, lock=True)
                 if head is None:
-                    self._insert_episode(conn, data, min(recorded, default=self._now()))
-                    self._insert_events(conn, episode_id, 0, data["events"], recorded)
+                    # The header first, with no events; the events then go through the
+                    # same checks as an append (each continues the last, in time order).
+                    self._insert_episode(conn, {**data, "events": []},
+                                         min(recorded, default=self._now()))
+                    head = self._head(conn, episode_id, lock=True)
+                    if head is None:  # pragma: no cover - inserted just above
+                        raise EpisodeNotFound(episode_id=episode_id)
                 else:
                     self._same_header(head, data)
-                    self._append_rows(conn, head, data["events"], None, self._now, recorded)
+                self._append_rows(conn, head, data["events"], None, self._now, recorded)
             count += 1
         return count
 
