@@ -7,7 +7,6 @@ problems (each listed as ``file:line: key.path: message``), 2 for a usage error
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +14,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from carepath._commands import guards_option
 from carepath._definition import GuardFactory, catalogs, definition_schema, load_catalog
 from carepath._errors import PathwayDefinitionError
 from carepath._pathway import Pathway
@@ -29,37 +30,12 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=120)
 
 
-def _load_guards(spec: str | None) -> Mapping[str, GuardFactory] | None:
-    """Import ``module:name``, a mapping of custom guard kinds to factories."""
-    if spec is None:
-        return None
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise click.BadParameter("expected MODULE:NAME, e.g. myprogramme.guards:GUARDS",
-                                 param_hint="--guards")
-    try:
-        found = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise click.BadParameter(f"cannot import {spec}: {exc}", param_hint="--guards") from None
-    if not isinstance(found, Mapping):
-        raise click.BadParameter(f"{spec} is a {type(found).__name__}, not a mapping of guard "
-                                 "kinds to factories", param_hint="--guards")
-    return found
-
-
-_GUARDS_OPTION = click.option(
-    "--guards", "guards_spec", metavar="MODULE:NAME", default=None,
-    help="A mapping of custom guard kinds to factories, e.g. myprogramme.guards:GUARDS.",
-)
-
-
 @click.command()
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_GUARDS_OPTION
-def validate(files: tuple[Path, ...], guards_spec: str | None) -> None:
+@guards_option()
+def validate(files: tuple[Path, ...], guards: Mapping[str, GuardFactory] | None) -> None:
     """Check pathway definition files (TOML or JSON); list every problem with its line."""
-    guards = _load_guards(guards_spec)
     bad = 0
     for path in files:
         try:
@@ -80,10 +56,12 @@ def validate(files: tuple[Path, ...], guards_spec: str | None) -> None:
 
 @click.command()
 @click.argument("source", metavar="FILE|CATALOG")
-@_GUARDS_OPTION
-def show(source: str, guards_spec: str | None) -> None:
-    """Show a pathway file or shipped catalog: its levels, criteria and rules."""
-    guards = _load_guards(guards_spec)
+@guards_option()
+def show(source: str, guards: Mapping[str, GuardFactory] | None) -> None:
+    """Show a pathway file or shipped catalog: its levels, criteria and rules.
+
+    Text from the file is printed as it is, never read as rich markup.
+    """
     known = catalogs()
     try:
         if Path(source).is_file():
@@ -101,10 +79,10 @@ def show(source: str, guards_spec: str | None) -> None:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
     out = _console()
-    out.print(f"[bold]{p.name}[/bold]  (id {p.id!r}, version {p.version!r}, "
-              f"content hash {p.content_hash[:12]})")
+    out.print(Text.assemble((p.name, "bold"), f"  (id {p.id!r}, version {p.version!r}, "
+                            f"content hash {p.content_hash[:12]})"))
     if about:
-        out.print(about, soft_wrap=True)
+        out.print(Text(about), soft_wrap=True)
     levels = Table(title="Levels, least intensive first")
     levels.add_column("code", no_wrap=True)
     for col in ("name", "setting", "hours/week", "stay (days)", "ASAM 3", "ASAM 4"):
@@ -114,17 +92,17 @@ def show(source: str, guards_spec: str | None) -> None:
         hours = (f"{low:g}+" if high is None else f"{low:g}" if high == low
                  else f"{low:g}-{high:g}")
         setting = lv.setting.value + (", medical" if lv.medically_monitored else "")
-        levels.add_row(lv.code, lv.name, setting, hours, lv.stay.describe(),
-                       ", ".join(lv.asam3), ", ".join(lv.asam4))
+        levels.add_row(*_plain(lv.code, lv.name, setting, hours, lv.stay.describe(),
+                               ", ".join(lv.asam3), ", ".join(lv.asam4)))
     out.print(levels)
     criteria = Table(title="Criteria: the most risk each level can manage (4 = no limit)")
     criteria.add_column("level")
     dims = list(p.criteria_for(p.levels[0]).as_dict())
     for d in dims:
-        criteria.add_column(d, justify="right")
+        criteria.add_column(Text(d), justify="right")
     for lv in p.levels:
         c = p.criteria_for(lv).as_dict()
-        criteria.add_row(lv.code, *(str(c[d]) for d in dims))
+        criteria.add_row(*_plain(lv.code, *(str(c[d]) for d in dims)))
     out.print(criteria)
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for r in p.to_canonical()["rules"]:
@@ -134,8 +112,13 @@ def show(source: str, guards_spec: str | None) -> None:
     for col in ("event", "from", "to", "guards"):
         rules.add_column(col)
     for (event, source_state, g), targets in grouped.items():
-        rules.add_row(event, source_state, ", ".join(targets), g or "-")
+        rules.add_row(*_plain(event, source_state, ", ".join(targets), g or "-"))
     out.print(rules)
+
+
+def _plain(*cells: str) -> list[Text]:
+    """Table cells shown as they are: a name like "Outpatient [step down]" is not markup."""
+    return [Text(c) for c in cells]
 
 
 def _guard_text(g: Mapping[str, object]) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import click
 
-from carepath._commands import PATHWAY_HELP, load_pathway
+from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
+from carepath._definition import GuardFactory
 from carepath._errors import CarepathError
 
 __all__ = ["register"]
-
 
 
 @click.command("paths")
@@ -19,6 +21,7 @@ __all__ = ["register"]
               '"transferred_out").')
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
               help=PATHWAY_HELP)
+@guards_option()
 @click.option("--max-steps", type=click.IntRange(min=1), default=None,
               help="At most this many moves.")
 @click.option("--loops", type=click.IntRange(min=0), default=0, show_default=True,
@@ -30,12 +33,13 @@ def paths_command(
     start: str,
     end: str,
     pathway_file: str | None,
+    guards: Mapping[str, GuardFactory] | None,
     max_steps: int | None,
     loops: int,
     events: tuple[str, ...],
 ) -> None:
     """List the sequences of levels from one state to another, shortest first."""
-    pathway = load_pathway(pathway_file)
+    pathway = load_pathway(pathway_file, guards)
     try:
         found = pathway.paths(start, end, max_steps=max_steps, loops=loops,
                               events=events or None)
@@ -53,18 +57,23 @@ def paths_command(
               help="Mermaid text, graphviz dot source, or SVG (needs graphviz's dot program).")
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
               help=PATHWAY_HELP)
-@click.option("--guards", is_flag=True, help="Show each rule's guards on its edge.")
+# --guards is taken: it shows the guards on the edges.
+@guards_option("--guard-kinds")
+@click.option("--guards", "show_guards", is_flag=True,
+              help="Show each rule's guards on its edge.")
 @click.option("--direction", type=click.Choice(["TD", "LR"]), default="TD", show_default=True)
-def diagram_command(fmt: str, pathway_file: str | None, guards: bool, direction: str) -> None:
+def diagram_command(fmt: str, pathway_file: str | None,
+                    guards: Mapping[str, GuardFactory] | None, show_guards: bool,
+                    direction: str) -> None:
     """Print a diagram of the pathway."""
-    pathway = load_pathway(pathway_file)
+    pathway = load_pathway(pathway_file, guards)
     if fmt == "mermaid":
-        click.echo(pathway.to_mermaid(guards=guards, direction=direction), nl=False)
+        click.echo(pathway.to_mermaid(guards=show_guards, direction=direction), nl=False)
         return
     from carepath.explore._diagrams import dot_available  # noqa: PLC0415  # only when needed
 
     try:
-        graph = pathway.to_graphviz(guards=guards, direction=direction)
+        graph = pathway.to_graphviz(guards=show_guards, direction=direction)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "dot":

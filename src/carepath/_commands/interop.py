@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from carepath._commands import PATHWAY_HELP, load_pathway
+from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
+from carepath._definition import GuardFactory
 from carepath._episode import Episode
 from carepath._errors import CarepathError
 
 __all__ = ["register"]
-
 
 
 def _read(path: str) -> str:
@@ -52,14 +53,15 @@ def fhir_group() -> None:
               show_default=True, help="The FHIR version of the bundle.")
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
               help=PATHWAY_HELP)
+@guards_option()
 @click.option("--collection", is_flag=True,
               help="A collection bundle instead of a transaction of conditional PUTs.")
 def export_command(episode_file: str, version: str, pathway_file: str | None,
-                   collection: bool) -> None:
+                   guards: Mapping[str, GuardFactory] | None, collection: bool) -> None:
     """Print the episode in EPISODE.json (carepath's episode JSON) as a FHIR bundle."""
     from carepath.interop import to_fhir  # noqa: PLC0415  # the extra loads only when used
 
-    pathway = load_pathway(pathway_file)
+    pathway = load_pathway(pathway_file, guards)
     try:
         episode = Episode.from_json(_read(episode_file), pathway)
         bundle = to_fhir(episode, "R5" if version == "R5" else "R4B",
@@ -74,11 +76,13 @@ def export_command(episode_file: str, version: str, pathway_file: str | None,
                                                                       dir_okay=False))
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
               help=PATHWAY_HELP)
-def import_command(bundle_file: str, pathway_file: str | None) -> None:
+@guards_option()
+def import_command(bundle_file: str, pathway_file: str | None,
+                   guards: Mapping[str, GuardFactory] | None) -> None:
     """Print the episode a FHIR bundle (written by 'carepath fhir export') holds, as JSON."""
     from carepath.interop import from_fhir  # noqa: PLC0415  # the extra loads only when used
 
-    pathway = load_pathway(pathway_file)
+    pathway = load_pathway(pathway_file, guards)
     try:
         episode = from_fhir(_read(bundle_file), pathway)
     except CarepathError as exc:
@@ -96,10 +100,12 @@ def hl7_group() -> None:
                                                                          dir_okay=False))
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
               help=PATHWAY_HELP)
+@guards_option()
 @click.option("--tz", "zone", default="UTC", show_default=True,
               help="Time zone of timestamps without an offset (an IANA name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the episode's JSON instead.")
-def replay_command(messages_file: str, pathway_file: str | None, zone: str,
+def replay_command(messages_file: str, pathway_file: str | None,
+                   guards: Mapping[str, GuardFactory] | None, zone: str,
                    as_json: bool) -> None:
     """Replay one visit's ADT messages into an episode; print its history and findings."""
     from carepath.interop import from_hl7v2  # noqa: PLC0415  # the extra loads only when used
@@ -108,7 +114,7 @@ def replay_command(messages_file: str, pathway_file: str | None, zone: str,
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--tz") from None
-    pathway = load_pathway(pathway_file)
+    pathway = load_pathway(pathway_file, guards)
     try:
         episode = from_hl7v2(Path(messages_file).read_bytes(), pathway, tz=tz)
     except CarepathError as exc:

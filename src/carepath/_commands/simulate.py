@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Final
 
 import click
 
-from carepath._commands import load_pathway
+from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
+from carepath._definition import GuardFactory
 from carepath._errors import CarepathError
 
 __all__ = ["register"]
+
+# carepath.sim's defaults (its _FAST_CHUNK and the reference engine's block), written
+# here because the help must not import numpy; a test keeps them equal.
+_FAST_CHUNK: Final = 250_000
+_REFERENCE_CHUNK: Final = 2_000
 
 
 def _fmt(x: object, digits: int = 2) -> str:
@@ -26,8 +34,8 @@ def _fmt(x: object, digits: int = 2) -> str:
 @click.option("--seed", "-s", type=click.IntRange(min=0, max=2**64 - 1), default=0,
               show_default=True, help="Random seed; the same seed gives identical tables.")
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help="A pathway definition file (.toml or .json); the standard pathway if "
-              "omitted.")
+              help=PATHWAY_HELP)
+@guards_option()
 @click.option("--out", "out", type=click.Path(file_okay=False),
               help="Stream the tables to Parquet parts here (events/part-*.parquet, "
               "stays/part-*.parquet, one per block) with metadata.json.")
@@ -37,10 +45,13 @@ def _fmt(x: object, digits: int = 2) -> str:
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes; blocks of patients run in parallel.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=None,
-              help="Patients per block (default 50,000 fast, 2,000 reference).")
+              help=f"Patients per block (default {_FAST_CHUNK:,} fast, "
+              f"{_REFERENCE_CHUNK:,} reference; smaller with --workers so that "
+              "every worker gets a block).")
 def simulate_command(  # one option each
-    patients: int, days: int, seed: int, pathway_file: str | None, out: str | None,
-    engine: str | None, workers: int, chunk_size: int | None,
+    patients: int, days: int, seed: int, pathway_file: str | None,
+    guards: Mapping[str, GuardFactory] | None, out: str | None, engine: str | None,
+    workers: int, chunk_size: int | None,
 ) -> None:
     """Simulate a cohort through the pathway's own rules and print a summary."""
     try:
@@ -54,6 +65,7 @@ def simulate_command(  # one option each
             TimeRemainingColumn,
         )
         from rich.table import Table  # noqa: PLC0415
+        from rich.text import Text  # noqa: PLC0415
 
         from carepath.sim import SimulationModel, simulate  # noqa: PLC0415
     except ImportError as exc:  # pragma: no cover - exercised only without the extras
@@ -61,7 +73,7 @@ def simulate_command(  # one option each
             f"carepath simulate needs the 'sim' and 'cli' extras ({exc.name} is missing): "
             "pip install 'carepath[sim,cli]'"
         ) from None
-    pathway = load_pathway(pathway_file)
+    pathway = load_pathway(pathway_file, guards)
     try:
         model = SimulationModel.default(pathway)
         console = Console()
@@ -81,7 +93,9 @@ def simulate_command(  # one option each
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     s = result.summary()
-    table = Table(title=f"{pathway.id} pathway: {patients:,} patients, {days} days, seed {seed}",
+    # Text, not markup: the id comes from the pathway file, e.g. "prog[/]".
+    table = Table(title=Text(f"{pathway.id} pathway: {patients:,} patients, {days} days, "
+                             f"seed {seed}"),
                   caption="LOS: median length of stay (days) of ended stays; compl / drop / "
                   "transf: shares of ended stays")
     for col in ("level", "ended", "LOS", "IQR", "compl", "drop", "transf", "days/pt"):
@@ -89,7 +103,7 @@ def simulate_command(  # one option each
     for code in s.outcomes.index:
         los, o = s.length_of_stay.loc[code], s.outcomes.loc[code]
         table.add_row(
-            str(code), str(int(o["ended"])), _fmt(float(los["median"]), 0),
+            Text(str(code)), str(int(o["ended"])), _fmt(float(los["median"]), 0),
             f"{_fmt(float(los['q1']), 0)}-{_fmt(float(los['q3']), 0)}",
             _fmt(float(o["completed"])), _fmt(float(o["dropped_out"])),
             _fmt(float(o["transferred"])), _fmt(float(s.care.loc[code, "days_per_patient"]), 1),
@@ -103,8 +117,8 @@ def simulate_command(  # one option each
         f"{_fmt(s.relapses_per_patient)}."
     )
     if out is not None:
-        console.print(f"Wrote Parquet parts (events/, stays/) and metadata.json to {out} "
-                      f"({result.metadata['engine']} engine)")
+        console.print(Text(f"Wrote Parquet parts (events/, stays/) and metadata.json to {out} "
+                           f"({result.metadata['engine']} engine)"))
 
 
 def register(group: click.Group) -> None:

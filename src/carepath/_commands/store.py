@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
-from carepath._commands import load_pathway
+from carepath._commands import guards_option, load_pathway
+from carepath._definition import GuardFactory
 from carepath._errors import CarepathError
 from carepath._pathway import standard_pathway
 
@@ -45,9 +47,11 @@ def init_command(url: str) -> None:
 @click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
               help="Replay the episode through this pathway file (.toml or .json) and show "
               "its state and findings.")
+@guards_option()
 @click.option("--replay", is_flag=True,
               help="Replay the episode through the standard pathway (or --pathway).")
-def show_command(url: str, episode_id: str, pathway_file: str | None, replay: bool) -> None:
+def show_command(url: str, episode_id: str, pathway_file: str | None,
+                 guards: Mapping[str, GuardFactory] | None, replay: bool) -> None:
     """Print one stored episode: ids, events and, when replayed, findings.
 
     Prints ids, events, levels and times only; assessments, overrides and notes
@@ -59,7 +63,7 @@ def show_command(url: str, episode_id: str, pathway_file: str | None, replay: bo
         with EpisodeStore.open(url, create=False) as store:
             data = store.data(episode_id)
             episode = (
-                store.load(episode_id, load_pathway(pathway_file))
+                store.load(episode_id, load_pathway(pathway_file, guards))
                 if replay or pathway_file is not None else None
             )
     except CarepathError as exc:
@@ -128,11 +132,13 @@ def import_command(url: str, file: str) -> None:
               type=click.Path(exists=True, dir_okay=False),
               help="Also replay the episodes recorded under this pathway file (repeatable); "
               "the standard pathway is always used.")
-def check_command(url: str, pathway_files: tuple[str, ...]) -> None:
+@guards_option()
+def check_command(url: str, pathway_files: tuple[str, ...],
+                  guards: Mapping[str, GuardFactory] | None) -> None:
     """Check the store's integrity; exit status 1 when a problem is found."""
     from carepath.store import EpisodeStore  # noqa: PLC0415  # the extra loads only when used
 
-    pathways = [standard_pathway(), *(load_pathway(f) for f in pathway_files)]
+    pathways = [standard_pathway(), *(load_pathway(f, guards) for f in pathway_files)]
     try:
         with EpisodeStore.open(url, create=False) as store:
             problems = store.check(pathways)
