@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import statistics
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,7 +15,16 @@ import attrs
 import pytest
 from click.testing import CliRunner
 
-from carepath import Assessment, Episode, Override, explore, place, standard_pathway
+from carepath import (
+    Assessment,
+    Episode,
+    Override,
+    Pathway,
+    explore,
+    load_catalog,
+    place,
+    standard_pathway,
+)
 from carepath.cli import main
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
@@ -416,7 +426,7 @@ def test_occupancy_counts_patients_per_day() -> None:
     assert inpatient[9] == 2
     assert inpatient[29] == 1
     assert by_name["Intensive outpatient (IOP)"][15] == 2
-    assert len(inpatient) == 31
+    assert len(inpatient) == 30  # days 0 to 29
 
 
 def test_length_of_stay_leaves_out_open_stays() -> None:
@@ -424,6 +434,149 @@ def test_length_of_stay_leaves_out_open_stays() -> None:
     by_name = {t.name: sorted(t.y) for t in fig.data}
     assert by_name["Inpatient / residential"] == [8.0, 10.0]
     assert by_name["Intensive outpatient (IOP)"] == [12.0, 50.0]
+
+
+def test_length_of_stay_matches_the_summary_leaving_out_censored_stays() -> None:
+    """The boxes hold exactly the stays ``summary().length_of_stay`` counts (ended ones)."""
+    sim = pytest.importorskip("carepath.sim")
+    result = sim.simulate(sim.SimulationModel.default(), n=300, seed=5, days=60)
+    fig = explore.length_of_stay(result)
+    code_of = {lv.name: lv.code for lv in standard_pathway().levels}
+    los = result.summary().length_of_stay
+    assert {code_of[t.name] for t in fig.data} == {
+        str(c) for c in los.index if los.loc[c, "stays"] > 0}
+    for t in fig.data:
+        row = los.loc[code_of[t.name]]
+        assert len(t.y) == row["stays"]
+        assert statistics.median(t.y) == row["median"]
+
+
+def test_length_of_stay_leaves_out_stays_censored_at_the_horizon() -> None:
+    by_name = {t.name: list(t.y) for t in explore.length_of_stay(tiny_result()).data}
+    assert by_name == {"Inpatient / residential": [10.0],
+                       "Intensive outpatient (IOP)": [10.0],
+                       "Withdrawal management (detox)": [4.0]}
+
+
+def test_occupancy_counts_open_stays_through_the_last_day_of_the_horizon() -> None:
+    """Days 0 to horizon - 1 are shown; stays censored at the horizon count on every one."""
+    fig = explore.occupancy(tiny_result())
+    inpatient = {t.name: list(t.y) for t in fig.data}["Inpatient / residential"]
+    assert len(inpatient) == HORIZON
+    assert inpatient[-1] == 2
+    assert list(fig.data[0].x) == list(range(HORIZON))
+
+
+@attrs.frozen
+class SampledFrames:
+    """Two parameter samples of one patient, as ``simulate(..., samples=2)`` lays them out."""
+
+    events: Any
+    stays: Any
+
+
+def sampled() -> SampledFrames:
+    pd = pytest.importorskip("pandas")
+    events = pd.DataFrame(
+        [
+            (0, "p1", 0, 0.0, "admit", "intake", "inpatient"),
+            (0, "p1", 0, 10.0, "step_down", "inpatient", "iop"),
+            (1, "p1", 0, 0.0, "admit", "intake", "inpatient"),
+            (1, "p1", 0, 4.0, "step_down", "inpatient", "iop"),
+        ],
+        columns=["sample", "patient", "episode", "day", "event", "from_level", "to_level"],
+    )
+    stays = pd.DataFrame(
+        [
+            (0, "p1", 0, "inpatient", 0, 10, "step_down"),
+            (0, "p1", 0, "iop", 10, 20, "censored"),
+            (1, "p1", 0, "inpatient", 0, 4, "step_down"),
+            (1, "p1", 0, "iop", 4, 20, "censored"),
+        ],
+        columns=["sample", "patient", "episode", "level", "start_day", "end_day", "exit"],
+    )
+    return SampledFrames(events=events, stays=stays)
+
+
+def test_sankey_keeps_parameter_samples_apart() -> None:
+    trace = explore.sankey(sampled()).data[0]
+    labels = list(trace.node.label)
+    flows = {
+        (labels[s], labels[t]): v
+        for s, t, v in zip(trace.link.source, trace.link.target, trace.link.value, strict=True)
+    }
+    assert flows == {("Intake", "Inpatient / residential"): 2,
+                     ("Inpatient / residential", "Intensive outpatient (IOP)"): 2}
+    assert labels.count("Intake") == 1
+
+
+def test_occupancy_of_parameter_samples_is_their_mean() -> None:
+    fig = explore.occupancy(sampled())
+    by_name = {t.name: list(t.y) for t in fig.data}
+    assert by_name["Inpatient / residential"][0] == 1
+    assert by_name["Inpatient / residential"][5] == 0.5
+    assert by_name["Intensive outpatient (IOP)"][5] == 0.5
+    assert by_name["Intensive outpatient (IOP)"][19] == 1
+    assert "mean of 2" in fig.layout.yaxis.title.text
+
+
+def test_occupancy_of_a_psa_run_divides_by_its_samples() -> None:
+    sim = pytest.importorskip("carepath.sim")
+    uncertain = sim.SimulationModel.default().with_distributions(
+        continuation={"inpatient": sim.Beta(a=75, b=25)})
+    result = sim.simulate(uncertain, n=40, seed=3, days=30, samples=3)
+    fig = explore.occupancy(result)
+    day0 = sum(t.y[0] for t in fig.data)
+    starts = int((result.stays["start_day"] == 0).sum())
+    assert day0 == pytest.approx(starts / 3)
+    assert len(fig.data[0].y) == 30
+
+
+@attrs.frozen
+class FramesWithPathway:
+    events: Any
+    stays: Any
+    pathway: Pathway
+
+
+@pytest.mark.parametrize("which", ["sankey", "occupancy", "length_of_stay"])
+def test_cohort_plots_default_to_the_results_pathway(which: str) -> None:
+    base = cohort()
+    frames = FramesWithPathway(events=base.events, stays=base.stays,
+                               pathway=load_catalog("asam3"))
+    fig = getattr(explore, which)(frames)
+    names = (list(fig.data[0].node.label) if which == "sankey"
+             else [t.name for t in fig.data])
+    assert "Intensive outpatient (2.1)" in names
+    assert "Intensive outpatient (IOP)" not in names
+
+
+@pytest.mark.parametrize(
+    ("which", "kwargs", "field"),
+    [
+        ("occupancy", {"days": 0}, "days"),
+        ("occupancy", {"days": True}, "days"),
+        ("occupancy", {"days": 2.5}, "days"),
+        ("sankey", {"max_steps": 0}, "max_steps"),
+        ("sankey", {"max_steps": "3"}, "max_steps"),
+        ("sankey", {"pathway": "standard"}, "pathway"),
+        ("occupancy", {"pathway": "standard"}, "pathway"),
+        ("length_of_stay", {"pathway": "standard"}, "pathway"),
+    ],
+)
+def test_cohort_plots_reject_bad_arguments(which: str, kwargs: dict[str, Any],
+                                           field: str) -> None:
+    with pytest.raises(explore.ExploreError, match=f"^{field}:") as info:
+        getattr(explore, which)(cohort(), **kwargs)
+    assert info.value.field == field
+
+
+def test_result_html_of_a_psa_run_counts_patients_per_sample() -> None:
+    sim = pytest.importorskip("carepath.sim")
+    uncertain = sim.SimulationModel.default().with_distributions(
+        continuation={"inpatient": sim.Beta(a=75, b=25)})
+    result = sim.simulate(uncertain, n=40, seed=3, days=30, samples=3)
+    assert "40 patients \u00d7 3 parameter samples over 30 days" in parse(result._repr_html_())
 
 
 def test_plots_name_missing_columns() -> None:

@@ -249,3 +249,20 @@ def test_import_carepath_loads_no_graph_or_plot_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out in {"[]", "['graphviz']"}  # graphviz only renders inline SVG when dot exists
+
+
+def test_paths_from_a_state_to_itself_with_loops_are_walks_that_return() -> None:
+    pathway = standard_pathway()
+    found = pathway.paths("iop", "iop", max_steps=2, loops=1)
+    assert found[0] == ("iop",)
+    assert ("iop", "php", "iop") in found
+    assert all(p[0] == p[-1] == "iop" and len(p) <= 3 for p in found)
+    assert pathway.paths("iop", "iop") == [("iop",)]
+
+
+@pytest.mark.parametrize("one", ["step_down", Event.STEP_DOWN])
+def test_paths_take_a_single_event_as_a_one_element_set(one: str | Event) -> None:
+    pathway = standard_pathway()
+    expected = pathway.paths("inpatient", "outpatient", events={"step_down"})
+    assert expected
+    assert pathway.paths("inpatient", "outpatient", events=one) == expected

@@ -153,9 +153,14 @@ class SimulationTables(Protocol):
     """What the plots need from a simulation result: its ``events`` and ``stays`` tables.
 
     ``events`` has the columns patient, episode, day, event, from_level, to_level;
-    ``stays`` has patient, episode, level, start_day, end_day, exit (``end_day`` is
-    missing while a stay is open). :class:`carepath.sim.SimulationResult` fits, and so
-    does any object with two such data frames.
+    ``stays`` has patient, episode, level, start_day, end_day, exit. A stay occupies days
+    ``start_day`` to ``end_day - 1``. A stay still open has a missing ``end_day``, or (as
+    in :class:`carepath.sim.SimulationResult`, whose open stays end at the horizon)
+    ``exit == "censored"``; the plots count neither as an ended stay. A result of
+    ``simulate(..., samples=K)`` adds a ``sample`` column to both tables.
+    :class:`carepath.sim.SimulationResult` fits, and so does any object with two such
+    data frames; an optional ``pathway`` (a :class:`carepath.Pathway`) and ``metadata``
+    (a dict with ``days`` and ``samples``) are used when present.
     """
 
     @property

@@ -254,14 +254,20 @@ def result_html(result: SimulationResult) -> str:
     loading its tables) and a few counts taken from the ``event``, ``level`` and ``exit``
     columns; stays still open at the horizon (``exit == "censored"``) count as open, never
     as ended stays. No row becomes a Python object, and streamed parts are read one at a
-    time, those columns only.
+    time, those columns only. A run with parameter samples shows its patients as
+    "N patients times K parameter samples".
     """
     summary = result.summary()
     counts = _counts(result)
     days = result.metadata.get("days")
     still_open = sum(counts.open_stays.values())
+    samples = result.metadata.get("samples")
+    who = f"{_e(summary.patients)} patients"
+    if isinstance(samples, int) and not isinstance(samples, bool) and samples >= 1:
+        who = (f"{_e(summary.patients // samples)} patients &times; {_e(samples)} parameter "
+               + ("sample" if samples == 1 else "samples"))
     header = (
-        f"<p>{_e(summary.patients)} patients"
+        f"<p>{who}"
         + (f" over {_e(days)} days" if days is not None else "")
         + f": {counts.episodes} episodes, {counts.stays} stays "
         f"({still_open} still open at the horizon), {counts.events} events.</p>"

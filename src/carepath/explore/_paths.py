@@ -168,6 +168,8 @@ def to_networkx(pathway: Pathway) -> Any:
 def _events(events: Iterable[Event | str] | None) -> frozenset[Event] | None:
     if events is None:
         return None
+    if isinstance(events, str | Event):  # one event, not a string to iterate
+        events = (events,)
     out: set[Event] = set()
     for e in events:
         try:
@@ -250,6 +252,8 @@ def paths(
     found: list[tuple[str, ...]]
     if s == e:
         found = [(s,)]
+        if loops:  # and the walks that come back to start
+            found += _walks(pathway, g, s, e, max_steps=max_steps, loops=loops)
     elif loops == 0:
         found = [tuple(p) for p in nx.all_simple_paths(g, s, e, cutoff=max_steps)]
     else:
@@ -284,7 +288,7 @@ def _walks(
             if k2 <= top:
                 layered.add_edge((u, k), (v, k2))
     source = (s, 0)
-    targets = [(e, k) for k in range(top + 1) if (e, k) in layered]
+    targets = [(e, k) for k in range(top + 1) if (e, k) in layered and (e, k) != source]
     if source not in layered or not targets:
         return
     for p in nx.all_simple_paths(layered, source, targets, cutoff=max_steps):

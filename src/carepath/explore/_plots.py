@@ -49,12 +49,45 @@ def _go() -> Any:
     return go
 
 
-def _pathway(pathway: Pathway | None) -> Pathway:
-    if pathway is not None:
-        return pathway
-    from carepath._pathway import standard_pathway  # noqa: PLC0415  # avoids an import cycle
+def _pathway(pathway: Pathway | None, result: object) -> Pathway:
+    """``pathway``, else the result's own ``pathway`` attribute, else the standard pathway."""
+    from carepath._pathway import Pathway, standard_pathway  # noqa: PLC0415  # avoids an import cycle
 
-    return standard_pathway()
+    if pathway is None:
+        pathway = getattr(result, "pathway", None)
+        if pathway is None:
+            return standard_pathway()
+        if not isinstance(pathway, Pathway):
+            raise ExploreError(field="result.pathway",
+                               problem=f"expected a Pathway, got {type(pathway).__name__}")
+        return pathway
+    if not isinstance(pathway, Pathway):
+        raise ExploreError(field="pathway",
+                           problem=f"expected a Pathway, got {type(pathway).__name__}")
+    return pathway
+
+
+def _check_count(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ExploreError(field=field, problem=f"expected a positive integer, got {value!r}")
+    return value
+
+
+def _samples(result: object, rows: list[dict[str, Any]]) -> int:
+    """How many parameter samples a PSA result holds (1 without a ``sample`` column)."""
+    if not rows or "sample" not in rows[0]:
+        return 1
+    metadata = getattr(result, "metadata", None)
+    k = metadata.get("samples") if isinstance(metadata, dict) else None
+    if isinstance(k, int) and not isinstance(k, bool) and k >= 1:
+        return k
+    return len({r["sample"] for r in rows})
+
+
+def _horizon(result: object) -> int | None:
+    metadata = getattr(result, "metadata", None)
+    days = metadata.get("days") if isinstance(metadata, dict) else None
+    return days if isinstance(days, int) and not isinstance(days, bool) and days >= 1 else None
 
 
 def _names(pathway: Pathway) -> tuple[dict[str, str], dict[str, str], list[str]]:
@@ -85,16 +118,23 @@ def sankey(
     flow. With ``by_step`` (the default) each column is a step of the episode
     (admission, first move, ...) so that loops (a step up after a step down)
     read left to right; outcomes are merged on the right. Moves after
-    ``max_steps`` are left out.
+    ``max_steps`` are left out. The pathway defaults to ``result.pathway`` when the
+    result has one. With a ``sample`` column (``simulate(..., samples=K)``) each
+    sample's episodes are kept apart and the flows add up over all K samples.
+
+    Raises:
+        ExploreError: ``pathway`` is not a Pathway or ``max_steps`` is not a positive integer.
     """
+    _check_count(max_steps, "max_steps")
     go = _go()
-    labels, colours, _ = _names(_pathway(pathway))
+    labels, colours, _ = _names(_pathway(pathway, result))
     rows = records(result.events, _EVENT_COLUMNS, name="events")
-    by_episode: dict[tuple[str, str], list[tuple[float, int, str, str]]] = defaultdict(list)
+    by_episode: dict[tuple[str, str, str], list[tuple[float, int, str, str]]] = defaultdict(list)
     for i, r in enumerate(rows):
         src, dst = _state(r["from_level"]), _state(r["to_level"])
         if src != dst:
-            by_episode[(str(r["patient"]), str(r["episode"]))].append(
+            sample = str(r.get("sample", ""))
+            by_episode[(sample, str(r["patient"]), str(r["episode"]))].append(
                 (float(r["day"]), i, src, dst))
     nodes: dict[tuple[int, str], int] = {}
     flows: dict[tuple[int, int], int] = defaultdict(int)
@@ -149,41 +189,56 @@ def occupancy(
 ) -> Any:
     """Patients at each level on each day (a stacked area chart), from the ``stays`` table.
 
-    A stay counts on day ``d`` when ``start_day <= d < end_day``; open stays
-    count until the last day shown (``days``, or the last day in the table).
+    A stay occupies days ``start_day`` to ``end_day - 1``; a stay with no ``end_day``
+    counts through the last day shown. The chart shows days ``0`` to ``days - 1``: by
+    default the result's horizon (``metadata["days"]``), else the last ``end_day`` in the
+    table. A simulation's open stays end ``censored`` at the horizon, so they count on
+    every day shown. With a ``sample`` column (``simulate(..., samples=K)``) each day
+    shows the mean over the K parameter samples. The pathway defaults to
+    ``result.pathway`` when the result has one.
+
+    Raises:
+        ExploreError: ``days`` is not a positive integer or ``pathway`` is not a Pathway.
     """
+    if days is not None:
+        _check_count(days, "days")
     go = _go()
-    labels, colours, order = _names(_pathway(pathway))
+    labels, colours, order = _names(_pathway(pathway, result))
     rows = records(result.stays, _STAY_COLUMNS, name="stays")
-    last = 0.0
-    for r in rows:
-        last = max(last, float(r["start_day"]))
-        if not is_missing(r["end_day"]):
-            last = max(last, float(r["end_day"]))
-    horizon = days if days is not None else math.ceil(last)
-    delta: dict[str, list[int]] = defaultdict(lambda: [0] * (horizon + 2))
+    shown = days if days is not None else _horizon(result)
+    if shown is None:
+        last = 0.0
+        for r in rows:
+            last = max(last, float(r["start_day"]) + 1)
+            if not is_missing(r["end_day"]):
+                last = max(last, float(r["end_day"]))
+        shown = max(1, math.ceil(last))
+    k = _samples(result, rows)
+    delta: dict[str, list[int]] = defaultdict(lambda: [0] * (shown + 1))
     for r in rows:
         first = max(0, math.ceil(float(r["start_day"])))
-        end = horizon + 1 if is_missing(r["end_day"]) else math.ceil(float(r["end_day"]))
-        end = min(end, horizon + 1)
+        end = shown if is_missing(r["end_day"]) else math.ceil(float(r["end_day"]))
+        end = min(end, shown)
         if first < end:
             d = delta[str(r["level"])]
             d[first] += 1
             d[end] -= 1
-    x = list(range(horizon + 1))
+    x = list(range(shown))
     fig = go.Figure()
     codes = [c for c in order if c in delta] + sorted(c for c in delta if c not in order)
     for code in codes:
-        running, y = 0, []
-        for v in delta[code][: horizon + 1]:
+        running = 0
+        y: list[float] = []
+        for v in delta[code][:shown]:
             running += v
-            y.append(running)
+            y.append(running / k if k > 1 else running)
         fig.add_trace(go.Scatter(
             x=x, y=y, name=labels.get(code, code), mode="lines", stackgroup="levels",
             line={"width": 0.5, "color": colours.get(code, _OTHER_COLOUR)},
             fillcolor=colours.get(code, _OTHER_COLOUR),
         ))
-    fig.update_layout(title={"text": title}, xaxis_title="day", yaxis_title="patients")
+    y_title = "patients" if k == 1 else f"patients (mean of {k} parameter samples)"
+    fig.update_layout(title={"text": title}, xaxis_title="day", yaxis_title=y_title)
     return fig
 
 
@@ -193,14 +248,24 @@ def length_of_stay(
     pathway: Pathway | None = None,
     title: str = "Length of stay per level",
 ) -> Any:
-    """The distribution of completed stays' lengths, one box per level (open stays left out)."""
+    """The distribution of ended stays' lengths, one box per level.
+
+    Open stays are left out: those with no ``end_day`` and, when the table has an ``exit``
+    column, those that end ``censored`` at a simulation's horizon. The boxes therefore
+    match ``result.summary().length_of_stay``. The pathway defaults to ``result.pathway``
+    when the result has one.
+
+    Raises:
+        ExploreError: ``pathway`` is not a Pathway.
+    """
     go = _go()
-    labels, colours, order = _names(_pathway(pathway))
+    labels, colours, order = _names(_pathway(pathway, result))
     rows = records(result.stays, _STAY_COLUMNS, name="stays")
     los: dict[str, list[float]] = defaultdict(list)
     for r in rows:
-        if not is_missing(r["end_day"]):
-            los[str(r["level"])].append(float(r["end_day"]) - float(r["start_day"]))
+        if is_missing(r["end_day"]) or (not is_missing(r["exit"]) and str(r["exit"]) == "censored"):
+            continue
+        los[str(r["level"])].append(float(r["end_day"]) - float(r["start_day"]))
     fig = go.Figure()
     codes = [c for c in reversed(order) if c in los] + sorted(c for c in los if c not in order)
     for code in codes:
