@@ -362,6 +362,62 @@ def test_bad_parameters_are_rejected(
     assert info.value.parameter == parameter
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: attrs.evolve(m, drop_out=0.1),
+        lambda m: attrs.evolve(m, cost_per_day=[1.0]),
+        lambda m: m.with_levels(drop_out=0.1),
+    ],
+)
+def test_a_per_level_parameter_that_is_no_mapping_is_named(
+    default: SimulationModel, make: Any
+) -> None:
+    with pytest.raises(InvalidParameter, match="mapping") as info:
+        make(default)
+    assert info.value.parameter in {"drop_out", "cost_per_day"}
+    assert isinstance(info.value, TypeError)  # what these raised before
+
+
+def test_wrong_kinds_of_simulate_arguments_are_named(default: SimulationModel) -> None:
+    with pytest.raises(InvalidParameter, match="SimulationModel") as info:
+        simulate(None, n=10)  # type: ignore[arg-type]  # deliberately wrong
+    assert info.value.parameter == "model"
+    assert isinstance(info.value, TypeError)
+    with pytest.raises(InvalidParameter, match="Executor") as info:
+        simulate(default, n=10, executor=3)  # type: ignore[arg-type]  # deliberately wrong
+    assert info.value.parameter == "executor"
+    assert isinstance(info.value, TypeError)
+
+
+def test_numpy_numbers_are_accepted_as_plain_numbers(default: SimulationModel) -> None:
+    m = default.with_levels(reassess_days={"iop": np.int64(5)},
+                            drop_out={"iop": np.float32(0.01)},
+                            cost_per_day={"detox": np.float64(700.0)},
+                            readmission_delay={"completed": np.int32(30)})
+    m = attrs.evolve(m, relapse_after_discharge=np.float64(0.02), remission=np.int8(1),
+                     days=np.int64(90))
+    assert type(m.reassess_days["iop"]) is int
+    assert m.reassess_days["iop"] == 5
+    assert type(m.drop_out["iop"]) is float
+    assert m.drop_out["iop"] == pytest.approx(0.01)
+    assert type(m.readmission_delay["completed"]) is int
+    assert type(m.relapse_after_discharge) is float
+    assert type(m.remission) is int
+    assert type(m.days) is int
+    r = simulate(m, n=np.int64(10), days=np.int64(10), seed=np.uint64(3),
+                 chunk_size=np.int64(4))
+    assert r.metadata["n"] == 10
+    assert r.metadata["days"] == 10
+    assert type(r.metadata["n"]) is int
+    same = simulate(m, n=10, days=10, seed=3)
+    pd.testing.assert_frame_equal(r.events, same.events)
+    with pytest.raises(InvalidParameter, match="whole number"):
+        default.with_levels(reassess_days={"iop": np.float64(7.0)})
+    with pytest.raises(InvalidParameter, match="number"):
+        default.with_levels(drop_out={"iop": np.bool_(True)})
+
+
 def test_bad_cohorts_and_arguments_are_rejected(default: SimulationModel) -> None:
     with pytest.raises(InvalidParameter, match="jitter"):
         SyntheticCohort(jitter=1.5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -276,3 +277,70 @@ def test_bad_distributions_are_rejected(model: SimulationModel) -> None:
         Uniform(low=1, high=0)
     with pytest.raises(InvalidParameter, match="samples"):
         simulate(model.with_distributions(relapse_after_discharge=Fixed(value=0.0)), n=5)
+
+
+def test_psa_replay_takes_the_sample_and_refuses_unknown_patients(uncertain) -> None:  # type: ignore[no-untyped-def]  # fixture
+    result = simulate(uncertain, n=60, seed=3, days=200, samples=3)
+    for s in range(3):
+        alone = simulate(uncertain.draw(3, s), n=60, seed=3, days=200)
+        for patient in (0, 17, 59):
+            got = result.replay(patient, sample=s)
+            want = alone.replay(patient)
+            assert [e.to_json() for e in got] == [e.to_json() for e in want]
+    assert result.replay(np.int64(5), sample=np.int64(1))  # numpy integers are indices too
+    with pytest.raises(InvalidParameter, match=r"'sample'.*missing") as info:
+        result.replay(0)
+    assert info.value.parameter == "sample"
+    bad: Any
+    for bad in (3, -1, True, 1.0):
+        with pytest.raises(InvalidParameter, match="'sample'"):
+            result.replay(0, sample=bad)
+    for bad in (60, -1, "0", 1.0):
+        with pytest.raises(InvalidParameter, match="'patient'"):
+            result.replay(bad, sample=0)
+    assert "samples=3" in repr(result)
+
+
+def test_a_run_without_samples_refuses_a_sample_and_unknown_patients(
+        whole: SimulationResult) -> None:
+    with pytest.raises(InvalidParameter, match="'sample'"):
+        whole.replay(0, sample=0)
+    with pytest.raises(InvalidParameter, match="'patient'"):
+        whole.replay(N)
+    with pytest.raises(InvalidParameter, match="'patient'"):
+        whole.replay("3")  # type: ignore[arg-type]  # deliberately wrong
+    offset = simulate(SimulationModel.default(), n=5, seed=1, days=30, first_patient=10)
+    assert offset.replay(10)
+    with pytest.raises(InvalidParameter, match="10 to 14"):
+        offset.replay(0)
+
+
+def test_pooled_psa_cost_per_patient_is_the_mean_over_samples(uncertain) -> None:  # type: ignore[no-untyped-def]  # fixture
+    """Pooled cost prices each sample's days at that sample's own cost_per_day."""
+    result = simulate(uncertain, n=200, seed=5, days=365, samples=4)
+    summary = result.summary()
+    assert summary.across_samples is not None
+    mean = summary.across_samples.loc["cost_per_patient", "mean"]
+    assert summary.metrics()["cost_per_patient"] == pytest.approx(mean, rel=1e-12)
+    per = [
+        simulate(uncertain.draw(5, s), n=200, seed=5, days=365).summary().metrics()
+        ["cost_per_patient"] for s in range(4)
+    ]
+    assert summary.metrics()["cost_per_patient"] == pytest.approx(float(np.mean(per)))
+    assert summary.care.loc["total", "cost"] == pytest.approx(200 * float(np.sum(per)))
+
+
+def test_out_must_be_a_directory_before_any_work(model: SimulationModel,
+                                                 tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("x", encoding="utf-8")
+    calls: list[tuple[int, int]] = []
+    for out in (a_file, a_file / "below"):
+        with pytest.raises(InvalidParameter, match="'out'") as info:
+            simulate(model, n=10, days=5, out=out,
+                     progress=lambda done, total: calls.append((done, total)))
+        assert info.value.parameter == "out"
+    assert calls == []  # refused before any block ran
+    assert a_file.read_text(encoding="utf-8") == "x"
+    made = simulate(model, n=10, days=5, out=tmp_path / "new" / "dir")
+    assert made.parts == tmp_path / "new" / "dir"

@@ -10,6 +10,7 @@ subset).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, cast, final
 
@@ -32,12 +33,19 @@ _OUTCOMES: Final[tuple[str, ...]] = tuple(o.value for o in Outcome)
 _DIMENSION_NAMES: Final[tuple[str, ...]] = tuple(d.value for d in DIMENSIONS)
 
 
+class WrongType(InvalidParameter, TypeError):
+    """A parameter of the wrong kind (not a mapping, not a model...): an
+    :class:`~carepath.sim.InvalidParameter` that is still the ``TypeError`` these
+    raised before they named the parameter."""
+
+
 def _bad(parameter: str, problem: str) -> InvalidParameter:
     return InvalidParameter(parameter=parameter, problem=problem)
 
 
 def _number(parameter: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # Any real number (numpy's float32, int64... too), never a bool.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _bad(parameter, f"expected a number, got {type(value).__name__}")
     x = float(value)
     if math.isnan(x) or math.isinf(x):
@@ -60,8 +68,11 @@ def _hazard(parameter: str, value: object) -> float:
 
 
 def _whole(parameter: str, value: object, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    """``value`` as an int (any integral number, numpy's int64 too, never a bool) in
+    ``low .. high``, else :class:`InvalidParameter` naming ``parameter``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise _bad(parameter, f"expected a whole number, got {type(value).__name__}")
+    value = int(value)
     if value < low or (high is not None and value > high):
         allowed = f"{low} to {high}" if high is not None else f"at least {low}"
         raise _bad(parameter, f"{value} is out of range; allowed {allowed}")
@@ -84,10 +95,17 @@ def _profiles(value: Iterable[int]) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _mapping(value: object) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"expected a mapping, got {type(value).__name__}")
-    return dict(value)
+_MAPPINGS: Final = (
+    "reassess_days", "improvement", "relapse", "drop_out", "transfer_out", "continuation",
+    "step_down_to", "relapse_worsens", "readmission", "readmission_delay", "cost_per_day",
+)
+"""The parameters given as mappings (by level, outcome or dimension)."""
+
+
+def _mapping(value: object) -> Any:  # checked, with its name, after init
+    # A copy of a mapping; anything else is refused by __attrs_post_init__, which
+    # knows the parameter's name (a converter does not).
+    return dict(value) if isinstance(value, Mapping) else value
 
 
 @final
@@ -323,14 +341,24 @@ class SimulationModel:
     def __attrs_post_init__(self) -> None:
         codes = [lv.code for lv in self.pathway.levels]
         known = set(codes)
+        for name in _MAPPINGS:
+            if not isinstance(getattr(self, name), Mapping):
+                raise WrongType(parameter=name, problem="expected a mapping (e.g. by level "
+                                f"code), got {type(getattr(self, name)).__name__}")
+
+        def keep(name: str, value: object) -> None:
+            # Store the checked value as a plain int / float (numpy scalars come in too).
+            object.__setattr__(self, name, value)
 
         def per_level(name: str, check: Any, *, complete: bool = True) -> None:
             values: Mapping[str, object] = getattr(self, name)
+            checked: dict[str, object] = {}
             for key, value in values.items():
                 if key not in known:
                     raise _bad(f"{name}[{key!r}]", f"{key!r} is not a level of pathway "
                                f"{self.pathway.id!r}; known: " + ", ".join(codes))
-                check(f"{name}[{key!r}]", value)
+                checked[key] = check(f"{name}[{key!r}]", value)
+            keep(name, checked)
             if complete:
                 for code in codes:
                     if code not in values:
@@ -345,36 +373,42 @@ class SimulationModel:
         per_level("continuation", _chance)
         per_level("cost_per_day", _hazard, complete=False)
 
-        def target(p: str, v: object) -> None:
+        def target(p: str, v: object) -> str:
             if not isinstance(v, str) or v not in known:
                 raise _bad(p, f"{v!r} is not a level of pathway {self.pathway.id!r}")
+            return v
 
         per_level("step_down_to", target, complete=False)
         for src, dst in self.step_down_to.items():
             if self.pathway.level(dst).intensity >= self.pathway.level(src).intensity:
                 raise _bad(f"step_down_to[{src!r}]",
                            f"{dst!r} is not less intensive than {src!r}")
+        worsens: dict[str, float] = {}
         for key, value in self.relapse_worsens.items():
             if key not in _DIMENSION_NAMES:
                 raise _bad(f"relapse_worsens[{key!r}]", "not a dimension; known: "
                            + ", ".join(_DIMENSION_NAMES))
-            _chance(f"relapse_worsens[{key!r}]", value)
+            worsens[key] = _chance(f"relapse_worsens[{key!r}]", value)
+        keep("relapse_worsens", worsens)
         for name in ("readmission", "readmission_delay"):
             values = getattr(self, name)
+            checked: dict[str, float] = {}
             for key, value in values.items():
                 if key not in _OUTCOMES:
                     raise _bad(f"{name}[{key!r}]", "not an outcome; known: "
                                + ", ".join(_OUTCOMES))
                 if name == "readmission":
-                    _chance(f"{name}[{key!r}]", value)
+                    checked[key] = _chance(f"{name}[{key!r}]", value)
                 else:
-                    _whole(f"{name}[{key!r}]", value, 1)
+                    checked[key] = _whole(f"{name}[{key!r}]", value, 1)
             for key in _OUTCOMES:
                 if key not in values:
                     raise _bad(name, f"no value for outcome {key!r}")
-        _hazard("relapse_after_discharge", self.relapse_after_discharge)
-        _whole("remission", self.remission, 0, 4)
-        _whole("days", self.days, 1, MAX_DAYS)
+            keep(name, checked)
+        keep("relapse_after_discharge",
+             _hazard("relapse_after_discharge", self.relapse_after_discharge))
+        keep("remission", _whole("remission", self.remission, 0, 4))
+        keep("days", _whole("days", self.days, 1, MAX_DAYS))
 
     @classmethod
     def default(cls, pathway: Pathway | None = None) -> SimulationModel:
@@ -412,6 +446,9 @@ class SimulationModel:
             current = getattr(self, name, None)
             if not isinstance(current, Mapping):
                 raise _bad(name, "not a per-level parameter of SimulationModel")
+            if not isinstance(values, Mapping):
+                raise WrongType(parameter=name, problem="expected a mapping of the levels to "
+                                f"change, got {type(values).__name__}")
             merged[name] = {**current, **values}
         return attrs.evolve(self, **merged)
 

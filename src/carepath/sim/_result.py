@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import numbers
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, final
 
@@ -15,7 +16,7 @@ import pandas as pd
 
 from carepath._assessment import Assessment
 from carepath._episode import Episode
-from carepath._errors import CarepathError, EpisodeLoadError
+from carepath._errors import CarepathError, EpisodeLoadError, InvalidParameter
 from carepath._levels import Setting
 from carepath._pathway import Pathway
 
@@ -313,7 +314,10 @@ def _quantile(counts: npt.NDArray[np.int64], q: float) -> float:
     return float(x_lo + (pos - lo) * (x_hi - x_lo))
 
 
-def _finish(agg: Aggregate, pathway: Pathway, cost_per_day: Mapping[str, float]) -> Summary:
+def _finish(agg: Aggregate, pathway: Pathway, cost_per_day: Mapping[str, float],
+            level_costs: Sequence[float] | None = None) -> Summary:
+    """The summary of some counts; ``level_costs`` (cost per level, NaN for none) when
+    the days were not all priced at one ``cost_per_day`` (pooled parameter samples)."""
     codes = pd.Index([lv.code for lv in pathway.levels], name="level")
     patients = agg.patients
     length = pd.DataFrame({
@@ -341,8 +345,9 @@ def _finish(agg: Aggregate, pathway: Pathway, cost_per_day: Mapping[str, float])
     care = pd.DataFrame({"days": care_days})
     care.loc["total"] = int(care_days.sum())
     care["days_per_patient"] = care["days"] / patients if patients else math.nan
-    costs = [float(care_days[c] * cost_per_day[c]) if c in cost_per_day else math.nan
-             for c in codes]
+    costs = list(level_costs) if level_costs is not None else [
+        float(care_days[c] * cost_per_day[c]) if c in cost_per_day else math.nan
+        for c in codes]
     known = [x for x in costs if not math.isnan(x)]
     care["cost"] = [*costs, float(sum(known)) if known else math.nan]
     care.index.name = "level"
@@ -464,11 +469,21 @@ class SimulationResult:
             total = Aggregate(len(pathway.levels), int(self.metadata["days"]))
             for a in aggs.values():
                 total.add(a)
-            summary = _finish(total, pathway, costs)
-            if None not in aggs:
+            if None in aggs:
+                summary = _finish(total, pathway, costs)
+            else:
+                # Each sample's days at that sample's own costs: the pooled cost per
+                # patient is then the mean of the samples' (they are equal-sized).
                 draws = self.metadata.get("sample_costs") or {}
+                own = {k: draws.get(str(k), costs) for k in aggs}
+                level_costs: list[float] = []
+                for i, lv in enumerate(pathway.levels):
+                    priced = [float(a.care_days[i] * own[k][lv.code])
+                              for k, a in aggs.items() if lv.code in own[k]]
+                    level_costs.append(float(sum(priced)) if priced else math.nan)
+                summary = _finish(total, pathway, costs, level_costs)
                 per = pd.DataFrame.from_records([
-                    _finish(a, pathway, draws.get(str(k), costs)).metrics()
+                    _finish(a, pathway, own[k]).metrics()
                     for k, a in sorted(aggs.items(), key=lambda kv: kv[0] or 0)
                 ])
                 across = pd.DataFrame({
@@ -502,14 +517,44 @@ class SimulationResult:
         (out / "metadata.json").write_text(text + "\n", encoding="utf-8")
         return out
 
-    def replay(self, patient: int) -> list[Episode]:
+    def replay(self, patient: int, *, sample: int | None = None) -> list[Episode]:
         """Rebuild one patient's episodes by applying its ``events`` rows through Episode.
 
-        Every row must be a legal transition: a row the pathway's guards refuse, or
-        that leads elsewhere than recorded, raises :class:`~carepath.EpisodeLoadError`
-        naming the row.
+        Args:
+            patient: The patient's index (``first_patient`` to ``first_patient + n - 1``).
+            sample: With ``simulate(..., samples=K)``, which parameter sample's rows
+                (0 to K - 1; required there, since every sample simulates the same
+                patients).
+
+        Raises:
+            InvalidParameter: ``patient`` or ``sample`` is not one of this result's.
+            EpisodeLoadError: A row the pathway's guards refuse, or that leads
+                elsewhere than recorded (the error names the row).
         """
-        rows = self.events[self.events["patient"] == patient]
+        m = self.metadata
+        first, n = int(m.get("first_patient", 0)), int(m["n"])
+        if isinstance(patient, bool) or not isinstance(patient, numbers.Integral):
+            raise InvalidParameter(parameter="patient", problem="expected a patient index "
+                                   f"(a whole number), got {type(patient).__name__}")
+        patient = int(patient)
+        if not first <= patient < first + n:
+            raise InvalidParameter(parameter="patient", problem=f"{patient} is not a patient "
+                                   f"of this result; allowed {first} to {first + n - 1}")
+        samples = m.get("samples")
+        events = self.events
+        if samples is None:
+            if sample is not None:
+                raise InvalidParameter(parameter="sample", problem="this result has no "
+                                       "parameter samples; leave sample out")
+            rows = events[events["patient"] == patient]
+        else:
+            if sample is None or isinstance(sample, bool) or not isinstance(
+                    sample, numbers.Integral) or not 0 <= int(sample) < int(samples):
+                got = "missing" if sample is None else repr(sample)
+                raise InvalidParameter(parameter="sample", problem=f"{got}; a result of "
+                                       f"samples={samples} needs sample=0 to {samples - 1}")
+            sample = int(sample)
+            rows = events[(events["patient"] == patient) & (events["sample"] == sample)]
         pathway = self.pathway
         episodes: list[Episode] = []
         ep: Episode | None = None
@@ -521,7 +566,9 @@ class SimulationResult:
         ):
             at = EPOCH + pd.Timedelta(days=day).to_pytimedelta()
             a = Assessment.from_index(profile) if profile >= 0 else None
-            where = f"events row {i} (patient {patient}, episode {episode}, day {day}, {event})"
+            of = f"sample {sample}, " if sample is not None else ""
+            where = (f"events row {i} ({of}patient {patient}, episode {episode}, day {day}, "
+                     f"{event})")
             try:
                 if episode != number:
                     ep = pathway.start(str(patient), at=at, episode_id=f"{patient}.{episode}",
@@ -549,11 +596,12 @@ class SimulationResult:
 
     def __repr__(self) -> str:
         m = self.metadata
+        # With samples=K, n patients each simulated under K parameter samples.
+        samples = f" samples={m['samples']}" if m.get("samples") is not None else ""
+        head = f"<SimulationResult patients={m['n']}{samples} days={m['days']} seed={m['seed']}"
         if self._events is None or self._stays is None:
-            return (f"<SimulationResult patients={m['n']} days={m['days']} seed={m['seed']} "
-                    f"parts={str(self._parts)!r}>")
-        return (f"<SimulationResult patients={m['n']} days={m['days']} seed={m['seed']} "
-                f"events={len(self._events)} stays={len(self._stays)}>")
+            return f"{head} parts={str(self._parts)!r}>"
+        return f"{head} events={len(self._events)} stays={len(self._stays)}>"
 
     def _repr_html_(self) -> str:
         """The summary as a table, for notebooks."""

@@ -7,6 +7,7 @@ import json
 import math
 import multiprocessing
 import multiprocessing.context
+import numbers
 import os
 import sys
 import threading
@@ -25,7 +26,7 @@ from carepath._errors import InvalidParameter
 from carepath._pathway import Pathway
 
 from ._compile import NotCompilable, compiled
-from ._model import MAX_DAYS, AssessedCohort, SimulationModel
+from ._model import MAX_DAYS, AssessedCohort, SimulationModel, WrongType
 from ._psa import UncertainModel
 from ._random import MAX_PATIENTS
 from ._result import Aggregate, SimulationResult
@@ -60,13 +61,28 @@ def _t975(df: int) -> float:
 
 
 def _whole(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    # Any integral number (numpy's int64 too, never a bool), as an int.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidParameter(parameter=name,
                                problem=f"expected a whole number, got {type(value).__name__}")
+    value = int(value)
     if not low <= value <= high:
         raise InvalidParameter(parameter=name,
                                problem=f"{value} is out of range; allowed {low} to {high}")
     return value
+
+
+def _check_out(where: Path) -> None:
+    """Refuse ``out`` before any work unless it is, or can be made, a directory."""
+    existing = where
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent  # the nearest existing ancestor would hold it
+    if existing == where and not where.is_dir():
+        raise InvalidParameter(parameter="out", problem=f"{where} exists and is not a "
+                               "directory; choose a directory for the Parquet parts")
+    if existing != where and not existing.is_dir():
+        raise InvalidParameter(parameter="out", problem=f"{where} cannot be created: "
+                               f"{existing} is not a directory")
 
 
 class SimulationWarning(UserWarning):
@@ -210,7 +226,8 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     elif isinstance(model, SimulationModel):
         base = model
     else:
-        raise TypeError(f"expected a SimulationModel, got {type(model).__name__}")
+        raise WrongType(parameter="model", problem="expected a SimulationModel or an "
+                        f"UncertainModel, got {type(model).__name__}")
     if n is None:
         n = len(base.cohort.profiles) if isinstance(base.cohort, AssessedCohort) else 1000
     n = _whole("n", n, 1, MAX_PATIENTS)
@@ -229,10 +246,11 @@ def simulate(  # noqa: PLR0915  # the one public entry point
             chunk_size = max(1, min(chunk_size, -(-n // workers)))
     chunk_size = _whole("chunk_size", chunk_size, 1, MAX_PATIENTS)
     if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(f"executor must be a concurrent.futures.Executor, got "
-                        f"{type(executor).__name__}")
+        raise WrongType(parameter="executor", problem="expected a concurrent.futures."
+                        f"Executor, got {type(executor).__name__}")
     where = Path(out) if out is not None else None
     if where is not None:
+        _check_out(where)
         for sub in (EVENTS_DIR, STAYS_DIR):
             if (where / sub).exists() and any((where / sub).glob("part-*.parquet")):
                 raise InvalidParameter(parameter="out", problem=f"{where / sub} already holds "
