@@ -196,6 +196,14 @@ def test_a_block_that_fails_leaves_no_part(model: SimulationModel, tmp_path: Pat
     assert [p.name for p in out.rglob("*") if p.is_file()] == []
 
 
+def test_distributions_that_are_no_mapping_are_named(model: SimulationModel) -> None:
+    from carepath.sim import UncertainModel  # noqa: PLC0415
+
+    with pytest.raises(InvalidParameter, match="distributions") as info:
+        UncertainModel(model=model, distributions=[Beta(a=1, b=1)])
+    assert isinstance(info.value, TypeError)
+
+
 def test_progress_reports_done_and_total(model: SimulationModel) -> None:
     calls: list[tuple[int, int]] = []
     simulate(model, n=250, seed=1, days=60, chunk_size=100,

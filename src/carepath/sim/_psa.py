@@ -19,7 +19,7 @@ import numpy as np
 
 from carepath._errors import InvalidParameter
 
-from ._model import SimulationModel
+from ._model import SimulationModel, WrongType
 
 __all__ = ["Beta", "Distribution", "Fixed", "Gamma", "LogNormal", "UncertainModel", "Uniform"]
 
@@ -181,7 +181,8 @@ def _check_support(path: str, name: str, dist: object) -> None:
 
 def _distributions(value: object) -> dict[str, Distribution | dict[str, Distribution]]:
     if not isinstance(value, Mapping):
-        raise TypeError(f"expected a mapping, got {type(value).__name__}")
+        raise WrongType(parameter="distributions", problem="expected a mapping of parameter "
+                        f"names to distributions, got {type(value).__name__}")
     return {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
 
 
