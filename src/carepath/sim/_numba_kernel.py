@@ -66,17 +66,26 @@ def also(k1: Any, k2: Any, base: Any, w: Any, first: int, stream: int) -> Any:
 
 
 @_njit
+def words3(k1: Any, k2: Any, base: Any, first: int) -> Any:
+    """The three hashes of the six streams ``first .. first + 5`` (``first`` even)."""
+    p = first >> 1
+    return word(k1, k2, base, p), word(k1, k2, base, p + 1), word(k1, k2, base, p + 2)
+
+
+@_njit
+def mask6(w: Any, t0: Any, t1: Any, t2: Any, t3: Any, t4: Any, t5: Any) -> int:
+    """Which of the six draws in the hashes ``w`` (:func:`words3`) are below their
+    thresholds ``t0 .. t5``: bit ``d`` for draw ``d``."""
+    return (int((w[0] & _LOW) < t0) | int((w[0] >> _S32) < t1) << 1
+            | int((w[1] & _LOW) < t2) << 2 | int((w[1] >> _S32) < t3) << 3
+            | int((w[2] & _LOW) < t4) << 4 | int((w[2] >> _S32) < t5) << 5)
+
+
+@_njit
 def below6(k1: Any, k2: Any, base: Any, first: int, t0: Any, t1: Any, t2: Any, t3: Any,
            t4: Any, t5: Any) -> int:
-    """Which of the six draws of streams ``first .. first + 5`` (``first`` even: three
-    hashes) are below their thresholds ``t0 .. t5``: bit ``d`` for draw ``d``."""
-    p = first >> 1
-    w = word(k1, k2, base, p)
-    m = int((w & _LOW) < t0) | int((w >> _S32) < t1) << 1
-    w = word(k1, k2, base, p + 1)
-    m |= int((w & _LOW) < t2) << 2 | int((w >> _S32) < t3) << 3
-    w = word(k1, k2, base, p + 2)
-    return m | int((w & _LOW) < t4) << 4 | int((w >> _S32) < t5) << 5
+    """:func:`mask6` of the six draws of streams ``first .. first + 5``."""
+    return mask6(words3(k1, k2, base, first), t0, t1, t2, t3, t4, t5)
 
 
 @_njit
@@ -175,8 +184,9 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
             b = pb  # step 0
             idx = classes[bisect(class_th, _ZERO, 0, bits(k1, k2, b, s_class))]
             j0, j1 = jitter[0], jitter[1]
-            down = below6(k1, k2, b, s_profile, j0, j0, j0, j0, j0, j0)
-            up = ~below6(k1, k2, b, s_profile, j1, j1, j1, j1, j1, j1) & ~down & 63
+            w = words3(k1, k2, b, s_profile)  # one set of draws, two thresholds
+            down = mask6(w, j0, j0, j0, j0, j0, j0)
+            up = ~mask6(w, j1, j1, j1, j1, j1, j1) & ~down & 63
             idx = idx - delta[down & rated[idx]] + delta[up & below_top[idx]]
         else:
             idx = idx0[i]
