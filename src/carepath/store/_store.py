@@ -6,7 +6,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any, Final, NamedTuple, final
@@ -151,6 +151,8 @@ def _same_event(stored: str, new: dict[str, Any], episode_id: str) -> bool:
     """Whether a new event with a stored event's id repeats it: the same event, levels,
     assessment and instant (notes and overrides of a retry are not compared, as
     :class:`~carepath.Episode` does not compare them either)."""
+    if stored == _json_text(new):  # the usual retry: the same text, nothing to parse
+        return True
     try:
         old = json.loads(stored)
     except ValueError:
@@ -404,18 +406,19 @@ class EpisodeStore:
                 self._insert_events(conn, episode.id, 0, data["events"], [now] * episode.version)
                 return episode.version
             self._same_header(head, data)
-            stored_ids = [str(e) for (e,) in conn.execute(
-                sa.select(events.c.event_id).where(events.c.episode_id == episode.id)
-                .order_by(events.c.seq))]
-            mine = [r["event_id"] for r in data["events"][:len(stored_ids)]]
-            if mine != stored_ids:
+            stored = {str(eid): str(text) for eid, text in conn.execute(
+                sa.select(events.c.event_id, events.c.payload)
+                .where(events.c.episode_id == episode.id).order_by(events.c.seq))}
+            mine = [r["event_id"] for r in data["events"][:len(stored)]]
+            if mine != list(stored):
                 raise ConcurrencyConflict(
                     episode_id=episode.id, expected_version=None, actual_version=head.version,
                     problem="the stored events are not the start of the episode's history "
                     "(a move was cancelled or replaced after it was stored; the store is "
                     "append-only)",
                 )
-            return self._append_rows(conn, head, data["events"], None, lambda: now)
+            return self._append_rows(conn, head, data["events"], None, lambda: now,
+                                     stored=stored)
 
     def append(
         self,
@@ -561,17 +564,23 @@ class EpisodeStore:
         expected_version: int | None,
         clock: Callable[[], datetime],
         recorded: Sequence[datetime] | None = None,
+        *,
+        stored: Mapping[str, str] | None = None,
     ) -> int:
+        """Append the payloads not stored yet; ``stored`` (event id to payload text) when
+        the caller has already read the episode's stored events."""
         episode_id: str = head.id
         version: int = head.version
-        ids = list(dict.fromkeys(p["event_id"] for p in payloads))
-        stored: dict[str, str] = {}
-        for start in range(0, len(ids), 500):  # bounded IN lists
-            chunk = ids[start:start + 500]
-            stored.update((str(eid), str(text)) for eid, text in conn.execute(
-                sa.select(events.c.event_id, events.c.payload).where(
-                    events.c.episode_id == episode_id, events.c.event_id.in_(chunk))
-            ))
+        if stored is None:
+            ids = list(dict.fromkeys(p["event_id"] for p in payloads))
+            found: dict[str, str] = {}
+            for start in range(0, len(ids), 500):  # bounded IN lists
+                chunk = ids[start:start + 500]
+                found.update((str(eid), str(text)) for eid, text in conn.execute(
+                    sa.select(events.c.event_id, events.c.payload).where(
+                        events.c.episode_id == episode_id, events.c.event_id.in_(chunk))
+                ))
+            stored = found
         new: list[dict[str, Any]] = []
         new_recorded: list[datetime] = []
         seen: set[str] = set()
