@@ -149,7 +149,13 @@ def _keys_of(seed: int) -> tuple[np.uint64, np.uint64]:
     return np.uint64(k1), np.uint64(k2)
 
 
-def _hash(c: npt.NDArray[np.uint64], k1: np.uint64, k2: np.uint64) -> npt.NDArray[np.uint64]:
+def _hash(
+    p: npt.NDArray[np.uint64], s: npt.NDArray[np.uint64], pair: npt.NDArray[np.uint64],
+    k1: np.uint64, k2: np.uint64,
+) -> npt.NDArray[np.uint64]:
+    """The 64-bit words of (broadcast) patients, steps and stream pairs (see
+    :func:`counter`)."""
+    c = (p << np.uint64(STEP_BITS + STREAM_BITS)) | (s << np.uint64(STREAM_BITS)) | pair
     return _mix_array(_mix_array(c * np.uint64(_GAMMA) + k1) ^ k2)
 
 
@@ -169,8 +175,7 @@ def uniforms(
     s = np.atleast_1d(np.asarray(step, dtype=np.uint64))
     t = np.atleast_1d(np.asarray(stream, dtype=np.uint64))
     one = np.uint64(1)
-    c = (p << np.uint64(STEP_BITS + STREAM_BITS)) | (s << np.uint64(STREAM_BITS)) | (t >> one)
-    bits = _hash(c, k1, k2)
+    bits = _hash(p, s, t >> one, k1, k2)
     half = (bits >> ((t & one) << np.uint64(5))) & np.uint64(_LOW)
     out: npt.NDArray[np.float64] = half.astype(np.float64) * _SCALE
     return out
@@ -188,8 +193,7 @@ def grid(
     p = np.asarray(patient, dtype=np.uint64)[..., None]
     s = np.asarray(step, dtype=np.uint64)[..., None]
     pairs = np.arange(streams // 2, dtype=np.uint64)
-    c = (p << np.uint64(STEP_BITS + STREAM_BITS)) | (s << np.uint64(STREAM_BITS)) | pairs
-    bits = np.ascontiguousarray(_hash(c, k1, k2), dtype="<u8")
+    bits = np.ascontiguousarray(_hash(p, s, pairs, k1, k2), dtype="<u8")
     # Each little-endian word, read as two 32-bit halves, is (low, high): streams 2k, 2k+1.
     halves = bits.view("<u4").reshape(*bits.shape[:-1], streams)
     out: npt.NDArray[np.float64] = halves.astype(np.float64) * _SCALE
