@@ -467,15 +467,8 @@ def test_occupancy_counts_open_stays_through_the_last_day_of_the_horizon() -> No
     assert list(fig.data[0].x) == list(range(HORIZON))
 
 
-@attrs.frozen
-class SampledFrames:
+def sampled() -> Frames:
     """Two parameter samples of one patient, as ``simulate(..., samples=2)`` lays them out."""
-
-    events: Any
-    stays: Any
-
-
-def sampled() -> SampledFrames:
     pd = pytest.importorskip("pandas")
     events = pd.DataFrame(
         [
@@ -495,7 +488,7 @@ def sampled() -> SampledFrames:
         ],
         columns=["sample", "patient", "episode", "level", "start_day", "end_day", "exit"],
     )
-    return SampledFrames(events=events, stays=stays)
+    return Frames(events=events, stays=stays)
 
 
 def test_sankey_keeps_parameter_samples_apart() -> None:

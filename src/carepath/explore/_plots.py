@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeGuard
 
 from carepath._levels import INTAKE, Outcome
 
@@ -53,41 +53,39 @@ def _pathway(pathway: Pathway | None, result: object) -> Pathway:
     """``pathway``, else the result's own ``pathway`` attribute, else the standard pathway."""
     from carepath._pathway import Pathway, standard_pathway  # noqa: PLC0415  # avoids an import cycle
 
+    field = "pathway"
     if pathway is None:
-        pathway = getattr(result, "pathway", None)
+        pathway, field = getattr(result, "pathway", None), "result.pathway"
         if pathway is None:
             return standard_pathway()
-        if not isinstance(pathway, Pathway):
-            raise ExploreError(field="result.pathway",
-                               problem=f"expected a Pathway, got {type(pathway).__name__}")
-        return pathway
     if not isinstance(pathway, Pathway):
-        raise ExploreError(field="pathway",
+        raise ExploreError(field=field,
                            problem=f"expected a Pathway, got {type(pathway).__name__}")
     return pathway
 
 
+def _is_count(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 def _check_count(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not _is_count(value):
         raise ExploreError(field=field, problem=f"expected a positive integer, got {value!r}")
     return value
+
+
+def _metadata_count(result: object, key: str) -> int | None:
+    """``result.metadata[key]`` when it is a positive integer."""
+    metadata = getattr(result, "metadata", None)
+    value = metadata.get(key) if isinstance(metadata, dict) else None
+    return value if _is_count(value) else None
 
 
 def _samples(result: object, rows: list[dict[str, Any]]) -> int:
     """How many parameter samples a PSA result holds (1 without a ``sample`` column)."""
     if not rows or "sample" not in rows[0]:
         return 1
-    metadata = getattr(result, "metadata", None)
-    k = metadata.get("samples") if isinstance(metadata, dict) else None
-    if isinstance(k, int) and not isinstance(k, bool) and k >= 1:
-        return k
-    return len({r["sample"] for r in rows})
-
-
-def _horizon(result: object) -> int | None:
-    metadata = getattr(result, "metadata", None)
-    days = metadata.get("days") if isinstance(metadata, dict) else None
-    return days if isinstance(days, int) and not isinstance(days, bool) and days >= 1 else None
+    return _metadata_count(result, "samples") or len({r["sample"] for r in rows})
 
 
 def _names(pathway: Pathway) -> tuple[dict[str, str], dict[str, str], list[str]]:
@@ -205,7 +203,7 @@ def occupancy(
     go = _go()
     labels, colours, order = _names(_pathway(pathway, result))
     rows = records(result.stays, _STAY_COLUMNS, name="stays")
-    shown = days if days is not None else _horizon(result)
+    shown = days if days is not None else _metadata_count(result, "days")
     if shown is None:
         last = 0.0
         for r in rows:
