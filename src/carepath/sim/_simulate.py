@@ -7,7 +7,6 @@ import json
 import math
 import multiprocessing
 import multiprocessing.context
-import numbers
 import os
 import sys
 import threading
@@ -26,7 +25,7 @@ from carepath._errors import InvalidParameter
 from carepath._pathway import Pathway
 
 from ._compile import NotCompilable, compiled
-from ._model import MAX_DAYS, AssessedCohort, SimulationModel, WrongType
+from ._model import MAX_DAYS, AssessedCohort, SimulationModel, WrongType, _whole
 from ._psa import UncertainModel
 from ._random import MAX_PATIENTS
 from ._result import Aggregate, SimulationResult
@@ -58,18 +57,6 @@ def _t975(df: int) -> float:
     if df <= 120:
         return 1.980
     return 1.960
-
-
-def _whole(name: str, value: object, low: int, high: int) -> int:
-    # Any integral number (numpy's int64 too, never a bool), as an int.
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidParameter(parameter=name,
-                               problem=f"expected a whole number, got {type(value).__name__}")
-    value = int(value)
-    if not low <= value <= high:
-        raise InvalidParameter(parameter=name,
-                               problem=f"{value} is out of range; allowed {low} to {high}")
-    return value
 
 
 def _check_out(where: Path) -> None:
