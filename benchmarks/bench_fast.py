@@ -70,14 +70,16 @@ def bare_semi_markov(n: int, days: int = DAYS, seed: int = 0) -> int:
     """
     rng = np.random.default_rng(seed)
     mean_stay = np.array([60.0, 45.0, 50.0, 25.0, 28.0, 4.0])
-    routing = np.array([  # to outpatient, sober, iop, php, inpatient, detox, discharge
-        [0.00, 0.05, 0.05, 0.02, 0.02, 0.02, 0.84],
-        [0.40, 0.00, 0.10, 0.02, 0.03, 0.02, 0.43],
-        [0.35, 0.10, 0.00, 0.05, 0.05, 0.03, 0.42],
-        [0.15, 0.05, 0.50, 0.00, 0.05, 0.03, 0.22],
-        [0.10, 0.10, 0.40, 0.15, 0.00, 0.03, 0.22],
-        [0.10, 0.05, 0.15, 0.10, 0.40, 0.00, 0.20],
-    ])
+    routing = np.array(
+        [  # to outpatient, sober, iop, php, inpatient, detox, discharge
+            [0.00, 0.05, 0.05, 0.02, 0.02, 0.02, 0.84],
+            [0.40, 0.00, 0.10, 0.02, 0.03, 0.02, 0.43],
+            [0.35, 0.10, 0.00, 0.05, 0.05, 0.03, 0.42],
+            [0.15, 0.05, 0.50, 0.00, 0.05, 0.03, 0.22],
+            [0.10, 0.10, 0.40, 0.15, 0.00, 0.03, 0.22],
+            [0.10, 0.05, 0.15, 0.10, 0.40, 0.00, 0.20],
+        ]
+    )
     cum = np.cumsum(routing, axis=1)
     start_mix = np.cumsum([0.45, 0.05, 0.16, 0.06, 0.14, 0.24])
     level = np.searchsorted(start_mix, rng.random(n) * start_mix[-1], side="right")
@@ -153,39 +155,71 @@ def workers_figure(model: SimulationModel, n: int, repeat: int) -> dict[str, flo
             pids = list(pool._processes)  # no public way to list them
             for r in range(repeat):
                 load = os.getloadavg()[0]
-                one = timed(simulate, model, n=n_w, seed=2, days=DAYS, chunk_size=block,
-                            out=Path(tmp) / f"one{r}")
+                one = timed(
+                    simulate,
+                    model,
+                    n=n_w,
+                    seed=2,
+                    days=DAYS,
+                    chunk_size=block,
+                    out=Path(tmp) / f"one{r}",
+                )
                 cpu = _busy(pids)
-                two = timed(simulate, model, n=n_w, seed=2, days=DAYS, chunk_size=block,
-                            executor=pool, out=Path(tmp) / f"two{r}")
+                two = timed(
+                    simulate,
+                    model,
+                    n=n_w,
+                    seed=2,
+                    days=DAYS,
+                    chunk_size=block,
+                    executor=pool,
+                    out=Path(tmp) / f"two{r}",
+                )
                 busy = (_busy(pids) - cpu) / (2 * two)
                 ratios.append(one / two)
-                print(f"{n_w:,} patients to Parquet, blocks of {block:,}: 1 worker (this "
-                      f"process) {one:.2f} s, 2 warm workers {two:.2f} s: {one / two:.2f}x "
-                      f"(target >= 1.7x; workers busy {busy:.0%}, 1-min load before "
-                      f"{load:.2f})")
+                print(
+                    f"{n_w:,} patients to Parquet, blocks of {block:,}: 1 worker (this "
+                    f"process) {one:.2f} s, 2 warm workers {two:.2f} s: {one / two:.2f}x "
+                    f"(target >= 1.7x; workers busy {busy:.0%}, 1-min load before "
+                    f"{load:.2f})"
+                )
                 shutil.rmtree(Path(tmp) / f"one{r}")
                 shutil.rmtree(Path(tmp) / f"two{r}")
         # After that pool is gone: with its threads running, workers=2 would not fork.
         method = _context().get_start_method()  # what workers=2 uses, here and now
-        default = timed(simulate, model, n=n_w, seed=2, days=DAYS, workers=2,
-                        out=Path(tmp) / "default")
+        default = timed(
+            simulate, model, n=n_w, seed=2, days=DAYS, workers=2, out=Path(tmp) / "default"
+        )
         # Two threads of this process, the same blocks (the compiled kernel releases the GIL).
         with ThreadPoolExecutor(2) as threads:
             simulate(model, n=4_000, seed=3, days=DAYS, chunk_size=2_000, executor=threads)
-            threaded = timed(simulate, model, n=n_w, seed=2, days=DAYS, chunk_size=block,
-                             executor=threads, out=Path(tmp) / "threads")
+            threaded = timed(
+                simulate,
+                model,
+                n=n_w,
+                seed=2,
+                days=DAYS,
+                chunk_size=block,
+                executor=threads,
+                out=Path(tmp) / "threads",
+            )
     ratio = float(np.median(ratios))
     if repeat > 1:
-        print(f"  median of {repeat}: {ratio:.2f}x (runs "
-              f"{', '.join(f'{x:.2f}' for x in ratios)})")
-    print(f"  workers=2 as called by a user (default blocks, own {method} pool, start "
-          f"included): {default:.2f} s: {one / default:.2f}x (against the last 1 worker)")
-    print(f"  2 threads (ThreadPoolExecutor as executor, blocks of {block:,}): {threaded:.2f} s: "
-          f"{one / threaded:.2f}x (against the last 1 worker)")
+        print(f"  median of {repeat}: {ratio:.2f}x (runs {', '.join(f'{x:.2f}' for x in ratios)})")
+    print(
+        f"  workers=2 as called by a user (default blocks, own {method} pool, start "
+        f"included): {default:.2f} s: {one / default:.2f}x (against the last 1 worker)"
+    )
+    print(
+        f"  2 threads (ThreadPoolExecutor as executor, blocks of {block:,}): {threaded:.2f} s: "
+        f"{one / threaded:.2f}x (against the last 1 worker)"
+    )
     print(f"load average after the workers: {_load()}")
-    return {"two_workers_over_one": ratio, "default_two_workers_over_one": one / default,
-            "two_threads_over_one": one / threaded}
+    return {
+        "two_workers_over_one": ratio,
+        "default_two_workers_over_one": one / default,
+        "two_threads_over_one": one / threaded,
+    }
 
 
 _CHILD = "figure-1-times:"
@@ -194,17 +228,21 @@ _CHILD = "figure-1-times:"
 def _fresh_figure_1(patients: int, quick: bool) -> float:
     """Figure 1 (fast / bare) measured again in a fresh process, as the first one was."""
     cmd = [sys.executable, __file__, "--figures", "1", "--child", "--patients", str(patients)]
-    out = subprocess.run(cmd + (["--quick"] if quick else []), capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        cmd + (["--quick"] if quick else []), capture_output=True, text=True, check=True
+    ).stdout
     line = next(x for x in out.splitlines() if x.startswith(_CHILD))
     fast_s, bare_s = (float(v) for v in line.split()[1:])
-    print(f"  again in a fresh process: fast {fast_s:.2f} s, bare {bare_s:.2f} s: "
-          f"{fast_s / bare_s:.2f}x")
+    print(
+        f"  again in a fresh process: fast {fast_s:.2f} s, bare {bare_s:.2f} s: "
+        f"{fast_s / bare_s:.2f}x"
+    )
     return fast_s / bare_s
 
 
-def speed_figure(model: SimulationModel, n: int, args: argparse.Namespace,
-                 figures: dict[str, float]) -> float:
+def speed_figure(
+    model: SimulationModel, n: int, args: argparse.Namespace, figures: dict[str, float]
+) -> float:
     """Figure 1 (see above), added to ``figures``; returns the fast engine's time."""
     fast_s = timed(simulate, model, n=n, seed=1, days=DAYS)
     bare_runs = [timed(bare_semi_markov, n) for _ in range(3)]
@@ -216,19 +254,26 @@ def speed_figure(model: SimulationModel, n: int, args: argparse.Namespace,
     figures["fast_patients_per_s"] = n / fast_s
     figures["bare_patients_per_s"] = n / bare_s
     figures["fast_over_bare"] = fast_s / bare_s
-    print(f"fast engine, {n:,} patients x {DAYS} days, 1 process (first run): "
-          f"{fast_s:.2f} s ({n / fast_s:,.0f} patients/s)")
-    print(f"bare numpy semi-Markov loop, same size, fastest of 3: {bare_s:.2f} s "
-          f"({n / bare_s:,.0f} patients/s; runs {', '.join(f'{x:.2f}' for x in bare_runs)} s)")
+    print(
+        f"fast engine, {n:,} patients x {DAYS} days, 1 process (first run): "
+        f"{fast_s:.2f} s ({n / fast_s:,.0f} patients/s)"
+    )
+    print(
+        f"bare numpy semi-Markov loop, same size, fastest of 3: {bare_s:.2f} s "
+        f"({n / bare_s:,.0f} patients/s; runs {', '.join(f'{x:.2f}' for x in bare_runs)} s)"
+    )
     print(f"  fast / bare time: {fast_s / bare_s:.2f}x (target within 3x)")
     if args.repeat > 1:
         ratios = [fast_s / bare_s] + [
-            _fresh_figure_1(args.patients, args.quick) for _ in range(args.repeat - 1)]
+            _fresh_figure_1(args.patients, args.quick) for _ in range(args.repeat - 1)
+        ]
         figures["fast_over_bare"] = float(np.median(ratios))
-        print(f"  median of {args.repeat} processes (this one and {args.repeat - 1} more, "
-              "each timing its first run): "
-              f"{figures['fast_over_bare']:.2f}x (runs "
-              f"{', '.join(f'{x:.2f}' for x in ratios)})")
+        print(
+            f"  median of {args.repeat} processes (this one and {args.repeat - 1} more, "
+            "each timing its first run): "
+            f"{figures['fast_over_bare']:.2f}x (runs "
+            f"{', '.join(f'{x:.2f}' for x in ratios)})"
+        )
     return fast_s
 
 
@@ -238,11 +283,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     parser.add_argument("--patients", type=int, default=1_000_000)
-    parser.add_argument("--figures", default="1,2,3,4",
-                        help="the figures to run, comma-separated (default: all)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="figure 1: run it in this many fresh processes; figure 3: "
-                        "alternate its two timings this many times (medians reported)")
+    parser.add_argument(
+        "--figures", default="1,2,3,4", help="the figures to run, comma-separated (default: all)"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="figure 1: run it in this many fresh processes; figure 3: "
+        "alternate its two timings this many times (medians reported)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     chosen = {int(f) for f in args.figures.split(",")}
@@ -257,8 +307,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     print(f"load average at start: {_load()}")
     kernel = "numba kernel" if _kernel.kernel() is not None else "numpy loop (no numba)"
-    print(f"fast engine path: {kernel}; first call (2,000 patients, warms the caches, "
-          f"excluded below): {first_s:.2f} s")
+    print(
+        f"fast engine path: {kernel}; first call (2,000 patients, warms the caches, "
+        f"excluded below): {first_s:.2f} s"
+    )
     fast_s = math.nan
     if 1 in chosen:
         fast_s = speed_figure(model, n, args, figures)
@@ -272,20 +324,34 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         figures["reference_patients_per_s"] = n_ref / ref_s
         speedup = (n / fast_s) / (n_ref / ref_s)
         figures["fast_over_reference"] = speedup
-        print(f"reference engine, {n_ref:,} patients: {n_ref / ref_s:,.0f} patients/s; fast is "
-              f"{speedup:.0f}x (target >= 50x)")
+        print(
+            f"reference engine, {n_ref:,} patients: {n_ref / ref_s:,.0f} patients/s; fast is "
+            f"{speedup:.0f}x (target >= 50x)"
+        )
 
     if 3 in chosen:
         figures.update(workers_figure(model, n, max(1, args.repeat)))
 
     if 4 in chosen:
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "carepath.cli", "simulate", "--patients", str(n),
-                   "--workers", "2", "--out", str(Path(tmp) / "run")]
+            cmd = [
+                sys.executable,
+                "-m",
+                "carepath.cli",
+                "simulate",
+                "--patients",
+                str(n),
+                "--workers",
+                "2",
+                "--out",
+                str(Path(tmp) / "run"),
+            ]
             mb, secs = peak_rss(cmd)
         figures["peak_rss_mb"] = mb
-        print(f"carepath simulate --patients {n:,} --workers 2 --out DIR: peak RSS of the "
-              f"process tree {mb:,.0f} MB in {secs:.1f} s (target < 2048 MB)")
+        print(
+            f"carepath simulate --patients {n:,} --workers 2 --out DIR: peak RSS of the "
+            f"process tree {mb:,.0f} MB in {secs:.1f} s (target < 2048 MB)"
+        )
     print(f"load average at end: {_load()}")
     return figures
 

@@ -45,8 +45,9 @@ def long_episode(pathway: Pathway, events: int) -> Episode:
     ep = pathway.start("patient-bench", at=T0, episode_id=f"bench-{uuid.uuid4().hex[:12]}")
     ep.admit("outpatient", at=T0, assessment=Assessment())
     for i in range(events - 1):
-        ep.reassess(Assessment(readiness=i % 2, environment=(i // 2) % 2),
-                    at=T0 + timedelta(minutes=i + 1))
+        ep.reassess(
+            Assessment(readiness=i % 2, environment=(i // 2) % 2), at=T0 + timedelta(minutes=i + 1)
+        )
     return ep
 
 
@@ -60,8 +61,9 @@ def timed(fn: Callable[[], object], rounds: int) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
-def appends_per_second(store: EpisodeStore, pathway: Pathway, total: int, batch: int,
-                       rounds: int) -> tuple[float, float]:
+def appends_per_second(
+    store: EpisodeStore, pathway: Pathway, total: int, batch: int, rounds: int
+) -> tuple[float, float]:
     """(best, median) events per second appending ``total`` events ``batch`` at a time."""
     rates = []
     for _ in range(rounds):
@@ -73,7 +75,7 @@ def appends_per_second(store: EpisodeStore, pathway: Pathway, total: int, batch:
         records: list[EventRecord] = list(ep.history[1:])
         t = time.perf_counter()
         for i in range(0, total, batch):
-            store.append(ep.id, records[i:i + batch], expected_version=1 + i)
+            store.append(ep.id, records[i : i + batch], expected_version=1 + i)
         rates.append(total / (time.perf_counter() - t))
     return max(rates), statistics.median(rates)
 
@@ -86,25 +88,32 @@ def measure(label: str, url: str, quick: bool) -> tuple[list[str], float | None]
     lines = []
     with EpisodeStore.open(url) as store:
         best, med = appends_per_second(store, pathway, single, 1, rounds)
-        lines.append(f"| {label} | single-event appends | {best:,.0f} events/s | "
-                     f"{med:,.0f} events/s |")
+        lines.append(
+            f"| {label} | single-event appends | {best:,.0f} events/s | {med:,.0f} events/s |"
+        )
         best, med = appends_per_second(store, pathway, batched, 100, rounds)
-        lines.append(f"| {label} | batches of 100 | {best:,.0f} events/s | "
-                     f"{med:,.0f} events/s |")
+        lines.append(f"| {label} | batches of 100 | {best:,.0f} events/s | {med:,.0f} events/s |")
         ep = long_episode(pathway, 1_000)
         store.create(ep)
         assert store.load(ep.id, pathway) == ep
         load_best, load_med = timed(lambda: store.load(ep.id, pathway), 5 if quick else 20)
-        lines.append(f"| {label} | load a 1,000-event episode | {load_best * 1e3:.1f} ms | "
-                     f"{load_med * 1e3:.1f} ms |")
+        lines.append(
+            f"| {label} | load a 1,000-event episode | {load_best * 1e3:.1f} ms | "
+            f"{load_med * 1e3:.1f} ms |"
+        )
         data = store.data(ep.id)
         read_best, read_med = timed(lambda: store.data(ep.id), 5 if quick else 20)
-        lines.append(f"| {label} | of which: read the rows (`store.data`) | "
-                     f"{read_best * 1e3:.1f} ms | {read_med * 1e3:.1f} ms |")
-        replay_best, replay_med = timed(lambda: Episode.from_dict(data, pathway),
-                                        5 if quick else 20)
-        lines.append(f"| {label} | of which: core replay (`Episode.from_dict`) | "
-                     f"{replay_best * 1e3:.1f} ms | {replay_med * 1e3:.1f} ms |")
+        lines.append(
+            f"| {label} | of which: read the rows (`store.data`) | "
+            f"{read_best * 1e3:.1f} ms | {read_med * 1e3:.1f} ms |"
+        )
+        replay_best, replay_med = timed(
+            lambda: Episode.from_dict(data, pathway), 5 if quick else 20
+        )
+        lines.append(
+            f"| {label} | of which: core replay (`Episode.from_dict`) | "
+            f"{replay_best * 1e3:.1f} ms | {replay_med * 1e3:.1f} ms |"
+        )
     return lines, load_best * 1e3
 
 
@@ -114,8 +123,7 @@ def postgres_url(given: str | None) -> tuple[str | None, Callable[[], None]]:
         return url, lambda: None
     directory = tempfile.mkdtemp(prefix="carepath-bench-pg-")
     script = str(ROOT / "scripts" / "postgres.sh")
-    done = subprocess.run([script, "start", directory], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run([script, "start", directory], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         print(f"PostgreSQL not measured: {done.stderr.strip()}", file=sys.stderr)
         return None, lambda: None
@@ -132,9 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", help="a PostgreSQL server to measure")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args(argv)
-    print(f"carepath store benchmarks: Python {platform.python_version()}, SQLAlchemy "
-          f"{sqlalchemy.__version__}, {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f}")
+    print(
+        f"carepath store benchmarks: Python {platform.python_version()}, SQLAlchemy "
+        f"{sqlalchemy.__version__}, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
     print("| backend | what | best | median |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             stop()
     ok = load_ms is not None and load_ms < LOAD_TARGET_MS
-    print(f"load target (< {LOAD_TARGET_MS:.0f} ms on SQLite): "
-          f"{'met' if ok else 'MISSED'} ({load_ms:.1f} ms)")
+    print(
+        f"load target (< {LOAD_TARGET_MS:.0f} ms on SQLite): "
+        f"{'met' if ok else 'MISSED'} ({load_ms:.1f} ms)"
+    )
     return 0 if ok or args.quick else 1
 
 

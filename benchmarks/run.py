@@ -98,14 +98,24 @@ class Step:
 #: (criteria fit, maximum stay), step up (target fits, current level no longer does),
 #: reassess again, step down after the minimum stay (minimum stay, target fits).
 CYCLE: Final[tuple[Step, ...]] = (
-    Step(Event.REASSESS, "iop", "iop", 1, A_IOP,
-         lambda ep, at: ep.reassess(A_IOP, at=at)),
-    Step(Event.STEP_UP, "iop", "php", 1, A_PHP,
-         lambda ep, at: ep.step_up("php", at=at, assessment=A_PHP)),
-    Step(Event.REASSESS, "php", "php", 5, A_PHP,
-         lambda ep, at: ep.reassess(A_PHP, at=at)),
-    Step(Event.STEP_DOWN, "php", "iop", 6, A_IOP,  # PHP's minimum stay is 10 days
-         lambda ep, at: ep.step_down("iop", at=at, assessment=A_IOP)),
+    Step(Event.REASSESS, "iop", "iop", 1, A_IOP, lambda ep, at: ep.reassess(A_IOP, at=at)),
+    Step(
+        Event.STEP_UP,
+        "iop",
+        "php",
+        1,
+        A_PHP,
+        lambda ep, at: ep.step_up("php", at=at, assessment=A_PHP),
+    ),
+    Step(Event.REASSESS, "php", "php", 5, A_PHP, lambda ep, at: ep.reassess(A_PHP, at=at)),
+    Step(
+        Event.STEP_DOWN,
+        "php",
+        "iop",
+        6,
+        A_IOP,  # PHP's minimum stay is 10 days
+        lambda ep, at: ep.step_down("iop", at=at, assessment=A_IOP),
+    ),
 )
 CYCLE_LEN: Final = len(CYCLE)
 
@@ -157,6 +167,7 @@ def _placed(pathway: Pathway, code: str) -> Check:
     def check(m: Any, at: datetime, a: Assessment) -> bool:
         p = pathway.place(a)
         return p.level.code == code or any(x.code == code for x in p.alternatives)
+
     return check
 
 
@@ -179,9 +190,17 @@ def _carepath_guard(pathway: Pathway, rule: Rule, guard: Guard) -> Check:
     source, target = _ends(pathway, rule)
 
     def check(m: Any, at: datetime, a: Assessment) -> bool:
-        ctx = GuardContext(event=rule.event, source=source, target=target, assessment=a,
-                           at=at, entered_at=m.entered_at, pathway=pathway)
+        ctx = GuardContext(
+            event=rule.event,
+            source=source,
+            target=target,
+            assessment=a,
+            at=at,
+            entered_at=m.entered_at,
+            pathway=pathway,
+        )
         return not guard.check(ctx)
+
     return check
 
 
@@ -526,9 +545,7 @@ def table_runner(pathway: Pathway, size: int, order: list[int], *, checked: bool
     return run if checked else lookup
 
 
-def bench_events(
-    report: Report, *, n: int, rounds: int, pool: int, rng: random.Random
-) -> None:
+def bench_events(report: Report, *, n: int, rounds: int, pool: int, rng: random.Random) -> None:
     pathway = standard_pathway()
     episodes = [admitted_episode(pathway, f"patient-{i:07d}") for i in range(pool)]
     total = n * rounds + max(n // 10, 1)  # the timed runs and the warm-up
@@ -543,10 +560,13 @@ def bench_events(
     s = interleaved(runners, n=n, rounds=rounds, rng=rng)
     raw = s["raw"]
     ratio = Ratio.of(s["episode"], raw)
-    report.section(f"a. cost per event: runs of {n:,} events x {rounds} rounds, round robin "
-                   f"over {pool} episodes")
-    report.timing("Episode event (guards with reasons, history record)", s["episode"],
-                  f"{ratio} of raw")
+    report.section(
+        f"a. cost per event: runs of {n:,} events x {rounds} rounds, round robin "
+        f"over {pool} episodes"
+    )
+    report.timing(
+        "Episode event (guards with reasons, history record)", s["episode"], f"{ratio} of raw"
+    )
     report.timing("raw transitions trigger, same guards as conditions", raw, "1.00x")
     for key, label in (
         ("raw_unguarded", "raw transitions trigger, no conditions"),
@@ -554,8 +574,12 @@ def bench_events(
         ("lookup", "dict table lookup only"),
     ):
         report.timing(label, s[key], f"{Ratio.of(s[key], raw)} of raw")
-    report.target("Episode / raw transitions", f"{ratio.of_best:.2f}x",
-                  not ratio.clearly_above(1.5), "<= 1.5x")
+    report.target(
+        "Episode / raw transitions",
+        f"{ratio.of_best:.2f}x",
+        not ratio.clearly_above(1.5),
+        "<= 1.5x",
+    )
     # The episodes really went round the cycle, every guard passing (a refusal raises).
     applied = sum(ep.version - 1 for ep in episodes)  # (less each one's admission)
     assert applied == total, (applied, total)
@@ -587,15 +611,15 @@ def bench_start(report: Report, *, n: int, rounds: int, mem_n: int, rng: random.
     given_bytes = _bytes_per_start(pathway, mem_n, with_id=True)
     event_bytes = _bytes_per_event(pathway, mem_n)
 
-    report.section(f"b. opening an episode: runs of {n:,} x {rounds} rounds; memory over "
-                   f"{mem_n:,}")
+    report.section(f"b. opening an episode: runs of {n:,} x {rounds} rounds; memory over {mem_n:,}")
     report.timing("pathway.start(...), generated episode id", s["generated"])
     report.timing("pathway.start(..., episode_id=...)", s["given"])
     report.line("memory per episode, generated id (tracemalloc)", f"{gen_bytes:.0f} B")
     report.line("memory per episode, caller's id", f"{given_bytes:.0f} B")
     report.line("memory per applied event (record + id index)", f"{event_bytes:.0f} B")
-    report.target("time to open an episode", _us(s["generated"].best),
-                  s["generated"].best < 10_000, "< 10 us")
+    report.target(
+        "time to open an episode", _us(s["generated"].best), s["generated"].best < 10_000, "< 10 us"
+    )
     report.target("memory per episode", f"{gen_bytes:.0f} B", gen_bytes < 2048, "< 2 KB")
 
 
@@ -646,8 +670,7 @@ def bench_scale(
     pathway = standard_pathway()
     small, large = sizes
     pops = {
-        size: [admitted_episode(pathway, f"patient-{i:07d}") for i in range(size)]
-        for size in sizes
+        size: [admitted_episode(pathway, f"patient-{i:07d}") for i in range(size)] for size in sizes
     }
     total = n * rounds + max(n // 10, 1)  # the timed runs and the warm-up
     runners = {
@@ -655,14 +678,19 @@ def bench_scale(
         for size in sizes
     }
     s = interleaved(runners, n=n, rounds=rounds, rng=rng)
-    report.section(f"c. cost per event by live episodes: runs of {n:,} events on random "
-                   f"ones x {rounds} rounds")
+    report.section(
+        f"c. cost per event by live episodes: runs of {n:,} events on random ones x {rounds} rounds"
+    )
     for size in sizes:
         report.timing(f"{size:,} live episodes", s[f"{size}"])
     ratio = Ratio.of(s[f"{large}"], s[f"{small}"])
     report.line(f"{large:,} / {small:,}", f"{ratio.of_best:.2f}x", "", str(ratio))
-    report.target(f"growth from {small:,} to {large:,} episodes", f"{ratio.of_best:.2f}x",
-                  not ratio.clearly_above(1.2), "<= 1.2x")
+    report.target(
+        f"growth from {small:,} to {large:,} episodes",
+        f"{ratio.of_best:.2f}x",
+        not ratio.clearly_above(1.2),
+        "<= 1.2x",
+    )
     applied = sum(ep.version - 1 for eps in pops.values() for ep in eps)
     assert applied == 2 * total, (applied, total)
 
@@ -691,8 +719,11 @@ def environment() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke run of a few seconds; targets are reported, not enforced")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run of a few seconds; targets are reported, not enforced",
+    )
     parser.add_argument("--seed", type=int, default=20260105, help="seed for orders and draws")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)

@@ -148,9 +148,7 @@ def walk(pathway: Pathway) -> None:
 
     # The team records why it steps down on a weekend anyway.
     override = Override(reason="family moves house on Monday; team agreed", by="clin-07")
-    record = episode.step_down(
-        "teen_outpatient", at=saturday, assessment=better, override=override
-    )
+    record = episode.step_down("teen_outpatient", at=saturday, assessment=better, override=override)
     by = record.override.by if record.override is not None else "nobody"
     print(f"\nStepped down to {episode.level} under an override recorded by {by!r};")
     print("the history keeps the reasons it set aside:")
@@ -175,8 +173,12 @@ def broken() -> None:
             criteria={**CRITERIA, "teen_php": Criteria()},  # no teen_day, an unknown code
             rules=[
                 *default_rules(LEVELS),
-                Rule(event=Event.STEP_UP, source="teen_iop", target="teen_php",
-                     guards=(FitsCriteria(),)),
+                Rule(
+                    event=Event.STEP_UP,
+                    source="teen_iop",
+                    target="teen_php",
+                    guards=(FitsCriteria(),),
+                ),
             ],
         )
     except PathwayError as error:

@@ -88,8 +88,9 @@ def opening(pathway: Pathway) -> Episode:
     print("=" * WIDTH)
     print(f"Pathway: {pathway.name} ({pathway.id}, version {pathway.version})")
     levels = ", ".join(lv.name for lv in pathway.levels)
-    print(textwrap.fill(f"Levels, least to most intensive: {levels}", WIDTH,
-                        subsequent_indent="    "))
+    print(
+        textwrap.fill(f"Levels, least to most intensive: {levels}", WIDTH, subsequent_indent="    ")
+    )
     print("Ratings 0-4: none, mild, moderate, significant, severe. All times are UTC.")
     return pathway.start("patient-0001", at=day(0, hour=8), episode_id="episode-2026-0001")
 

@@ -20,18 +20,24 @@ from typing import Final
 from carepath import Assessment, Placement, place
 
 PROFILES: Final[tuple[tuple[str, Assessment], ...]] = (
-    ("Stable, mild cravings, supportive home",
-     Assessment(readiness=1, relapse=1, environment=1)),
-    ("Low clinical risk, chaotic home",
-     Assessment(readiness=1, relapse=1, environment=3)),
-    ("Moderate cravings and mood, home is so-so",
-     Assessment(emotional=2, readiness=2, relapse=2, environment=2)),
-    ("Significant depression, no withdrawal",
-     Assessment(emotional=3, readiness=2, relapse=2, environment=1)),
-    ("Strong cravings, unsafe home",
-     Assessment(withdrawal=1, emotional=2, readiness=2, relapse=3, environment=4)),
-    ("Severe alcohol withdrawal risk",
-     Assessment(withdrawal=4, biomedical=2, emotional=1, relapse=2, environment=2)),
+    ("Stable, mild cravings, supportive home", Assessment(readiness=1, relapse=1, environment=1)),
+    ("Low clinical risk, chaotic home", Assessment(readiness=1, relapse=1, environment=3)),
+    (
+        "Moderate cravings and mood, home is so-so",
+        Assessment(emotional=2, readiness=2, relapse=2, environment=2),
+    ),
+    (
+        "Significant depression, no withdrawal",
+        Assessment(emotional=3, readiness=2, relapse=2, environment=1),
+    ),
+    (
+        "Strong cravings, unsafe home",
+        Assessment(withdrawal=1, emotional=2, readiness=2, relapse=3, environment=4),
+    ),
+    (
+        "Severe alcohol withdrawal risk",
+        Assessment(withdrawal=4, biomedical=2, emotional=1, relapse=2, environment=2),
+    ),
 )
 
 

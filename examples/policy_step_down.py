@@ -25,8 +25,12 @@ PATIENTS: Final = 1500
 REPLICATIONS: Final = 5
 SEED: Final = 2026
 COST_PER_DAY: Final = {  # illustrative only
-    "detox": 900.0, "inpatient": 550.0, "php": 350.0, "iop": 150.0,
-    "sober_living": 40.0, "outpatient": 60.0,
+    "detox": 900.0,
+    "inpatient": 550.0,
+    "php": 350.0,
+    "iop": 150.0,
+    "sober_living": 40.0,
+    "outpatient": 60.0,
 }
 SHOWN: Final = {
     "follow_up_14d": "follow-up within 14 days of detox / inpatient discharge",
@@ -46,8 +50,7 @@ def scenarios() -> tuple[SimulationModel, SimulationModel]:
     """The two models: direct discharge from inpatient care, and mandatory step-down."""
     base = SimulationModel.default().with_levels(cost_per_day=COST_PER_DAY)
     direct = base.with_levels(continuation={"inpatient": 0.0})
-    step_down = base.with_levels(continuation={"inpatient": 1.0},
-                                 step_down_to={"inpatient": "iop"})
+    step_down = base.with_levels(continuation={"inpatient": 1.0}, step_down_to={"inpatient": "iop"})
     return direct, step_down
 
 
@@ -55,13 +58,17 @@ def main() -> None:
     direct, step_down = scenarios()
     result = compare(direct, step_down, n=PATIENTS, seed=SEED, replications=REPLICATIONS)
     table = result.table.loc[list(SHOWN)]
-    print(f"Mandatory step-down to IOP vs direct discharge after inpatient care\n"
-          f"({PATIENTS:,} patients x 365 days, {REPLICATIONS} replications, seed {SEED})\n")
+    print(
+        f"Mandatory step-down to IOP vs direct discharge after inpatient care\n"
+        f"({PATIENTS:,} patients x 365 days, {REPLICATIONS} replications, seed {SEED})\n"
+    )
     print(f"{'statistic':58} {'direct':>9} {'step-down':>10} {'difference (95% CI)':>28}")
     for metric, label in SHOWN.items():
         row = table.loc[metric]
-        print(f"{label:58} {row['a']:9.3f} {row['b']:10.3f} "
-              f"{row['difference']:+9.3f} ({row['ci_low']:+.3f} to {row['ci_high']:+.3f})")
+        print(
+            f"{label:58} {row['a']:9.3f} {row['b']:10.3f} "
+            f"{row['difference']:+9.3f} ({row['ci_low']:+.3f} to {row['ci_high']:+.3f})"
+        )
 
 
 if __name__ == "__main__":

@@ -46,15 +46,21 @@ def postgres_server() -> tuple[str | None, str]:
         return None, "psycopg is not installed (the 'postgres' extra)"
     directory = tempfile.mkdtemp(prefix="carepath-pg-")
     try:
-        done = subprocess.run([str(SCRIPT), "start", directory], capture_output=True,
-                              text=True, timeout=600, check=False)
+        done = subprocess.run(
+            [str(SCRIPT), "start", directory],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"could not run {SCRIPT.name}: {exc}"
     if done.returncode != 0:
         lines = (done.stderr.strip() or done.stdout.strip()).splitlines()[-3:]
         return None, f"PostgreSQL could not be started: {' / '.join(lines)}"
-    atexit.register(subprocess.run, [str(SCRIPT), "stop", directory], capture_output=True,
-                    check=False)
+    atexit.register(
+        subprocess.run, [str(SCRIPT), "stop", directory], capture_output=True, check=False
+    )
     return done.stdout.strip().splitlines()[-1], ""
 
 
@@ -66,8 +72,11 @@ def postgres_schema(url: str) -> Iterator[str]:
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql(f"CREATE SCHEMA {name}")
-        yield str(sa.make_url(url).update_query_dict({"options": f"-csearch_path={name}"})
-                  .render_as_string(hide_password=False))
+        yield str(
+            sa.make_url(url)
+            .update_query_dict({"options": f"-csearch_path={name}"})
+            .render_as_string(hide_password=False)
+        )
     finally:
         with engine.connect() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
@@ -144,7 +153,10 @@ def crash_writer(url: str, episode_ids: list[str], marker: str, hang_at_batch: i
 
             def change(ep: Episode, b: int = batch) -> None:
                 for k in range(BATCH):
-                    ep.reassess(Assessment(readiness=k % 2), at=ep.last_at + timedelta(minutes=1),
-                                event_id=f"b{b}-{k}")
+                    ep.reassess(
+                        Assessment(readiness=k % 2),
+                        at=ep.last_at + timedelta(minutes=1),
+                        event_id=f"b{b}-{k}",
+                    )
 
             store.apply(episode_id, pathway, change)

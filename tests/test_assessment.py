@@ -19,7 +19,12 @@ def test_risk_is_an_int_enum_from_none_to_severe() -> None:
 
 def test_dimensions_are_the_six_in_the_standard_order() -> None:
     assert FIELDS == [
-        "withdrawal", "biomedical", "emotional", "readiness", "relapse", "environment",
+        "withdrawal",
+        "biomedical",
+        "emotional",
+        "readiness",
+        "relapse",
+        "environment",
     ]
     assert Dimension.WITHDRAWAL.label == "withdrawal risk"
     assert Dimension.ENVIRONMENT.label == "recovery-environment risk"
@@ -38,8 +43,12 @@ def test_ratings_are_converted_to_risk() -> None:
     assert a.relapse is Risk.MODERATE
     assert a[Dimension.WITHDRAWAL] is Risk.SIGNIFICANT
     assert a.as_dict() == {
-        "withdrawal": 3, "biomedical": 0, "emotional": 0,
-        "readiness": 0, "relapse": 2, "environment": 0,
+        "withdrawal": 3,
+        "biomedical": 0,
+        "emotional": 0,
+        "readiness": 0,
+        "relapse": 2,
+        "environment": 0,
     }
 
 
@@ -53,15 +62,15 @@ def test_assessment_is_frozen_and_compares_by_value() -> None:
 
 def test_highest_is_the_first_maximum_in_standard_order() -> None:
     assert Assessment(relapse=3, biomedical=3, emotional=1).highest == (
-        Dimension.BIOMEDICAL, Risk.SIGNIFICANT,
+        Dimension.BIOMEDICAL,
+        Risk.SIGNIFICANT,
     )
     assert Assessment().highest == (Dimension.WITHDRAWAL, Risk.NONE)
 
 
 def test_repr_lists_every_rating() -> None:
     assert repr(Assessment(withdrawal=3, environment=1)) == (
-        "Assessment(withdrawal=3, biomedical=0, emotional=0, readiness=0, relapse=0, "
-        "environment=1)"
+        "Assessment(withdrawal=3, biomedical=0, emotional=0, readiness=0, relapse=0, environment=1)"
     )
 
 

@@ -80,8 +80,24 @@ def test_catalogs_round_trip(name: str) -> None:
 
 def test_asam_level_numbers() -> None:
     asam3 = [n for lv in load_catalog("asam3").levels for n in lv.asam3]
-    assert sorted(asam3) == sorted(["0.5", "1", "2.1", "2.5", "3.1", "3.3", "3.5", "3.7", "4",
-                                    "1-WM", "2-WM", "3.2-WM", "3.7-WM", "4-WM"])
+    assert sorted(asam3) == sorted(
+        [
+            "0.5",
+            "1",
+            "2.1",
+            "2.5",
+            "3.1",
+            "3.3",
+            "3.5",
+            "3.7",
+            "4",
+            "1-WM",
+            "2-WM",
+            "3.2-WM",
+            "3.7-WM",
+            "4-WM",
+        ]
+    )
     asam4 = [n for lv in load_catalog("asam4").levels for n in lv.asam4]
     assert asam4 == ["1.0", "1.5", "1.7", "2.1", "2.5", "2.7", "3.1", "3.5", "3.7", "4.0"]
     iop = load_catalog("adolescent").level("iop")

@@ -57,10 +57,12 @@ def test_validate_lists_every_problem_with_file_line_and_key(
     result = runner.invoke(main, ["validate", str(good), str(bad)])
     assert result.exit_code == 1, result.output
     assert f"{bad}: invalid, 3 problems:" in result.output
-    assert (f"{bad}:8: levels[0].stay.maximum_days: maximum stay 3 days is below the "
-            "minimum 10") in result.output
-    assert (f"{bad}:8: levels[0].stay.maximum_days: maximum stay 3 days is below the "
-            "typical 20") in result.output
+    assert (
+        f"{bad}:8: levels[0].stay.maximum_days: maximum stay 3 days is below the minimum 10"
+    ) in result.output
+    assert (
+        f"{bad}:8: levels[0].stay.maximum_days: maximum stay 3 days is below the typical 20"
+    ) in result.output
     assert f"{bad}:11: criteria.home: no level accepts every assessment" in result.output
     assert f"{good}: ok" in result.output
 
@@ -79,10 +81,15 @@ def test_validate_with_custom_guards(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    text = standard_pathway().to_toml(compact=True).replace(
-        'rules = "default"',
-        'rules = { base = "default", add = [{ event = "complete", source = "iop", '
-        'target = "completed", guards = ["always"] }] }')
+    text = (
+        standard_pathway()
+        .to_toml(compact=True)
+        .replace(
+            'rules = "default"',
+            'rules = { base = "default", add = [{ event = "complete", source = "iop", '
+            'target = "completed", guards = ["always"] }] }',
+        )
+    )
     f = tmp_path / "custom.toml"
     f.write_text(text, encoding="utf-8")
     result = runner.invoke(main, ["validate", str(f)])

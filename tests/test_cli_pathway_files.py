@@ -15,10 +15,11 @@ from click.testing import CliRunner  # after the extras check
 from carepath import standard_pathway
 from carepath.cli import main
 
-CUSTOM_RULES = ('rules = { base = "default", add = [{ event = "complete", source = "iop", '
-                'target = "completed", guards = ["always"] }] }')
-HL7 = ("MSH|^~\\&|A|B|C|D|202601050900||ADT^A01^ADT_A01|M1|P|2.5\r"
-       "PID|1||P1\rPV1|1|I||||||||IOP\r")
+CUSTOM_RULES = (
+    'rules = { base = "default", add = [{ event = "complete", source = "iop", '
+    'target = "completed", guards = ["always"] }] }'
+)
+HL7 = "MSH|^~\\&|A|B|C|D|202601050900||ADT^A01^ADT_A01|M1|P|2.5\rPID|1||P1\rPV1|1|I||||||||IOP\r"
 
 
 def _write(tmp_path: Path, name: str, *replacements: tuple[str, str]) -> Path:
@@ -73,9 +74,7 @@ def _invocations(tmp_path: Path, custom: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("command", ["paths", "diagram", "hl7 replay"])
-def test_custom_guards_reach_the_pathway_file(
-    command: str, custom: Path, tmp_path: Path
-) -> None:
+def test_custom_guards_reach_the_pathway_file(command: str, custom: Path, tmp_path: Path) -> None:
     if command == "hl7 replay":
         pytest.importorskip("hl7apy")
     args = _invocations(tmp_path, custom)[command]
@@ -115,8 +114,11 @@ def test_store_check_with_custom_guards(custom: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("spec", "message"),
-    [("nomodule", "expected MODULE:NAME"), ("nomodule_xyz:GUARDS", "cannot import"),
-     ("_cli_guards:Always", "not a mapping of guard kinds")],
+    [
+        ("nomodule", "expected MODULE:NAME"),
+        ("nomodule_xyz:GUARDS", "cannot import"),
+        ("_cli_guards:Always", "not a mapping of guard kinds"),
+    ],
 )
 def test_bad_guards_are_usage_errors_naming_the_option(
     spec: str, message: str, custom: Path
@@ -135,10 +137,13 @@ def test_bad_guards_are_usage_errors_naming_the_option(
 
 
 def test_show_prints_names_with_brackets_as_they_are(tmp_path: Path) -> None:
-    f = _write(tmp_path, "markup.toml",
-               ('name = "Standard addiction-care continuum"', 'name = "[/]Standard continuum"'),
-               ('name = "Outpatient"', 'name = "OP [step]"'),  # short: no wrapping
-               ('name = "Sober living"', 'name = "SL [b]"'))
+    f = _write(
+        tmp_path,
+        "markup.toml",
+        ('name = "Standard addiction-care continuum"', 'name = "[/]Standard continuum"'),
+        ('name = "Outpatient"', 'name = "OP [step]"'),  # short: no wrapping
+        ('name = "Sober living"', 'name = "SL [b]"'),
+    )
     result = CliRunner().invoke(main, ["show", str(f)])
     assert result.exit_code == 0, result.output
     assert "[/]Standard continuum" in result.output
@@ -150,8 +155,9 @@ def test_simulate_prints_an_id_with_brackets_as_it_is(tmp_path: Path) -> None:
     pytest.importorskip("pandas")
     f = _write(tmp_path, "markup.toml", ('id = "standard"', 'id = "prog[/]"'))
     out = tmp_path / "run[b]"
-    result = CliRunner().invoke(main, ["simulate", "-n", "20", "-d", "40", "--pathway", str(f),
-                                       "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["simulate", "-n", "20", "-d", "40", "--pathway", str(f), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "prog[/] pathway: 20 patients" in result.output
     assert "run[b]" in result.output.replace("\n", "")

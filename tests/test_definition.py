@@ -116,22 +116,30 @@ def test_minimal_file_gets_the_default_rules_and_intensity_by_position() -> None
     assert [lv.intensity for lv in p.levels] == [0, 1]
     assert p.levels[0].stay.maximum_days is None
     assert p.levels[0].hours_per_week == (1.0, 6.0)
-    twin = Pathway(id="clinic", version="2026.1", name="Riverside clinic", levels=p.levels,
-                   criteria=p.criteria, rules=default_rules(p.levels))
+    twin = Pathway(
+        id="clinic",
+        version="2026.1",
+        name="Riverside clinic",
+        levels=p.levels,
+        criteria=p.criteria,
+        rules=default_rules(p.levels),
+    )
     assert p == twin
 
 
 def test_open_ended_hours_are_one_number_in_toml_and_null_in_json() -> None:
     """``hours_per_week = [20.0]`` means 20 or more; JSON may say ``[20.0, null]``."""
     p = standard_pathway()
-    assert 'hours_per_week = [20.0]\n' in p.to_toml()
+    assert "hours_per_week = [20.0]\n" in p.to_toml()
     assert p.level("php").hours_per_week == (20.0, None)
     assert json.loads(p.to_json())["levels"][3]["hours_per_week"] == [20.0, None]
 
 
 def test_rule_set_adds_replaces_and_removes_rules() -> None:
     """``[rules]`` with add / remove edits the default rules; a replaced rule keeps its key."""
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [rules]
 base = "default"
 remove = [
@@ -147,6 +155,7 @@ guards = [
   "minimum_stay", "fits_criteria", { kind = "risk_at_most", dimension = "relapse", risk = 1 },
 ]
 """
+    )
     p = Pathway.from_toml(text)
     assert p.rule(Event.STEP_UP, "counselling", "residential") is None
     assert p.rule(Event.RELAPSE, "counselling", "residential") is None
@@ -162,7 +171,9 @@ guards = [
 
 def test_base_none_builds_only_the_added_rules() -> None:
     """``base = "none"`` starts from no rules at all."""
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [rules]
 base = "none"
 add = [
@@ -172,6 +183,7 @@ add = [
   { event = "complete", source = "counselling", target = "completed" },
 ]
 """
+    )
     p = Pathway.from_toml(text)
     assert len(p.rules) == 4
 
@@ -180,7 +192,9 @@ levels_codes = st.lists(
     st.from_regex(r"[a-z][a-z0-9_]{0,9}", fullmatch=True).filter(
         lambda c: c not in {"intake", "completed", "dropped_out", "transferred_out"}
     ),
-    min_size=1, max_size=5, unique=True,
+    min_size=1,
+    max_size=5,
+    unique=True,
 )
 texts = st.text(st.characters(codec="utf-8"), max_size=30)
 
@@ -189,8 +203,9 @@ texts = st.text(st.characters(codec="utf-8"), max_size=30)
 def pathways(draw: st.DrawFn) -> Pathway:
     """Valid pathways with random levels, criteria, and guards on the default rules."""
     codes = draw(levels_codes)
-    intensities = draw(st.lists(st.integers(-50, 50), min_size=len(codes),
-                                max_size=len(codes), unique=True))
+    intensities = draw(
+        st.lists(st.integers(-50, 50), min_size=len(codes), max_size=len(codes), unique=True)
+    )
     levels = []
     for code, intensity in zip(codes, intensities, strict=True):
         minimum = draw(st.integers(0, 30))
@@ -199,13 +214,20 @@ def pathways(draw: st.DrawFn) -> Pathway:
         low = draw(st.floats(0, 200, allow_nan=False))
         high = draw(st.none() | st.floats(low, 400, allow_nan=False))
         labels = st.lists(texts, max_size=3).map(tuple)
-        levels.append(Level(
-            code=code, name=draw(texts), intensity=intensity,
-            setting=draw(st.sampled_from(Setting)), medically_monitored=draw(st.booleans()),
-            hours_per_week=(low, high),
-            stay=StayRule(minimum_days=minimum, typical_days=typical, maximum_days=maximum),
-            asam3=draw(labels), asam4=draw(labels), description=draw(texts),
-        ))
+        levels.append(
+            Level(
+                code=code,
+                name=draw(texts),
+                intensity=intensity,
+                setting=draw(st.sampled_from(Setting)),
+                medically_monitored=draw(st.booleans()),
+                hours_per_week=(low, high),
+                stay=StayRule(minimum_days=minimum, typical_days=typical, maximum_days=maximum),
+                asam3=draw(labels),
+                asam4=draw(labels),
+                description=draw(texts),
+            )
+        )
     top = max(levels, key=lambda lv: lv.intensity)
     ratings = st.fixed_dictionaries({d.value: st.integers(0, 4) for d in Dimension})
     criteria = {lv.code: Criteria(**draw(ratings)) for lv in levels}
@@ -217,10 +239,17 @@ def pathways(draw: st.DrawFn) -> Pathway:
     ) | st.builds(RiskAtLeast, dimension=dims, risk=risks)
     for i in draw(st.lists(st.integers(0, len(rules) - 1), max_size=5, unique=True)):
         r = rules[i]
-        rules[i] = Rule(event=r.event, source=r.source, target=r.target,
-                        guards=(*r.guards, draw(extra)))
-    return Pathway(id=draw(texts.filter(str.strip)), version=draw(texts.filter(str.strip)),
-                   name=draw(texts), levels=levels, criteria=criteria, rules=rules)
+        rules[i] = Rule(
+            event=r.event, source=r.source, target=r.target, guards=(*r.guards, draw(extra))
+        )
+    return Pathway(
+        id=draw(texts.filter(str.strip)),
+        version=draw(texts.filter(str.strip)),
+        name=draw(texts),
+        levels=levels,
+        criteria=criteria,
+        rules=rules,
+    )
 
 
 @given(pathways())
@@ -288,26 +317,31 @@ def test_json_syntax_error_has_line_and_column() -> None:
 
 def test_wrong_kinds_of_value_are_located() -> None:
     """Bad types name the key path, the line, what came and what was expected."""
-    text = MINIMAL.replace('minimum_days = 14', 'minimum_days = "14"').replace(
-        'setting = "residential"', 'setting = "hospital"').replace(
-        "medically_monitored = true", "medically_monitored = 1")
+    text = (
+        MINIMAL.replace("minimum_days = 14", 'minimum_days = "14"')
+        .replace('setting = "residential"', 'setting = "hospital"')
+        .replace("medically_monitored = true", "medically_monitored = 1")
+    )
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(text, file="clinic.toml")
     d = detail(exc, "levels[0].stay.minimum_days")
     assert d.message == "expected an integer, got a string"
     assert d.line == 10
     d = detail(exc, "levels[1].setting")
-    assert d.message == ("'hospital' is not one of 'residential', 'day', 'ambulatory', "
-                         "'recovery_residence'")
+    assert d.message == (
+        "'hospital' is not one of 'residential', 'day', 'ambulatory', 'recovery_residence'"
+    )
     assert d.line == 15
     assert detail(exc, "levels[1].medically_monitored").message == (
-        "expected true or false, got an integer")
+        "expected true or false, got an integer"
+    )
     assert "clinic.toml:10: levels[0].stay.minimum_days: expected an integer" in str(exc.value)
 
 
 def test_unknown_and_missing_keys_are_located() -> None:
     text = MINIMAL.replace('name = "Counselling"\n', 'colour = "teal"\n').replace(
-        'version = "2026.1"\n', "")
+        'version = "2026.1"\n', ""
+    )
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(text)
     assert detail(exc, "version").message == "required key is missing"
@@ -318,8 +352,10 @@ def test_unknown_and_missing_keys_are_located() -> None:
 
 
 def test_stay_rule_minimum_above_maximum_is_located() -> None:
-    text = MINIMAL.replace("minimum_days = 5, typical_days = 21, maximum_days = 60",
-                           "minimum_days = 50, typical_days = 55, maximum_days = 30")
+    text = MINIMAL.replace(
+        "minimum_days = 5, typical_days = 21, maximum_days = 60",
+        "minimum_days = 50, typical_days = 55, maximum_days = 30",
+    )
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(text, file="clinic.toml")
     d = detail(exc, "levels[1].stay.maximum_days")
@@ -328,26 +364,31 @@ def test_stay_rule_minimum_above_maximum_is_located() -> None:
 
 
 def test_unknown_level_in_a_rule_is_located() -> None:
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [rules]
 add = [{ event = "step_down", source = "residential", target = "counseling" }]
 """
+    )
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(text)
     d = detail(exc, "rules.add[0].target")
-    assert d.message == ("step_down residential -> counseling: unknown target level "
-                         "'counseling'")
+    assert d.message == ("step_down residential -> counseling: unknown target level 'counseling'")
     assert d.line == 25
 
 
 def test_unknown_guard_kind_lists_the_known_ones() -> None:
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [[rules]]
 event = "admit"
 source = "intake"
 target = "counselling"
 guards = ["fits_criteria", "fits_critera"]
 """
+    )
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(text)
     d = detail(exc, "rules[0].guards[1]")
@@ -360,7 +401,8 @@ guards = ["fits_criteria", "fits_critera"]
 
 
 def test_guard_parameters_are_checked() -> None:
-    text = """\
+    text = (
+        """\
 rules = [
   { event = "admit", source = "intake", target = "counselling", guards = [
       { kind = "risk_at_most", dimension = "withdrawl", risk = 1 },
@@ -368,19 +410,26 @@ rules = [
       { kind = "minimum_stay", days = 3 },
   ] },
 ]
-""" + MINIMAL
+"""
+        + MINIMAL
+    )
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(text)
     assert detail(exc, "rules[0].guards[0]").message.startswith(
-        "guard 'risk_at_most': dimension 'withdrawl' is not one of withdrawal, biomedical")
+        "guard 'risk_at_most': dimension 'withdrawl' is not one of withdrawal, biomedical"
+    )
     assert detail(exc, "rules[0].guards[1]").message == (
-        "guard 'risk_at_least' needs the parameter 'risk'; it takes dimension, risk")
+        "guard 'risk_at_least' needs the parameter 'risk'; it takes dimension, risk"
+    )
     assert detail(exc, "rules[0].guards[2].days").message == (
-        "guard 'minimum_stay' has no parameter 'days'; it takes no parameters")
+        "guard 'minimum_stay' has no parameter 'days'; it takes no parameters"
+    )
 
 
 def test_level_that_cannot_reach_an_outcome_is_located() -> None:
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [rules]
 remove = [
   { event = "complete", source = "residential" },
@@ -389,6 +438,7 @@ remove = [
   { event = "step_down", source = "residential" },
 ]
 """
+    )
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(text, file="clinic.toml")
     d = detail(exc, "levels[1]")
@@ -406,12 +456,14 @@ def test_criteria_problems_are_located() -> None:
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(fixed)
     assert detail(exc, "criteria.residential").message.startswith(
-        "no level accepts every assessment")
+        "no level accepts every assessment"
+    )
     out_of_range = MINIMAL.replace("residential = {}", "residential = { withdrawal = 7 }")
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(out_of_range)
     assert detail(exc, "criteria.residential.withdrawal").message == (
-        "a maximum rating must be 0-4, got 7")
+        "a maximum rating must be 0-4, got 7"
+    )
 
 
 def test_bad_level_codes_and_duplicates_are_located() -> None:
@@ -429,13 +481,17 @@ def test_bad_level_codes_and_duplicates_are_located() -> None:
 
 def test_every_problem_is_reported_at_once() -> None:
     """One bad level does not hide the problems of the others, or of the rules."""
-    text = MINIMAL.replace('setting = "ambulatory"', 'setting = 3').replace(
-        "maximum_days = 60", "maximum_days = 2")
+    text = MINIMAL.replace('setting = "ambulatory"', "setting = 3").replace(
+        "maximum_days = 60", "maximum_days = 2"
+    )
     text = 'rules = "standard"\n' + text
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(text)
     assert {d.path for d in exc.value.details} == {
-        "levels[0].setting", "levels[1].stay.maximum_days", "rules"}
+        "levels[0].setting",
+        "levels[1].stay.maximum_days",
+        "rules",
+    }
     assert str(exc.value).startswith("pathway 'clinic' has 4 problems:")  # max < min, typical
 
 
@@ -490,13 +546,16 @@ class QuietHours:
         return (f"moves happen between {self.start}:00 and {self.end}:00",)
 
 
-CUSTOM: Final = MINIMAL + """
+CUSTOM: Final = (
+    MINIMAL
+    + """
 [[rules.add]]
 event = "step_down"
 source = "residential"
 target = "counselling"
 guards = ["minimum_stay", "fits_criteria", { kind = "quiet_hours", start = 9, end = 17 }]
 """
+)
 
 
 def test_custom_guards_are_registered_by_name_and_round_trip() -> None:
@@ -525,8 +584,9 @@ def test_unregistered_custom_guard_is_an_unknown_kind() -> None:
 
 def test_custom_guard_factories_that_fail_are_located() -> None:
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(CUSTOM.replace("end = 17", "finish = 17"),
-                          guards={"quiet_hours": QuietHours})
+        Pathway.from_toml(
+            CUSTOM.replace("end = 17", "finish = 17"), guards={"quiet_hours": QuietHours}
+        )
     d = detail(exc, "rules.add[0].guards[2]")
     assert d.message.startswith("guard 'quiet_hours': ")
     assert "finish" in d.message
@@ -535,8 +595,9 @@ def test_custom_guard_factories_that_fail_are_located() -> None:
         return QuietHours()
 
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(CUSTOM.replace('"quiet_hours"', '"office_hours"'),
-                          guards={"office_hours": wrong_kind})
+        Pathway.from_toml(
+            CUSTOM.replace('"quiet_hours"', '"office_hours"'), guards={"office_hours": wrong_kind}
+        )
     assert "made a guard of kind 'quiet_hours'" in detail(exc, "rules.add[0].guards[2]").message
     with pytest.raises(PathwayDefinitionError) as exc:
         Pathway.from_toml(MINIMAL, guards={"fits_criteria": QuietHours})
@@ -615,11 +676,12 @@ def test_core_import_stays_light() -> None:
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
-    code = ("import sys, carepath; carepath.standard_pathway().to_toml(); "
-            "print(sorted(m for m in ('click', 'rich', 'jsonschema', 'numpy', 'pandas') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, carepath; carepath.standard_pathway().to_toml(); "
+        "print(sorted(m for m in ('click', 'rich', 'jsonschema', 'numpy', 'pandas') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 

@@ -13,19 +13,61 @@ from carepath import Pathway, PathwayDefinitionError, standard_pathway
 STANDARD: Final = standard_pathway().to_dict(compact=True)
 
 scalars = (
-    st.none() | st.booleans() | st.integers(-(10**20), 10**20)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=12)
-    | st.sampled_from(["default", "none", "admit", "step_down", "intake", "completed",
-                       "outpatient", "iop", "detox", "fits_criteria", "risk_at_most",
-                       "withdrawal", "residential", "ambulatory"])
+    | st.sampled_from(
+        [
+            "default",
+            "none",
+            "admit",
+            "step_down",
+            "intake",
+            "completed",
+            "outpatient",
+            "iop",
+            "detox",
+            "fits_criteria",
+            "risk_at_most",
+            "withdrawal",
+            "residential",
+            "ambulatory",
+        ]
+    )
 )
-keys = st.sampled_from([
-    "id", "version", "name", "levels", "criteria", "rules", "code", "setting", "stay",
-    "minimum_days", "typical_days", "maximum_days", "hours_per_week", "intensity", "event",
-    "source", "target", "guards", "kind", "dimension", "risk", "base", "add", "remove",
-    "withdrawal", "format_version", "$schema",
-]) | st.text(max_size=8)
+keys = st.sampled_from(
+    [
+        "id",
+        "version",
+        "name",
+        "levels",
+        "criteria",
+        "rules",
+        "code",
+        "setting",
+        "stay",
+        "minimum_days",
+        "typical_days",
+        "maximum_days",
+        "hours_per_week",
+        "intensity",
+        "event",
+        "source",
+        "target",
+        "guards",
+        "kind",
+        "dimension",
+        "risk",
+        "base",
+        "add",
+        "remove",
+        "withdrawal",
+        "format_version",
+        "$schema",
+    ]
+) | st.text(max_size=8)
 values = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
@@ -123,8 +165,15 @@ def test_edited_toml_gives_only_definition_errors(data: st.DataObject) -> None:
             lines[i] = lines[i][:cut] + data.draw(st.text(max_size=5)) + lines[i][cut:]
         elif "=" in lines[i]:
             key = lines[i].split("=", 1)[0]
-            lines[i] = key + "= " + data.draw(st.sampled_from(
-                ['"x"', "3", "-1", "[]", "{}", "true", "1.5", '["a"]', "{ kind = 1 }"]))
+            lines[i] = (
+                key
+                + "= "
+                + data.draw(
+                    st.sampled_from(
+                        ['"x"', "3", "-1", "[]", "{}", "true", "1.5", '["a"]', "{ kind = 1 }"]
+                    )
+                )
+            )
     try:
         Pathway.from_toml("\n".join(lines), file="edited.toml")
     except PathwayDefinitionError as exc:

@@ -62,7 +62,7 @@ def blocks(text: str) -> list[Block]:
         i += 1
         while i < len(lines) and lines[i].strip() != ticks:
             line = lines[i]
-            body.append(line[len(indent):] if line.startswith(indent) else line.lstrip())
+            body.append(line[len(indent) :] if line.startswith(indent) else line.lstrip())
             i += 1
         out.append(Block(info=info, code="\n".join(body) + "\n", line=start))
         i += 1
@@ -82,9 +82,7 @@ def test_the_block_reader_pairs_code_with_output() -> None:
     assert found[0].code == "print(1)\n"
 
 
-@pytest.mark.parametrize(
-    "page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES]
-)
+@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES])
 def test_python_blocks_run(page: Path) -> None:
     """Every ```python block of the page runs, in order, in one shared namespace."""
     found = blocks(page.read_text(encoding="utf-8"))

@@ -59,8 +59,15 @@ def messages(info: pytest.ExceptionInfo[TransitionRejected]) -> list[str]:
 
 
 def snapshot(ep: Episode) -> tuple[object, ...]:
-    return (ep.state, ep.version, ep.history, ep.assessment, ep.last_at, ep.entered_at,
-            ep.to_json())
+    return (
+        ep.state,
+        ep.version,
+        ep.history,
+        ep.assessment,
+        ep.last_at,
+        ep.entered_at,
+        ep.to_json(),
+    )
 
 
 # -- start -----------------------------------------------------------------------------------
@@ -95,11 +102,14 @@ def test_episodes_cannot_be_constructed_directly() -> None:
         Episode()
 
 
-@pytest.mark.parametrize(("kw", "field"), [
-    ({"patient_id": ""}, "patient_id"),
-    ({"patient_id": "pt-1", "episode_id": " "}, "episode_id"),
-    ({"patient_id": "pt-1", "at": datetime(2026, 1, 5)}, "at"),  # noqa: DTZ001  # deliberately naive
-])
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"patient_id": ""}, "patient_id"),
+        ({"patient_id": "pt-1", "episode_id": " "}, "episode_id"),
+        ({"patient_id": "pt-1", "at": datetime(2026, 1, 5)}, "at"),  # noqa: DTZ001  # deliberately naive
+    ],
+)
 def test_start_validates_its_arguments(kw: dict[str, object], field: str) -> None:
     args: dict[str, object] = {"at": T0, **kw}
     with pytest.raises(InvalidEvent) as info:
@@ -115,8 +125,15 @@ def test_admit_happy_path_records_everything() -> None:
     a = Assessment(withdrawal=3, relapse=2)
     ep = new()
     record = ep.admit("detox", at=T0, assessment=a, event_id="msg-1")
-    assert record == EventRecord(seq=1, event_id="msg-1", event=Event.ADMIT, source="intake",
-                                 target="detox", at=T0, assessment=a)
+    assert record == EventRecord(
+        seq=1,
+        event_id="msg-1",
+        event=Event.ADMIT,
+        source="intake",
+        target="detox",
+        at=T0,
+        assessment=a,
+    )
     assert ep.level is DETOX
     assert ep.state == "detox"
     assert ep.assessment == a
@@ -194,8 +211,9 @@ def test_admit_twice_is_structural() -> None:
     assert messages(info) == [
         f"the pathway has no admit move from {DETOX_NAME} to {IOP_NAME}",
     ]
-    assert info.value.reasons[0] == Reason(kind="structure", message=messages(info)[0],
-                                           overridable=False)
+    assert info.value.reasons[0] == Reason(
+        kind="structure", message=messages(info)[0], overridable=False
+    )
     assert not info.value.overridable
 
 
@@ -205,8 +223,7 @@ def test_admit_twice_is_structural() -> None:
 def test_step_down_happy_path_skipping_levels() -> None:
     ep = in_detox()
     record = ep.step_down("outpatient", at=day(4), assessment=Assessment(relapse=1))
-    assert (record.event, record.source, record.target) == (Event.STEP_DOWN, "detox",
-                                                            "outpatient")
+    assert (record.event, record.source, record.target) == (Event.STEP_DOWN, "detox", "outpatient")
     assert ep.state == "outpatient"
     assert ep.entered_at == day(4)
 
@@ -221,8 +238,11 @@ def test_step_down_refusal_lists_every_failed_reason() -> None:
         f"withdrawal risk 2 (moderate) exceeds {IOP_NAME}'s maximum of 1 (mild)",
         f"relapse potential 3 (significant) exceeds {IOP_NAME}'s maximum of 2 (moderate)",
     ]
-    assert [r.kind for r in info.value.reasons] == ["minimum_stay", "fits_criteria",
-                                                    "fits_criteria"]
+    assert [r.kind for r in info.value.reasons] == [
+        "minimum_stay",
+        "fits_criteria",
+        "fits_criteria",
+    ]
 
 
 def test_step_down_minimum_stay_counts_fractional_days() -> None:
@@ -310,8 +330,11 @@ def test_relapse_steps_up_to_the_new_placement() -> None:
 
 @pytest.mark.parametrize("withdrawal", [3, 4])
 def test_relapse_with_high_withdrawal_risk_goes_to_detox(withdrawal: int) -> None:
-    for code, a in [("outpatient", Assessment()), ("iop", Assessment(relapse=2)),
-                    ("inpatient", Assessment(relapse=4))]:
+    for code, a in [
+        ("outpatient", Assessment()),
+        ("iop", Assessment(relapse=2)),
+        ("inpatient", Assessment(relapse=4)),
+    ]:
         ep = at_level(code, a)
         assert ep.relapse(at=day(1), assessment=Assessment(withdrawal=withdrawal)).target == (
             "detox"
@@ -356,8 +379,7 @@ def test_reassess_refused_when_the_level_no_longer_fits() -> None:
     with pytest.raises(TransitionRejected) as info:
         ep.reassess(Assessment(emotional=3), at=day(7))
     assert messages(info) == [
-        f"emotional/behavioural risk 3 (significant) exceeds {IOP_NAME}'s maximum of "
-        "2 (moderate)",
+        f"emotional/behavioural risk 3 (significant) exceeds {IOP_NAME}'s maximum of 2 (moderate)",
     ]
 
 
@@ -473,8 +495,16 @@ def test_override_reason_never_appears_in_reprs_or_errors() -> None:
     decision = ep.check(Event.COMPLETE, at=day(2), override=OVERRIDE)
     with pytest.raises(TransitionRejected) as info:
         ep.step_down("detox", at=day(2), assessment=Assessment(), override=OVERRIDE)
-    for text in (repr(record), repr(OVERRIDE), str(OVERRIDE), repr(decision),
-                 decision.explain(), str(info.value), repr(info.value), repr(ep)):
+    for text in (
+        repr(record),
+        repr(OVERRIDE),
+        str(OVERRIDE),
+        repr(decision),
+        decision.explain(),
+        str(info.value),
+        repr(info.value),
+        repr(ep),
+    ):
         assert OVERRIDE.reason not in text
         assert "housing" not in text
 
@@ -486,8 +516,7 @@ def test_override_sets_aside_criteria_and_duration_guards_and_is_recorded() -> N
     ep = in_detox()
     refused = ep.check(Event.STEP_DOWN, "iop", at=day(1), assessment=Assessment(withdrawal=2))
     assert not refused.allowed
-    record = ep.step_down("iop", at=day(1), assessment=Assessment(withdrawal=2),
-                          override=OVERRIDE)
+    record = ep.step_down("iop", at=day(1), assessment=Assessment(withdrawal=2), override=OVERRIDE)
     assert ep.state == "iop"
     assert record.override is OVERRIDE
     assert record.reasons == refused.reasons
@@ -528,10 +557,13 @@ def test_override_with_a_mix_of_structural_and_guard_reasons_is_refused() -> Non
     assert not info.value.overridable
 
 
-@pytest.mark.parametrize(("kw", "match"), [
-    ({"reason": "", "by": "dr-1"}, "Override.reason"),
-    ({"reason": "why", "by": "  "}, "Override.by"),
-])
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"reason": "", "by": "dr-1"}, "Override.reason"),
+        ({"reason": "why", "by": "  "}, "Override.by"),
+    ],
+)
 def test_override_needs_a_reason_and_an_author(kw: dict[str, str], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         Override(**kw)
@@ -645,8 +677,9 @@ def test_a_refusal_never_reads_zero_days_to_go() -> None:
     ep = standard_pathway().start("pt-z", at=datetime(2026, 1, 5, 9, tzinfo=UTC))
     ep.admit("detox", at=datetime(2026, 1, 5, 9, tzinfo=UTC), assessment=Assessment(withdrawal=3))
     almost = datetime(2026, 1, 8, 7, 59, tzinfo=UTC)  # 1 minute short of 3 days less 1 hour
-    decision = ep.check(Event.STEP_DOWN, "inpatient", at=almost,
-                        assessment=Assessment(relapse=3, environment=3))
+    decision = ep.check(
+        Event.STEP_DOWN, "inpatient", at=almost, assessment=Assessment(relapse=3, environment=3)
+    )
     message = next(r.message for r in decision.reasons if r.kind == "minimum_stay")
     assert "(0.1 days to go)" in message
 
@@ -804,10 +837,16 @@ def test_options_lists_every_next_move_with_its_decision() -> None:
     assert snapshot(ep) == before
     moves = {(d.event, d.target): d for d in options}
     assert set(moves) == {
-        (Event.STEP_DOWN, "outpatient"), (Event.STEP_DOWN, "sober_living"),
-        (Event.STEP_UP, "php"), (Event.STEP_UP, "inpatient"), (Event.STEP_UP, "detox"),
-        (Event.RELAPSE, "iop"), (Event.REASSESS, "iop"), (Event.COMPLETE, "completed"),
-        (Event.DROP_OUT, "dropped_out"), (Event.TRANSFER_OUT, "transferred_out"),
+        (Event.STEP_DOWN, "outpatient"),
+        (Event.STEP_DOWN, "sober_living"),
+        (Event.STEP_UP, "php"),
+        (Event.STEP_UP, "inpatient"),
+        (Event.STEP_UP, "detox"),
+        (Event.RELAPSE, "iop"),
+        (Event.REASSESS, "iop"),
+        (Event.COMPLETE, "completed"),
+        (Event.DROP_OUT, "dropped_out"),
+        (Event.TRANSFER_OUT, "transferred_out"),
     }
     assert len(options) == len(moves)
     assert all(d.source == "iop" for d in options)
@@ -819,8 +858,9 @@ def test_options_lists_every_next_move_with_its_decision() -> None:
     assert not moves[Event.STEP_UP, "php"].allowed
     for d in options:
         assert d.allowed is (not d.reasons)
-        assert d == ep.check(d.event, d.target if d.event in (
-            Event.STEP_DOWN, Event.STEP_UP) else None, at=day(43))
+        assert d == ep.check(
+            d.event, d.target if d.event in (Event.STEP_DOWN, Event.STEP_UP) else None, at=day(43)
+        )
 
 
 def test_options_show_relapse_with_its_target() -> None:
@@ -890,7 +930,10 @@ def test_concurrent_episodes_do_not_interfere() -> None:
                 ep.step_down("iop", at=day(12), assessment=Assessment(relapse=2))
                 ep.complete(at=day(60), assessment=Assessment())
                 assert [r.target for r in ep.history] == [
-                    "detox", "inpatient", "iop", "completed",
+                    "detox",
+                    "inpatient",
+                    "iop",
+                    "completed",
                 ]
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
@@ -907,13 +950,15 @@ def test_a_recorded_relapse_to_another_level_keeps_the_replacement_as_a_finding(
     """A feed says the patient relapsed and went to detox; the assessment re-places in
     inpatient care: recorded as a fact, with the relapse guard's verdict as a finding."""
     ep = in_iop()
-    record = ep.record(Event.RELAPSE, "detox", at=day(3),
-                       assessment=Assessment(relapse=3, environment=3))
+    record = ep.record(
+        Event.RELAPSE, "detox", at=day(3), assessment=Assessment(relapse=3, environment=3)
+    )
     assert record.target == "detox"
     assert record.fact
     assert [r.kind for r in record.reasons] == ["relapse_placement"]
     assert "re-places the patient in Inpatient / residential, not Withdrawal" in (
-        record.reasons[0].message)
+        record.reasons[0].message
+    )
     assert ep.findings() == (record,)
     assert Episode.from_json(ep.to_json(), ep.pathway) == ep
 

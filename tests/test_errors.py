@@ -32,7 +32,8 @@ OVERRIDE_REASON = "HIV+ and homeless; team keeps patient in residential"
 
 def public_errors() -> list[type[BaseException]]:
     return [
-        obj for name in carepath.__all__
+        obj
+        for name in carepath.__all__
         if inspect.isclass(obj := getattr(carepath, name)) and issubclass(obj, BaseException)
     ]
 
@@ -40,8 +41,13 @@ def public_errors() -> list[type[BaseException]]:
 def test_every_public_error_derives_from_carepath_error() -> None:
     errors = public_errors()
     assert set(errors) >= {
-        CarepathError, InvalidAssessment, InvalidEvent, TransitionRejected, PathwayError,
-        EpisodeLoadError, PathwayMismatch,
+        CarepathError,
+        InvalidAssessment,
+        InvalidEvent,
+        TransitionRejected,
+        PathwayError,
+        EpisodeLoadError,
+        PathwayMismatch,
     }
     for err in errors:
         assert issubclass(err, CarepathError), err
@@ -79,19 +85,34 @@ def test_errors_carry_keyword_only_structured_data() -> None:
     assert str(e1) == "assessment field 'relapse': rating 9 is out of range"
     e2 = InvalidEvent(event="admit", field="at", problem="naive datetime", episode_id="ep-1")
     assert str(e2) == "admit on episode 'ep-1': at: naive datetime"
-    e3 = TransitionRejected(event="step_down", source="php", target="iop", episode_id="ep-1",
-                            reasons=[Reason(kind="minimum_stay", message="too soon"),
-                                     Reason(kind="structure", message="no", overridable=False)])
-    assert str(e3) == ("step_down from php to iop refused for episode 'ep-1': 2 reasons "
-                       "(minimum_stay, structure); see .reasons or .explain()")
+    e3 = TransitionRejected(
+        event="step_down",
+        source="php",
+        target="iop",
+        episode_id="ep-1",
+        reasons=[
+            Reason(kind="minimum_stay", message="too soon"),
+            Reason(kind="structure", message="no", overridable=False),
+        ],
+    )
+    assert str(e3) == (
+        "step_down from php to iop refused for episode 'ep-1': 2 reasons "
+        "(minimum_stay, structure); see .reasons or .explain()"
+    )
     assert e3.explain() == "step_down from php to iop refused:\n  - too soon\n  - no"
     assert not e3.overridable
     e4 = PathwayError(pathway_id="p", problems=["a", "b"])
     assert str(e4) == "pathway 'p' has 2 problems:\n  - a\n  - b"
     e5 = EpisodeLoadError(problem="missing", location="events[0].at", episode_id="ep-1")
     assert str(e5) == "cannot load episode (episode 'ep-1') at events[0].at: missing"
-    for cls in (InvalidAssessment, InvalidEvent, TransitionRejected, PathwayError,
-                EpisodeLoadError, PathwayMismatch):
+    for cls in (
+        InvalidAssessment,
+        InvalidEvent,
+        TransitionRejected,
+        PathwayError,
+        EpisodeLoadError,
+        PathwayMismatch,
+    ):
         params = inspect.signature(cls.__init__).parameters.values()
         assert all(p.kind is not p.POSITIONAL_OR_KEYWORD for p in params if p.name != "self")
 
@@ -111,8 +132,12 @@ def _collect_texts() -> list[str]:
         lambda: ep.drop_out(at=T0 + timedelta(days=3), reason=DROP_REASON),
         lambda: ep.drop_out(at=T0, reason=DROP_REASON),
         lambda: ep.complete(at=T0 + timedelta(days=3), override=override),
-        lambda: ep.reassess(Assessment(), at=T0 + timedelta(days=3), override=override,
-                            event_id=ep.history[-1].event_id),
+        lambda: ep.reassess(
+            Assessment(),
+            at=T0 + timedelta(days=3),
+            override=override,
+            event_id=ep.history[-1].event_id,
+        ),
         lambda: ep.readmit(at=T0),
         lambda: p.start("pt-9", at=T0, previous=p.start("pt-9", at=T0)),
     ]
@@ -191,4 +216,3 @@ def test_lookups_with_bad_arguments_raise_carepath_errors() -> None:
     text = p.start("pt-1", at=T0).to_json()
     with pytest.raises(carepath.InvalidArgument, match="expected a Pathway"):
         carepath.Episode.from_json(text, None)  # type: ignore[arg-type]
-

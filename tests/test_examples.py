@@ -19,7 +19,12 @@ def run(script: Path) -> str:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     done = subprocess.run(
         [sys.executable, str(script)],
-        capture_output=True, text=True, encoding="utf-8", timeout=120, cwd=ROOT, env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        cwd=ROOT,
+        env=env,
         check=False,
     )
     assert done.returncode == 0, f"{script.name} failed:\n{done.stderr}"
@@ -52,16 +57,30 @@ def test_demo_walks_detox_inpatient_iop_relapse_step_up_outpatient_completed() -
     """The demo's history is the realistic course the issue asks for, in order."""
     out = demo_output()
     history = out.split("\nHistory\n", 1)[1].split("\nJSON round trip\n", 1)[0]
-    moves = [
-        line.split()[3:] for line in history.splitlines() if line.strip()[:1].isdigit()
-    ]
+    moves = [line.split()[3:] for line in history.splitlines() if line.strip()[:1].isdigit()]
     assert [m[0] for m in moves] == [
-        "admit", "reassess", "step_down", "step_down", "relapse",
-        "step_up", "step_down", "reassess", "step_down", "complete",
+        "admit",
+        "reassess",
+        "step_down",
+        "step_down",
+        "relapse",
+        "step_up",
+        "step_down",
+        "reassess",
+        "step_down",
+        "complete",
     ]
     path = [m[-1] for m in moves]
     assert path == [
-        "detox", "detox", "inpatient", "iop", "iop", "php", "iop", "iop", "outpatient",
+        "detox",
+        "detox",
+        "inpatient",
+        "iop",
+        "iop",
+        "php",
+        "iop",
+        "iop",
+        "outpatient",
         "completed",
     ]
     assert "Episode ended: completed" in out

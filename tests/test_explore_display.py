@@ -41,10 +41,15 @@ def sample_episode() -> Episode:
     p = standard_pathway()
     ep = p.start("patient-7", at=T0, episode_id="episode-7")
     ep.admit("detox", at=T0, assessment=Assessment(withdrawal=3, relapse=3))
-    ep.step_down("inpatient", at=T0 + timedelta(days=4),
-                 assessment=Assessment(withdrawal=2, relapse=3))
-    ep.step_down("iop", at=T0 + timedelta(days=8), assessment=Assessment(relapse=2),
-                 override=Override(reason=SECRET_REASON, by="dr-0042"))
+    ep.step_down(
+        "inpatient", at=T0 + timedelta(days=4), assessment=Assessment(withdrawal=2, relapse=3)
+    )
+    ep.step_down(
+        "iop",
+        at=T0 + timedelta(days=8),
+        assessment=Assessment(relapse=2),
+        override=Override(reason=SECRET_REASON, by="dr-0042"),
+    )
     ep.relapse(at=T0 + timedelta(days=30), assessment=Assessment(emotional=3, relapse=2))
     ep.step_down("iop", at=T0 + timedelta(days=45), assessment=Assessment(relapse=2))
     ep.drop_out(at=T0 + timedelta(days=60), reason=SECRET_NOTE)
@@ -54,8 +59,23 @@ def sample_episode() -> Episode:
 class StrictParser(HTMLParser):
     """Fails on unbalanced or mismatched tags."""
 
-    VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "col", "path", "polygon",
-                      "ellipse", "polyline", "text", "title"})
+    VOID = frozenset(
+        {
+            "br",
+            "hr",
+            "img",
+            "meta",
+            "link",
+            "input",
+            "col",
+            "path",
+            "polygon",
+            "ellipse",
+            "polyline",
+            "text",
+            "title",
+        }
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -326,8 +346,13 @@ def test_result_html_counts_censored_stays_as_open_not_as_ended() -> None:
     assert inpatient["median"] == "10.000"
     assert inpatient["open at horizon"] == "2"
     assert t["Length of stay"]["detox"]["open at horizon"] == "0"
-    assert t["Length of stay"]["iop"] == {"stays": "1", "median": "10.000", "q1": "10.000",
-                                          "q3": "10.000", "open at horizon": "0"}
+    assert t["Length of stay"]["iop"] == {
+        "stays": "1",
+        "median": "10.000",
+        "q1": "10.000",
+        "q3": "10.000",
+        "open at horizon": "0",
+    }
     outcomes = t["Episodes by outcome"]
     assert outcomes["completed"] == {"episodes": "1", "share": "33.3%"}
     assert outcomes["dropped_out"]["episodes"] == "0"
@@ -386,17 +411,20 @@ def test_result_html_builds_no_row_records(monkeypatch: pytest.MonkeyPatch) -> N
 def test_result_html_of_a_streamed_run_leaves_its_parts_on_disk(tmp_path: Path) -> None:
     """A run streamed to Parquet shows its summary without loading its tables."""
     sim = pytest.importorskip("carepath.sim")
-    result = sim.simulate(sim.SimulationModel.default(), n=400, seed=5, days=120,
-                          out=tmp_path / "run", chunk_size=100)
+    result = sim.simulate(
+        sim.SimulationModel.default(), n=400, seed=5, days=120, out=tmp_path / "run", chunk_size=100
+    )
     html = result._repr_html_()
     assert "parts=" in repr(result)  # the repr shows parts while the tables are not loaded
     t = tables(html)
     assert int(t["Length of stay"]["inpatient"]["stays"]) == int(
-        result.summary().length_of_stay.loc["inpatient", "stays"])
+        result.summary().length_of_stay.loc["inpatient", "stays"]
+    )
     stays = result.stays
     assert f"{len(stays)} stays" in parse(html)
     assert sum(int(r["open at horizon"]) for r in t["Length of stay"].values()) == int(
-        (stays["exit"] == "censored").sum())
+        (stays["exit"] == "censored").sum()
+    )
 
 
 # -- plots ---------------------------------------------------------------------------------------
@@ -444,7 +472,8 @@ def test_length_of_stay_matches_the_summary_leaving_out_censored_stays() -> None
     code_of = {lv.name: lv.code for lv in standard_pathway().levels}
     los = result.summary().length_of_stay
     assert {code_of[t.name] for t in fig.data} == {
-        str(c) for c in los.index if los.loc[c, "stays"] > 0}
+        str(c) for c in los.index if los.loc[c, "stays"] > 0
+    }
     for t in fig.data:
         row = los.loc[code_of[t.name]]
         assert len(t.y) == row["stays"]
@@ -453,9 +482,11 @@ def test_length_of_stay_matches_the_summary_leaving_out_censored_stays() -> None
 
 def test_length_of_stay_leaves_out_stays_censored_at_the_horizon() -> None:
     by_name = {t.name: list(t.y) for t in explore.length_of_stay(tiny_result()).data}
-    assert by_name == {"Inpatient / residential": [10.0],
-                       "Intensive outpatient (IOP)": [10.0],
-                       "Withdrawal management (detox)": [4.0]}
+    assert by_name == {
+        "Inpatient / residential": [10.0],
+        "Intensive outpatient (IOP)": [10.0],
+        "Withdrawal management (detox)": [4.0],
+    }
 
 
 def test_occupancy_counts_open_stays_through_the_last_day_of_the_horizon() -> None:
@@ -498,8 +529,10 @@ def test_sankey_keeps_parameter_samples_apart() -> None:
         (labels[s], labels[t]): v
         for s, t, v in zip(trace.link.source, trace.link.target, trace.link.value, strict=True)
     }
-    assert flows == {("Intake", "Inpatient / residential"): 2,
-                     ("Inpatient / residential", "Intensive outpatient (IOP)"): 2}
+    assert flows == {
+        ("Intake", "Inpatient / residential"): 2,
+        ("Inpatient / residential", "Intensive outpatient (IOP)"): 2,
+    }
     assert labels.count("Intake") == 1
 
 
@@ -516,7 +549,8 @@ def test_occupancy_of_parameter_samples_is_their_mean() -> None:
 def test_occupancy_of_a_psa_run_divides_by_its_samples() -> None:
     sim = pytest.importorskip("carepath.sim")
     uncertain = sim.SimulationModel.default().with_distributions(
-        continuation={"inpatient": sim.Beta(a=75, b=25)})
+        continuation={"inpatient": sim.Beta(a=75, b=25)}
+    )
     result = sim.simulate(uncertain, n=40, seed=3, days=30, samples=3)
     fig = explore.occupancy(result)
     day0 = sum(t.y[0] for t in fig.data)
@@ -535,11 +569,9 @@ class FramesWithPathway:
 @pytest.mark.parametrize("which", ["sankey", "occupancy", "length_of_stay"])
 def test_cohort_plots_default_to_the_results_pathway(which: str) -> None:
     base = cohort()
-    frames = FramesWithPathway(events=base.events, stays=base.stays,
-                               pathway=load_catalog("asam3"))
+    frames = FramesWithPathway(events=base.events, stays=base.stays, pathway=load_catalog("asam3"))
     fig = getattr(explore, which)(frames)
-    names = (list(fig.data[0].node.label) if which == "sankey"
-             else [t.name for t in fig.data])
+    names = list(fig.data[0].node.label) if which == "sankey" else [t.name for t in fig.data]
     assert "Intensive outpatient (2.1)" in names
     assert "Intensive outpatient (IOP)" not in names
 
@@ -557,8 +589,7 @@ def test_cohort_plots_default_to_the_results_pathway(which: str) -> None:
         ("length_of_stay", {"pathway": "standard"}, "pathway"),
     ],
 )
-def test_cohort_plots_reject_bad_arguments(which: str, kwargs: dict[str, Any],
-                                           field: str) -> None:
+def test_cohort_plots_reject_bad_arguments(which: str, kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(explore.ExploreError, match=f"^{field}:") as info:
         getattr(explore, which)(cohort(), **kwargs)
     assert info.value.field == field
@@ -567,7 +598,8 @@ def test_cohort_plots_reject_bad_arguments(which: str, kwargs: dict[str, Any],
 def test_result_html_of_a_psa_run_counts_patients_per_sample() -> None:
     sim = pytest.importorskip("carepath.sim")
     uncertain = sim.SimulationModel.default().with_distributions(
-        continuation={"inpatient": sim.Beta(a=75, b=25)})
+        continuation={"inpatient": sim.Beta(a=75, b=25)}
+    )
     result = sim.simulate(uncertain, n=40, seed=3, days=30, samples=3)
     assert "40 patients \u00d7 3 parameter samples over 30 days" in parse(result._repr_html_())
 
@@ -587,8 +619,11 @@ def _pixels(path: Path) -> Any:
 
 @pytest.mark.parametrize("which", ["timeline", "length_of_stay", "occupancy"])
 def test_a_plot_renders_to_png_with_content(which: str, tmp_path: Path) -> None:
-    fig = (explore.timeline(sample_episode()) if which == "timeline"
-           else getattr(explore, which)(cohort()))
+    fig = (
+        explore.timeline(sample_episode())
+        if which == "timeline"
+        else getattr(explore, which)(cohort())
+    )
     out = tmp_path / f"{which}.png"
     explore.to_png(fig, out, width=800, height=400)
     pixels = _pixels(out)
@@ -621,8 +656,20 @@ def test_timeline_bars_follow_the_stays() -> None:
 
 
 def test_cli_paths_lists_step_down_sequences() -> None:
-    result = CliRunner().invoke(main, ["paths", "--from", "inpatient", "--to", "completed",
-                                       "--event", "step_down", "--event", "complete"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "paths",
+            "--from",
+            "inpatient",
+            "--to",
+            "completed",
+            "--event",
+            "step_down",
+            "--event",
+            "complete",
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = [x for x in result.stdout.splitlines() if "->" in x]
     assert len(lines) == 16
@@ -655,7 +702,8 @@ def test_cli_diagram_svg_needs_dot() -> None:
 def test_cli_reads_a_pathway_file(tmp_path: Path) -> None:
     path = tmp_path / "standard.json"
     path.write_text(standard_pathway().to_json(), encoding="utf-8")
-    result = CliRunner().invoke(main, ["paths", "--pathway", str(path), "--to", "completed",
-                                       "--max-steps", "2"])
+    result = CliRunner().invoke(
+        main, ["paths", "--pathway", str(path), "--to", "completed", "--max-steps", "2"]
+    )
     assert result.exit_code == 0, result.output
     assert len([x for x in result.stdout.splitlines() if "->" in x]) == 6

@@ -44,16 +44,25 @@ def small_pathways(draw: st.DrawFn) -> Pathway:
     levels = []
     for i in range(n):
         low = draw(st.integers(0, 5))
-        levels.append(Level(
-            code=f"l{i}", name=f"Level {i}", intensity=i,
-            setting=draw(st.sampled_from(list(Setting))),
-            stay=StayRule(minimum_days=low, typical_days=low + 1, maximum_days=low + 10),
-        ))
+        levels.append(
+            Level(
+                code=f"l{i}",
+                name=f"Level {i}",
+                intensity=i,
+                setting=draw(st.sampled_from(list(Setting))),
+                stay=StayRule(minimum_days=low, typical_days=low + 1, maximum_days=low + 10),
+            )
+        )
     criteria = {lv.code: Criteria(withdrawal=min(4, lv.intensity + 1)) for lv in levels}
     criteria[levels[-1].code] = Criteria()
     try:
-        return Pathway(id="small", version="1", levels=levels, criteria=criteria,
-                       rules=_subset(draw, default_rules(levels)))
+        return Pathway(
+            id="small",
+            version="1",
+            levels=levels,
+            criteria=criteria,
+            rules=_subset(draw, default_rules(levels)),
+        )
     except PathwayError:
         assume(False)
         raise  # unreachable: assume(False) stops the example
@@ -63,9 +72,13 @@ def small_pathways(draw: st.DrawFn) -> Pathway:
 def standard_subsets(draw: st.DrawFn) -> Pathway:
     """The standard levels and criteria with a random subset of the default rules."""
     try:
-        return Pathway(id="subset", version="1", levels=STANDARD_LEVELS,
-                       criteria=STANDARD_CRITERIA,
-                       rules=_subset(draw, default_rules(STANDARD_LEVELS)))
+        return Pathway(
+            id="subset",
+            version="1",
+            levels=STANDARD_LEVELS,
+            criteria=STANDARD_CRITERIA,
+            rules=_subset(draw, default_rules(STANDARD_LEVELS)),
+        )
     except PathwayError:
         assume(False)
         raise
@@ -81,8 +94,10 @@ def brute_force(
     for m in range(1, max_steps + 1):
         for middle in itertools.product(states, repeat=m - 1):
             seq = (start, *middle, end)
-            if all(pair in edges for pair in itertools.pairwise(seq)) and \
-                    len(seq) - len(set(seq)) <= loops:
+            if (
+                all(pair in edges for pair in itertools.pairwise(seq))
+                and len(seq) - len(set(seq)) <= loops
+            ):
                 found.add(seq)
     return found
 
@@ -117,9 +132,7 @@ def test_simple_paths_without_a_bound_equal_brute_force(
         for k in range(len(middle) + 1)
         for inner in itertools.permutations(middle, k)
     ]
-    expected = {
-        seq for seq in candidates if all(pair in edges for pair in itertools.pairwise(seq))
-    }
+    expected = {seq for seq in candidates if all(pair in edges for pair in itertools.pairwise(seq))}
     assert set(found) == expected
 
 
@@ -143,8 +156,11 @@ def test_every_test_path_replays_and_covers_every_exit() -> None:
     """test_paths gives one replayable scenario per (state, outcome) rule of the pathway."""
     p = standard_pathway()
     cases = explore.test_paths(p)
-    exits = {(r.source, r.target) for r in p.rules if r.event in
-             {Event.COMPLETE, Event.DROP_OUT, Event.TRANSFER_OUT}}
+    exits = {
+        (r.source, r.target)
+        for r in p.rules
+        if r.event in {Event.COMPLETE, Event.DROP_OUT, Event.TRANSFER_OUT}
+    }
     assert {(c.level, c.states[-1]) for c in cases} == exits
     for case in cases:
         episode = case.replay("patient-x")
@@ -156,8 +172,11 @@ def test_every_test_path_replays_and_covers_every_exit() -> None:
 def test_test_paths_replay_on_random_rule_subsets(pathway: Pathway) -> None:
     """On any valid subset of the standard rules, every exit is covered and replays."""
     cases = explore.test_paths(pathway)
-    exits = {(r.source, r.target) for r in pathway.rules if r.event in
-             {Event.COMPLETE, Event.DROP_OUT, Event.TRANSFER_OUT}}
+    exits = {
+        (r.source, r.target)
+        for r in pathway.rules
+        if r.event in {Event.COMPLETE, Event.DROP_OUT, Event.TRANSFER_OUT}
+    }
     assert {(c.level, c.states[-1]) for c in cases} == exits
     for case in cases:
         assert case.replay().state == case.states[-1]
@@ -189,13 +208,18 @@ def test_an_assessment_trajectory_narrows_the_paths() -> None:
     severe = Assessment(withdrawal=3)
     assert p.paths("intake", "completed", max_steps=4, assessments=severe) == []
     assert p.paths("intake", "dropped_out", max_steps=2, assessments=severe) == [
-        ("intake", "dropped_out"), ("intake", "detox", "dropped_out")]
+        ("intake", "dropped_out"),
+        ("intake", "detox", "dropped_out"),
+    ]
     improving = [Assessment(withdrawal=3), Assessment(withdrawal=1, relapse=2)]
     found = p.paths("intake", "completed", max_steps=3, assessments=improving)
     assert ("intake", "detox", "iop", "completed") in found
     assert ("intake", "detox", "outpatient", "completed") not in found
     assert p.shortest_path("intake", "completed", assessments=improving) == (
-        "intake", "detox", "completed")
+        "intake",
+        "detox",
+        "completed",
+    )
 
 
 def test_shortest_path_and_missing_paths() -> None:
@@ -243,11 +267,14 @@ def test_import_carepath_loads_no_graph_or_plot_library() -> None:
     """Exploring is lazy: carepath.explore itself imports neither networkx nor plotly."""
     import subprocess  # noqa: PLC0415  # only this test runs a child interpreter
 
-    code = ("import sys, carepath, carepath.explore; carepath.standard_pathway()._repr_html_();"
-            "print(sorted(m for m in ('networkx','plotly','matplotlib','graphviz') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    code = (
+        "import sys, carepath, carepath.explore; carepath.standard_pathway()._repr_html_();"
+        "print(sorted(m for m in ('networkx','plotly','matplotlib','graphviz') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out in {"[]", "['graphviz']"}  # graphviz only renders inline SVG when dot exists
 
 

@@ -10,13 +10,29 @@ import sys
 import carepath
 import carepath.levels
 
-HEAVY = ("numpy", "pandas", "networkx", "plotly", "hypothesis", "rich", "click", "fhir",
-         "dask", "sqlalchemy", "pyarrow", "hl7apy", "graphviz", "matplotlib", "psycopg")
+HEAVY = (
+    "numpy",
+    "pandas",
+    "networkx",
+    "plotly",
+    "hypothesis",
+    "rich",
+    "click",
+    "fhir",
+    "dask",
+    "sqlalchemy",
+    "pyarrow",
+    "hl7apy",
+    "graphviz",
+    "matplotlib",
+    "psycopg",
+)
 
 
 def public_names(module: object) -> set[str]:
     return {
-        name for name, value in vars(module).items()
+        name
+        for name, value in vars(module).items()
         if not name.startswith("_") and not inspect.ismodule(value)
     }
 
@@ -46,7 +62,13 @@ def test_exported_names_are_defined_in_carepath() -> None:
 
 def test_levels_module_all() -> None:
     assert set(carepath.levels.__all__) == public_names(carepath.levels) - {
-        "Criteria", "Level", "Setting", "StayRule", "Final", "Mapping", "MappingProxyType",
+        "Criteria",
+        "Level",
+        "Setting",
+        "StayRule",
+        "Final",
+        "Mapping",
+        "MappingProxyType",
         "annotations",
     }
     assert carepath.levels.__all__ == sorted(carepath.levels.__all__, key=isort_key)
@@ -63,8 +85,7 @@ def test_import_carepath_imports_no_optional_dependency() -> None:
         "carepath.standard_pathway()\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout))
     assert "carepath" in loaded
     assert "transitions" in loaded

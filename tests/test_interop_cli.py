@@ -29,16 +29,23 @@ sys.meta_path.insert(0, Block())
 
 
 def _run(code: str) -> str:
-    done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
-                          text=True, check=False, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
 def test_importing_carepath_and_interop_imports_no_extra() -> None:
-    out = _run("import sys, carepath, carepath.interop; "
-               "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-               "('fhir', 'fhir_core', 'hl7apy', 'pydantic')))")
+    out = _run(
+        "import sys, carepath, carepath.interop; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('fhir', 'fhir_core', 'hl7apy', 'pydantic')))"
+    )
     assert out == "[]"
 
 
@@ -78,8 +85,7 @@ def test_fhir_export_then_import_on_the_command_line(tmp_path: Path) -> None:
     episode_file = tmp_path / "episode.json"
     episode_file.write_text(_episode().to_json(), encoding="utf-8")
     for version in ("R4B", "R5"):
-        exported = runner.invoke(main, ["fhir", "export", str(episode_file),
-                                        "--version", version])
+        exported = runner.invoke(main, ["fhir", "export", str(episode_file), "--version", version])
         assert exported.exit_code == 0, exported.output
         assert json.loads(exported.output)["resourceType"] == "Bundle"
         bundle_file = tmp_path / f"bundle-{version}.json"

@@ -43,11 +43,17 @@ def _typical() -> Episode:
     """Detox, inpatient, IOP under an override, a recorded step up to PHP, then drop out."""
     ep = standard_pathway().start("patient-7", at=T0, episode_id="ep-7")
     ep.admit("detox", at=T0, assessment=Assessment(withdrawal=3, relapse=2))
-    ep.step_down("inpatient", at=T0 + timedelta(days=5),
-                 assessment=Assessment(withdrawal=1, relapse=3, environment=3))
-    ep.step_down("iop", at=T0 + timedelta(days=6),
-                 assessment=Assessment(relapse=2, emotional=2),
-                 override=Override(reason="bed shortage", by="dr-1"))
+    ep.step_down(
+        "inpatient",
+        at=T0 + timedelta(days=5),
+        assessment=Assessment(withdrawal=1, relapse=3, environment=3),
+    )
+    ep.step_down(
+        "iop",
+        at=T0 + timedelta(days=6),
+        assessment=Assessment(relapse=2, emotional=2),
+        override=Override(reason="bed shortage", by="dr-1"),
+    )
     ep.record(Event.STEP_UP, "php", at=T0 + timedelta(days=20), event_id="MSG-20", note="")
     ep.drop_out(at=T0 + timedelta(days=30), reason="stopped attending")
     return ep
@@ -81,8 +87,14 @@ def rich_episodes(draw: st.DrawFn) -> Episode:
         event_id = draw(st.none() | _IDS)
         try:
             if draw(st.booleans()):
-                ep.record(rule.event, level, at=at, assessment=a, event_id=event_id,
-                          note=draw(st.none() | _TEXT))
+                ep.record(
+                    rule.event,
+                    level,
+                    at=at,
+                    assessment=a,
+                    event_id=event_id,
+                    note=draw(st.none() | _TEXT),
+                )
             elif rule.event is Event.DROP_OUT:
                 ep.drop_out(at=at, reason=draw(st.none() | _TEXT), event_id=event_id)
             elif rule.event is Event.TRANSFER_OUT:
@@ -90,8 +102,11 @@ def rich_episodes(draw: st.DrawFn) -> Episode:
             else:
                 o = draw(st.none() | overrides())
                 if rule.event in _MOVES:
-                    move = {Event.ADMIT: ep.admit, Event.STEP_DOWN: ep.step_down,
-                            Event.STEP_UP: ep.step_up}[rule.event]
+                    move = {
+                        Event.ADMIT: ep.admit,
+                        Event.STEP_DOWN: ep.step_down,
+                        Event.STEP_UP: ep.step_up,
+                    }[rule.event]
                     move(rule.target, at=at, assessment=a, override=o, event_id=event_id)
                 elif rule.event is Event.RELAPSE:
                     ep.relapse(at=at, assessment=a, override=o, event_id=event_id)
@@ -120,8 +135,7 @@ def test_fhir_export_then_import_gives_an_equal_episode(version: str, episode: E
 @pytest.mark.parametrize("version", VERSIONS)
 @_FEW
 @given(episode=rich_episodes())
-def test_facts_notes_and_links_survive_the_fhir_round_trip(version: str,
-                                                           episode: Episode) -> None:
+def test_facts_notes_and_links_survive_the_fhir_round_trip(version: str, episode: Episode) -> None:
     """Facts with findings, notes of any text, caller ids and the previous-episode link
     come back exactly; the model itself is accepted as input too."""
     bundle = to_fhir(episode, "R5" if version == "R5" else "R4B")
@@ -155,7 +169,11 @@ def test_r4b_bundle_parses_with_fhir_resources_and_holds_the_expected_resources(
     assert [h.status for h in eoc.statusHistory] == ["planned", "active", "finished"]
     assert [e.class_fhir.code for e in encounters] == ["ACUTE", "NONAC", "AMB", "AMB"]
     assert [e.serviceType.coding[0].code for e in encounters] == [
-        "detox", "inpatient", "iop", "php"]
+        "detox",
+        "inpatient",
+        "iop",
+        "php",
+    ]
     assert encounters[0].serviceType.coding[0].system == LEVEL_SYSTEM
     assert {c.code for c in encounters[2].serviceType.coding[1:]} == {"2.1"}
     assert [e.status for e in encounters] == ["finished"] * 4
@@ -204,8 +222,12 @@ def test_episode_status_follows_the_episode() -> None:
 
 
 def test_collection_bundles_and_patient_references() -> None:
-    bundle = to_fhir(_typical(), bundle_type="collection", patient_reference="Patient/42",
-                     patient_system="urn:oid:1.2.3")
+    bundle = to_fhir(
+        _typical(),
+        bundle_type="collection",
+        patient_reference="Patient/42",
+        patient_system="urn:oid:1.2.3",
+    )
     assert bundle.type == "collection"
     assert all(e.request is None for e in bundle.entry or [])
     (eoc,) = _resources(bundle, "EpisodeOfCare")
@@ -302,8 +324,13 @@ def test_a_move_the_pathway_forbids_is_refused_naming_the_event() -> None:
 
 
 def test_a_bundle_from_another_pathway_version_is_refused() -> None:
-    other = Pathway(id="other", version="2", levels=STANDARD_LEVELS,
-                    criteria=STANDARD_CRITERIA, rules=default_rules(STANDARD_LEVELS))
+    other = Pathway(
+        id="other",
+        version="2",
+        levels=STANDARD_LEVELS,
+        criteria=STANDARD_CRITERIA,
+        rules=default_rules(STANDARD_LEVELS),
+    )
     err = _error(_data(), other)
     assert "pathway" in err.field
     assert "content hash" in err.problem
@@ -313,13 +340,17 @@ def test_a_bundle_from_another_pathway_version_is_refused() -> None:
     ("edit", "field"),
     [
         (lambda d: _entry(d, "EpisodeOfCare").update(status="active"), "status"),
-        (lambda d: _entry(d, "Encounter", 1)["period"].update(end="2027-01-01T00:00:00Z"),
-         "period.end"),
+        (
+            lambda d: _entry(d, "Encounter", 1)["period"].update(end="2027-01-01T00:00:00Z"),
+            "period.end",
+        ),
         (lambda d: _entry(d, "EpisodeOfCare").pop("period"), "period"),
         (lambda d: _entry(d, "EpisodeOfCare").pop("identifier"), "identifier"),
         (lambda d: _entry(d, "Observation", 0).pop("extension"), "extension"),
-        (lambda d: _entry(d, "Encounter", 2)["serviceType"]["coding"][0].update(code="php"),
-         "serviceType"),
+        (
+            lambda d: _entry(d, "Encounter", 2)["serviceType"]["coding"][0].update(code="php"),
+            "serviceType",
+        ),
     ],
 )
 def test_inconsistent_bundles_name_the_field(edit: Any, field: str) -> None:
@@ -360,8 +391,9 @@ def _set_event_part(data: dict[str, Any], url: str, key: str, value: object) -> 
 
 
 def _set_pathway_part(data: dict[str, Any], url: str, value: str) -> None:
-    ext = next(x for x in _entry(data, "EpisodeOfCare")["extension"]
-               if x["url"].endswith("/pathway"))
+    ext = next(
+        x for x in _entry(data, "EpisodeOfCare")["extension"] if x["url"].endswith("/pathway")
+    )
     next(sub for sub in ext["extension"] if sub["url"] == url)["valueString"] = value
 
 
@@ -372,18 +404,25 @@ def _set_pathway_part(data: dict[str, Any], url: str, value: str) -> None:
         (lambda d: _entry(d, "EpisodeOfCare").update({_SECRET: 1}), ""),
         (lambda d: _entry(d, "Encounter")["period"].update({_SECRET: "x"}), "period"),
         (lambda d: _entry(d, "Encounter").update(resourceType=_SECRET), ""),
-        (lambda d: _set_pathway_part(d, "contentHash", _SECRET),
-         "extension(https://carepath.dev/fhir/StructureDefinition/pathway)"),
-        (lambda d: _set_event_part(d, "target", "valueCode", _SECRET),
-         "extension[1].extension(target)"),
-        (lambda d: _set_event_part(d, "source", "valueCode", _SECRET),
-         "extension[1].extension(source)"),
-        (lambda d: _set_event_part(d, "event", "valueCode", _SECRET),
-         "extension[1].extension(event)"),
+        (
+            lambda d: _set_pathway_part(d, "contentHash", _SECRET),
+            "extension(https://carepath.dev/fhir/StructureDefinition/pathway)",
+        ),
+        (
+            lambda d: _set_event_part(d, "target", "valueCode", _SECRET),
+            "extension[1].extension(target)",
+        ),
+        (
+            lambda d: _set_event_part(d, "source", "valueCode", _SECRET),
+            "extension[1].extension(source)",
+        ),
+        (
+            lambda d: _set_event_part(d, "event", "valueCode", _SECRET),
+            "extension[1].extension(event)",
+        ),
     ],
 )
-def test_errors_name_the_field_and_never_echo_what_the_sender_wrote(edit: Any,
-                                                                    field: str) -> None:
+def test_errors_name_the_field_and_never_echo_what_the_sender_wrote(edit: Any, field: str) -> None:
     """A bad status, an unknown element, a foreign pathway or a made-up code is refused by
     naming the field; the sender's text (which may be patient data) is not repeated."""
     data = _data()
@@ -408,8 +447,9 @@ def test_an_unknown_status_is_refused_naming_the_allowed_ones() -> None:
 _BASE = bundle_data(_typical(), "R4B")
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 10) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                  max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -429,8 +469,9 @@ _ALL_PATHS = _paths(_BASE)[1:]
 
 
 @_FEW
-@given(st.lists(st.tuples(st.sampled_from(_ALL_PATHS), st.booleans(), _JSON), min_size=1,
-                max_size=3))
+@given(
+    st.lists(st.tuples(st.sampled_from(_ALL_PATHS), st.booleans(), _JSON), min_size=1, max_size=3)
+)
 def test_fuzzed_bundles_give_an_episode_or_a_carepath_error(
     edits: list[tuple[tuple[Any, ...], bool, object]],
 ) -> None:
@@ -466,7 +507,8 @@ def test_the_code_table_in_the_docs_matches_the_module() -> None:
     from pathlib import Path  # noqa: PLC0415
 
     page = (Path(__file__).resolve().parent.parent / "docs" / "interop.md").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     rows = {}
     for line in page.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -475,8 +517,11 @@ def test_the_code_table_in_the_docs_matches_the_module() -> None:
     assert set(rows) == set(LEVEL_CODES)
     for code, row in LEVEL_CODES.items():
         assert rows[code] == [
-            code, f"{row.act_code} ({row.act_display})",
+            code,
+            f"{row.act_code} ({row.act_display})",
             f"{row.place_of_service} {row.place_of_service_display}",
-            ", ".join(row.asam3), ", ".join(row.asam4), row.patient_class,
+            ", ".join(row.asam3),
+            ", ".join(row.asam4),
+            row.patient_class,
             ", ".join(row.services),
         ]

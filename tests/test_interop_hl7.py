@@ -16,9 +16,17 @@ from carepath.interop._hl7 import unescape
 
 pytest.importorskip("hl7apy")
 
-_STRUCTURE = {"A01": "ADT_A01", "A02": "ADT_A02", "A03": "ADT_A03", "A04": "ADT_A01",
-              "A08": "ADT_A01", "A11": "ADT_A09", "A12": "ADT_A12", "A13": "ADT_A01",
-              "A31": "ADT_A05"}
+_STRUCTURE = {
+    "A01": "ADT_A01",
+    "A02": "ADT_A02",
+    "A03": "ADT_A03",
+    "A04": "ADT_A01",
+    "A08": "ADT_A01",
+    "A11": "ADT_A09",
+    "A12": "ADT_A12",
+    "A13": "ADT_A01",
+    "A31": "ADT_A05",
+}
 CHICAGO = ZoneInfo("America/Chicago")
 
 
@@ -62,8 +70,7 @@ def _feed() -> list[str]:
         adt("A02", "MSG004", "202601200900", patient_class="O", service="PHP"),
         adt("A12", "MSG005", "202601201000", patient_class="I", service="RES"),
         adt("A02", "MSG002", "202601090800", service="RES", location="RES^12^B"),  # retry
-        adt("A03", "MSG007", "202603200900", patient_class="O", service="IOP",
-            disposition="01"),
+        adt("A03", "MSG007", "202603200900", patient_class="O", service="IOP", disposition="01"),
     ]
 
 
@@ -104,10 +111,8 @@ def test_event_time_comes_from_evn_then_msh_and_offsets_win_over_tz() -> None:
     assert ep.history[0].at == datetime(2026, 1, 5, 14, tzinfo=UTC)
     assert ep.history[1].at == datetime(2026, 1, 11, 22, tzinfo=UTC)
     assert ep.outcome is Outcome.DROPPED_OUT
-    no_evn = adt("A01", "M3", "202601050900", service="IOP").replace(
-        "EVN|A01|202601050900\r", "")
-    assert from_hl7v2(no_evn, standard_pathway()).started_at == datetime(2026, 1, 5, 9,
-                                                                          tzinfo=UTC)
+    no_evn = adt("A01", "M3", "202601050900", service="IOP").replace("EVN|A01|202601050900\r", "")
+    assert from_hl7v2(no_evn, standard_pathway()).started_at == datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
 def test_cancel_admit_and_cancel_discharge_undo_their_events() -> None:
@@ -120,8 +125,7 @@ def test_cancel_admit_and_cancel_discharge_undo_their_events() -> None:
         adt("A03", "M6", "202603050900", patient_class="O", service="IOP", disposition="07"),
     ]
     ep = from_hl7v2(msgs, standard_pathway())
-    assert [(r.event_id, r.target) for r in ep.history] == [
-        ("M3", "iop"), ("M6", "dropped_out")]
+    assert [(r.event_id, r.target) for r in ep.history] == [("M3", "iop"), ("M6", "dropped_out")]
 
 
 def test_a_cancelled_message_leaves_no_trace_not_even_in_the_start_time() -> None:
@@ -166,8 +170,10 @@ def test_a_cancel_transfer_after_a_discharge_is_refused_naming_the_messages() ->
     assert "'M3'" in err.problem
     assert "A13" in err.problem
     # Cancelling the discharge first makes the transfer cancellable.
-    ok = from_hl7v2([*msgs[:3], adt("A13", "M5", "202601101000"),
-                     adt("A12", "M6", "202601110900")], standard_pathway())
+    ok = from_hl7v2(
+        [*msgs[:3], adt("A13", "M5", "202601101000"), adt("A12", "M6", "202601110900")],
+        standard_pathway(),
+    )
     assert [r.event_id for r in ok.history] == ["M1"]
 
 
@@ -184,22 +190,32 @@ def test_an_update_or_transfer_naming_only_the_current_patient_class_moves_no_on
     ep = from_hl7v2(msgs, standard_pathway())
     assert [(r.event_id, r.target) for r in ep.history] == [("M1", "detox"), ("M4", "iop")]
     # Another class still moves: an inpatient transfer from IOP goes to inpatient.
-    moved = from_hl7v2([*msgs, adt("A02", "M6", "202601200900", patient_class="I")],
-                       standard_pathway())
+    moved = from_hl7v2(
+        [*msgs, adt("A02", "M6", "202601200900", patient_class="I")], standard_pathway()
+    )
     assert [(r.event_id, r.event, r.target) for r in moved.history][-1] == (
-        "M6", Event.STEP_UP, "inpatient")
+        "M6",
+        Event.STEP_UP,
+        "inpatient",
+    )
 
 
-@pytest.mark.parametrize("version", ["2.1", "2.2", "2.3", "2.3.1", "2.4", "2.5", "2.5.1",
-                                     "2.6", "2.7", "2.8", "2.8.1", "2.8.2"])
+@pytest.mark.parametrize(
+    "version",
+    ["2.1", "2.2", "2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.8", "2.8.1", "2.8.2"],
+)
 def test_every_hl7_version_hl7apy_ships_replays(version: str) -> None:
-    msgs = [adt("A01", "M1", "202601050900", service="DETOX", version=version),
-            adt("A02", "M2", "202601090800", service="RES", version=version),
-            adt("A03", "M3", "202601200900", service="RES", disposition="07",
-                version=version)]
+    msgs = [
+        adt("A01", "M1", "202601050900", service="DETOX", version=version),
+        adt("A02", "M2", "202601090800", service="RES", version=version),
+        adt("A03", "M3", "202601200900", service="RES", disposition="07", version=version),
+    ]
     ep = from_hl7v2(msgs, standard_pathway())
     assert [(r.event_id, r.target) for r in ep.history] == [
-        ("M1", "detox"), ("M2", "inpatient"), ("M3", "dropped_out")]
+        ("M1", "detox"),
+        ("M2", "inpatient"),
+        ("M3", "dropped_out"),
+    ]
 
 
 def test_an_unsupported_hl7_version_is_refused() -> None:
@@ -208,12 +224,13 @@ def test_an_unsupported_hl7_version_is_refused() -> None:
 
 
 def test_field_values_are_unescaped() -> None:
-    ep = from_hl7v2(adt("A01", "M\\F\\1", "202601050900", service="DETOX",
-                        patient="MRN\\T\\7"), standard_pathway())
+    ep = from_hl7v2(
+        adt("A01", "M\\F\\1", "202601050900", service="DETOX", patient="MRN\\T\\7"),
+        standard_pathway(),
+    )
     assert ep.history[0].event_id == "M|1"
     assert ep.patient_id == "MRN&7"
-    chars = {"FIELD": "|", "COMPONENT": "^", "SUBCOMPONENT": "&", "REPETITION": "~",
-             "ESCAPE": "\\"}
+    chars = {"FIELD": "|", "COMPONENT": "^", "SUBCOMPONENT": "&", "REPETITION": "~", "ESCAPE": "\\"}
     assert unescape(r"a\S\b\R\c\E\d\X4142\e\H\f\N\g\.br\h", chars) == "a^b~c\\dABefgh"
     assert unescape(r"\Q\ and a lone \ stay", chars) == r"\Q\ and a lone \ stay"
     assert unescape("no escapes", {}) == "no escapes"
@@ -221,19 +238,27 @@ def test_field_values_are_unescaped() -> None:
 
 @pytest.mark.parametrize(
     ("disposition", "outcome"),
-    [("01", Outcome.COMPLETED), ("", Outcome.COMPLETED), ("07", Outcome.DROPPED_OUT),
-     ("02", Outcome.TRANSFERRED_OUT), ("aadvice", Outcome.DROPPED_OUT),
-     ("other-hcf", Outcome.TRANSFERRED_OUT)],
+    [
+        ("01", Outcome.COMPLETED),
+        ("", Outcome.COMPLETED),
+        ("07", Outcome.DROPPED_OUT),
+        ("02", Outcome.TRANSFERRED_OUT),
+        ("aadvice", Outcome.DROPPED_OUT),
+        ("other-hcf", Outcome.TRANSFERRED_OUT),
+    ],
 )
 def test_discharge_dispositions_map_to_outcomes(disposition: str, outcome: Outcome) -> None:
-    msgs = [adt("A01", "M1", "202601050900", service="IOP"),
-            adt("A03", "M2", "202603050900", service="IOP", disposition=disposition)]
+    msgs = [
+        adt("A01", "M1", "202601050900", service="IOP"),
+        adt("A03", "M2", "202603050900", service="IOP", disposition=disposition),
+    ]
     assert from_hl7v2(msgs, standard_pathway()).outcome is outcome
 
 
 def test_a_level_map_reads_locations_services_and_patient_classes() -> None:
-    level_map = LevelMap(locations={"DTX": "detox"}, services={"SUD-IOP": "iop"},
-                         patient_classes={"I": "inpatient"})
+    level_map = LevelMap(
+        locations={"DTX": "detox"}, services={"SUD-IOP": "iop"}, patient_classes={"I": "inpatient"}
+    )
     msgs = [
         adt("A01", "M1", "202601050900", location="dtx^1^A", service="SUD-IOP"),
         adt("A02", "M2", "202601100900", service="SUD-IOP"),
@@ -242,8 +267,11 @@ def test_a_level_map_reads_locations_services_and_patient_classes() -> None:
     ]
     ep = from_hl7v2(msgs, standard_pathway(), level_map)
     assert [(r.event, r.target) for r in ep.history] == [
-        (Event.ADMIT, "detox"), (Event.STEP_DOWN, "iop"), (Event.STEP_UP, "inpatient"),
-        (Event.STEP_UP, "detox")]
+        (Event.ADMIT, "detox"),
+        (Event.STEP_DOWN, "iop"),
+        (Event.STEP_UP, "inpatient"),
+        (Event.STEP_UP, "detox"),
+    ]
 
 
 def test_a_bed_move_within_a_level_and_unrelated_messages_change_nothing() -> None:
@@ -272,9 +300,11 @@ def _error(messages: object, **kwargs: object) -> InteropError:
 
 
 def test_a_move_the_pathway_lacks_names_the_message_and_the_move() -> None:
-    msgs = [adt("A01", "M1", "202601050900", service="IOP"),
-            adt("A03", "M2", "202601060900", service="IOP"),
-            adt("A02", "M3", "202601070900", service="RES")]
+    msgs = [
+        adt("A01", "M1", "202601050900", service="IOP"),
+        adt("A03", "M2", "202601060900", service="IOP"),
+        adt("A02", "M3", "202601070900", service="RES"),
+    ]
     err = _error(msgs)
     assert "'M3'" in err.resource
     assert "step_up" in err.problem
@@ -284,8 +314,12 @@ def test_a_move_the_pathway_lacks_names_the_message_and_the_move() -> None:
 
 
 def test_a_second_admission_is_a_move_the_pathway_lacks() -> None:
-    err = _error([adt("A01", "M1", "202601050900", service="IOP"),
-                  adt("A01", "M2", "202601060900", service="PHP")])
+    err = _error(
+        [
+            adt("A01", "M1", "202601050900", service="IOP"),
+            adt("A01", "M2", "202601060900", service="PHP"),
+        ]
+    )
     assert "'M2'" in err.resource
     assert "admit" in err.problem
 
@@ -299,23 +333,43 @@ def test_a_second_admission_is_a_move_the_pathway_lacks() -> None:
         (adt("A01", "", "202601050900", service="IOP"), "MSH-10"),
         (adt("A01", "M1", "2026-01-05", service="IOP"), "EVN-2"),
         (adt("A01", "M1", "202613450900", service="IOP"), "EVN-2"),
-        (adt("A01", "M1", "202601050900", service="NOPE", patient_class="X"),
-         "PV1-3/PV1-10/PV1-2"),
+        (adt("A01", "M1", "202601050900", service="NOPE", patient_class="X"), "PV1-3/PV1-10/PV1-2"),
         (adt("A01", "M1", "202601050900", service="IOP", patient=""), "PID-3"),
-        ([adt("A01", "M1", "202601050900", service="IOP"),
-          adt("A03", "M2", "202601060900", disposition="20")], "PV1-36"),
-        ([adt("A01", "M1", "202601050900", service="IOP"),
-          adt("A02", "M2", "202601060900", service="PHP", patient="MRN0099")], "PID-3"),
-        ([adt("A01", "M1", "202601050900", service="IOP"),
-          adt("A02", "M2", "202601060900", service="PHP", visit="V2")], "PV1-19"),
-        ([adt("A01", "M1", "202601050900", service="IOP"),
-          adt("A02", "M1", "202601060900", service="PHP")], "MSH-10"),
+        (
+            [
+                adt("A01", "M1", "202601050900", service="IOP"),
+                adt("A03", "M2", "202601060900", disposition="20"),
+            ],
+            "PV1-36",
+        ),
+        (
+            [
+                adt("A01", "M1", "202601050900", service="IOP"),
+                adt("A02", "M2", "202601060900", service="PHP", patient="MRN0099"),
+            ],
+            "PID-3",
+        ),
+        (
+            [
+                adt("A01", "M1", "202601050900", service="IOP"),
+                adt("A02", "M2", "202601060900", service="PHP", visit="V2"),
+            ],
+            "PV1-19",
+        ),
+        (
+            [
+                adt("A01", "M1", "202601050900", service="IOP"),
+                adt("A02", "M1", "202601060900", service="PHP"),
+            ],
+            "MSH-10",
+        ),
         (42, ""),
         ([b"\xff\xfe"], "MSH"),
     ],
 )
-def test_malformed_input_gives_an_interop_error_naming_the_field(messages: object,
-                                                               field: str) -> None:
+def test_malformed_input_gives_an_interop_error_naming_the_field(
+    messages: object, field: str
+) -> None:
     err = _error(messages)
     assert err.field == field
     assert err.standard == "HL7 v2"
@@ -323,8 +377,9 @@ def test_malformed_input_gives_an_interop_error_naming_the_field(messages: objec
 
 
 def test_a_cancel_with_nothing_to_cancel_is_refused() -> None:
-    err = _error([adt("A01", "M1", "202601050900", service="IOP"),
-                  adt("A12", "M2", "202601060900")])
+    err = _error(
+        [adt("A01", "M1", "202601050900", service="IOP"), adt("A12", "M2", "202601060900")]
+    )
     assert "'M2'" in err.resource
     assert "transfer" in err.problem
 
@@ -340,8 +395,10 @@ def test_level_map_validation() -> None:
         LevelMap(services={"IOP": 3})  # type: ignore[dict-item]  # deliberate mistake
     with pytest.raises(InteropError, match="not an outcome"):
         LevelMap(dispositions={"20": "died"})
-    err = _error(adt("A01", "M1", "202601050900", service="IOP"),
-                 level_map=LevelMap(services={"IOP": "day_clinic"}))
+    err = _error(
+        adt("A01", "M1", "202601050900", service="IOP"),
+        level_map=LevelMap(services={"IOP": "day_clinic"}),
+    )
     assert "day_clinic" in err.problem
 
 
@@ -351,16 +408,24 @@ _VALID = "".join(_feed()[:3])
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, len(_VALID)), st.integers(0, 6),
-                          st.text(alphabet="|^~\\&\r\nMSHPV1EA0123 ", max_size=6)),
-                min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, len(_VALID)),
+            st.integers(0, 6),
+            st.text(alphabet="|^~\\&\r\nMSHPV1EA0123 ", max_size=6),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_mutated_feeds_give_an_episode_or_a_carepath_error(
     edits: list[tuple[int, int, str]],
 ) -> None:
     """Cutting and splicing characters anywhere in a valid feed never leaks a raw exception."""
     text = _VALID
     for at, cut, insert in edits:
-        text = text[:at] + insert + text[at + cut:]
+        text = text[:at] + insert + text[at + cut :]
     try:
         ep = from_hl7v2(text, standard_pathway())
     except CarepathError:

@@ -55,8 +55,12 @@ def test_intensities_are_distinct_and_increase_along_the_order() -> None:
     assert len(set(intensities)) == 6
     assert intensities == sorted(intensities)
     assert (
-        OUTPATIENT.intensity < SOBER_LIVING.intensity < IOP.intensity
-        < PHP.intensity < INPATIENT.intensity < DETOX.intensity
+        OUTPATIENT.intensity
+        < SOBER_LIVING.intensity
+        < IOP.intensity
+        < PHP.intensity
+        < INPATIENT.intensity
+        < DETOX.intensity
     )
 
 

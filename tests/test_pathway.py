@@ -45,15 +45,24 @@ from carepath.levels import STANDARD_CRITERIA, STANDARD_LEVELS
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 
 CLINIC = Level(
-    code="clinic", name="Clinic", intensity=0, setting=Setting.AMBULATORY,
+    code="clinic",
+    name="Clinic",
+    intensity=0,
+    setting=Setting.AMBULATORY,
     stay=StayRule(minimum_days=14, typical_days=30),
 )
 DAY = Level(
-    code="day", name="Day programme", intensity=1, setting=Setting.DAY,
+    code="day",
+    name="Day programme",
+    intensity=1,
+    setting=Setting.DAY,
     stay=StayRule(minimum_days=5, typical_days=10, maximum_days=30),
 )
 RESIDENTIAL = Level(
-    code="residential", name="Residential", intensity=2, setting=Setting.RESIDENTIAL,
+    code="residential",
+    name="Residential",
+    intensity=2,
+    setting=Setting.RESIDENTIAL,
     medically_monitored=True,
     stay=StayRule(minimum_days=7, typical_days=21, maximum_days=60),
 )
@@ -80,29 +89,42 @@ class ReadyForDischarge:
 
 def custom_rules() -> list[Rule]:
     fits, minimum = FitsCriteria(), MinimumStay()
-    rules = [Rule(event=Event.ADMIT, source=INTAKE, target=lv.code, guards=[fits])
-             for lv in LEVELS]
+    rules = [Rule(event=Event.ADMIT, source=INTAKE, target=lv.code, guards=[fits]) for lv in LEVELS]
     rules += [
         Rule(event=Event.STEP_DOWN, source="residential", target="day", guards=[minimum, fits]),
         Rule(event=Event.STEP_DOWN, source="day", target="clinic", guards=[minimum, fits]),
         Rule(event=Event.STEP_UP, source="clinic", target="day", guards=[fits]),
         Rule(event=Event.STEP_UP, source="day", target="residential", guards=[fits]),
-        Rule(event=Event.COMPLETE, source="clinic", target="completed",
-             guards=[minimum, ReadyForDischarge()]),
+        Rule(
+            event=Event.COMPLETE,
+            source="clinic",
+            target="completed",
+            guards=[minimum, ReadyForDischarge()],
+        ),
     ]
     for lv in LEVELS:
         rules.append(Rule(event=Event.REASSESS, source=lv.code, target=lv.code))
         rules.append(Rule(event=Event.DROP_OUT, source=lv.code, target="dropped_out"))
         rules.append(Rule(event=Event.RELAPSE, source=lv.code, target=lv.code))
-    rules.append(Rule(event=Event.RELAPSE, source="clinic", target="residential",
-                      guards=[RiskAtMost(dimension=D.BIOMEDICAL, risk=4)]))
+    rules.append(
+        Rule(
+            event=Event.RELAPSE,
+            source="clinic",
+            target="residential",
+            guards=[RiskAtMost(dimension=D.BIOMEDICAL, risk=4)],
+        )
+    )
     return rules
 
 
 def custom_pathway(**changes: Any) -> Pathway:
     kw: dict[str, Any] = {
-        "id": "community", "version": "2", "levels": LEVELS, "criteria": CRITERIA,
-        "rules": custom_rules(), "name": "Community programme",
+        "id": "community",
+        "version": "2",
+        "levels": LEVELS,
+        "criteria": CRITERIA,
+        "rules": custom_rules(),
+        "name": "Community programme",
     }
     kw.update(changes)
     return Pathway(**kw)
@@ -117,7 +139,12 @@ def test_standard_pathway_validates() -> None:
     p.validate()
     assert p.id == "standard"
     assert [lv.code for lv in p.levels] == [
-        "outpatient", "sober_living", "iop", "php", "inpatient", "detox",
+        "outpatient",
+        "sober_living",
+        "iop",
+        "php",
+        "inpatient",
+        "detox",
     ]
 
 
@@ -160,8 +187,13 @@ def test_level_lookup_refuses_foreign_levels() -> None:
         p.level("iopp")
     assert info.value.field == "level"
     assert "'iopp' is not a level of pathway 'standard'" in str(info.value)
-    foreign = Level(code="iop", name="Other IOP", intensity=2, setting=Setting.AMBULATORY,
-                    stay=StayRule(minimum_days=1, typical_days=1))
+    foreign = Level(
+        code="iop",
+        name="Other IOP",
+        intensity=2,
+        setting=Setting.AMBULATORY,
+        stay=StayRule(minimum_days=1, typical_days=1),
+    )
     with pytest.raises(ValueError, match="not a level of pathway 'standard'"):
         p.level(foreign)
 
@@ -200,8 +232,11 @@ def test_custom_pathway_end_to_end() -> None:
     # the custom guard is not overridable
     late = T0 + timedelta(days=40)
     with pytest.raises(TransitionRejected) as info:
-        ep.complete(at=late, assessment=Assessment(readiness=3),
-                    override=Override(reason="team decision", by="dr-1"))
+        ep.complete(
+            at=late,
+            assessment=Assessment(readiness=3),
+            override=Override(reason="team decision", by="dr-1"),
+        )
     assert [(r.kind, r.overridable) for r in info.value.reasons] == [
         ("ready_for_discharge", False),
     ]
@@ -209,7 +244,9 @@ def test_custom_pathway_end_to_end() -> None:
     ep.complete(at=late, assessment=Assessment(readiness=1))
     assert ep.outcome is Outcome.COMPLETED
     assert [(r.source, r.target) for r in ep.history] == [
-        ("intake", "residential"), ("residential", "day"), ("day", "clinic"),
+        ("intake", "residential"),
+        ("residential", "day"),
+        ("day", "clinic"),
         ("clinic", "completed"),
     ]
     assert Episode.from_json(ep.to_json(), p) == ep
@@ -223,12 +260,12 @@ def test_custom_pathway_has_only_its_own_moves() -> None:
         ep.complete(at=T0 + timedelta(days=90), override=Override(reason="r", by="dr"))
     assert info.value.reasons[0].kind == "structure"
     assert "the pathway has no complete move from Day programme to completed" in (
-        info.value.explain())
+        info.value.explain()
+    )
 
 
 def test_default_rules_over_custom_levels_validate() -> None:
-    p = Pathway(id="c", version="1", levels=LEVELS, criteria=CRITERIA,
-                rules=default_rules(LEVELS))
+    p = Pathway(id="c", version="1", levels=LEVELS, criteria=CRITERIA, rules=default_rules(LEVELS))
     assert p.problems() == []
     assert p.name == "c"
 
@@ -243,14 +280,34 @@ def test_custom_guard_satisfies_the_protocol() -> None:
 
 
 def test_pathway_reports_every_problem_at_once() -> None:
-    clinic_twice = Level(code="clinic", name="Clinic 2", intensity=5, setting=Setting.AMBULATORY,
-                         stay=StayRule(minimum_days=1, typical_days=1))
-    bad_stay = Level(code="bad_stay", name="Bad stay", intensity=6, setting=Setting.DAY,
-                     stay=StayRule(minimum_days=10, typical_days=5, maximum_days=20))
-    island = Level(code="island", name="Island", intensity=7, setting=Setting.DAY,
-                   stay=StayRule(minimum_days=1, typical_days=1))
-    trap = Level(code="trap", name="Trap", intensity=8, setting=Setting.DAY,
-                 stay=StayRule(minimum_days=1, typical_days=1))
+    clinic_twice = Level(
+        code="clinic",
+        name="Clinic 2",
+        intensity=5,
+        setting=Setting.AMBULATORY,
+        stay=StayRule(minimum_days=1, typical_days=1),
+    )
+    bad_stay = Level(
+        code="bad_stay",
+        name="Bad stay",
+        intensity=6,
+        setting=Setting.DAY,
+        stay=StayRule(minimum_days=10, typical_days=5, maximum_days=20),
+    )
+    island = Level(
+        code="island",
+        name="Island",
+        intensity=7,
+        setting=Setting.DAY,
+        stay=StayRule(minimum_days=1, typical_days=1),
+    )
+    trap = Level(
+        code="trap",
+        name="Trap",
+        intensity=8,
+        setting=Setting.DAY,
+        stay=StayRule(minimum_days=1, typical_days=1),
+    )
     levels = (*LEVELS, clinic_twice, bad_stay, island, trap)
     criteria = {
         "clinic": CRITERIA["clinic"],
@@ -308,9 +365,14 @@ def test_unreachable_level_is_reported() -> None:
 
 
 def test_level_with_no_way_to_an_outcome_is_reported() -> None:
-    rules = [r for r in custom_rules()
-             if not (r.source == "clinic" and (r.event in {Event.DROP_OUT, Event.COMPLETE}
-                                               or r.target in {"day", "residential"}))]
+    rules = [
+        r
+        for r in custom_rules()
+        if not (
+            r.source == "clinic"
+            and (r.event in {Event.DROP_OUT, Event.COMPLETE} or r.target in {"day", "residential"})
+        )
+    ]
     with pytest.raises(PathwayError) as info:
         custom_pathway(rules=rules)
     assert info.value.problems == ("level 'clinic' has no way to an outcome",)
@@ -326,8 +388,13 @@ def test_rule_naming_unknown_levels_is_reported() -> None:
 
 
 def test_inconsistent_stay_rule_is_reported() -> None:
-    bad = Level(code="day", name="Day", intensity=1, setting=Setting.DAY,
-                stay=StayRule(minimum_days=5, typical_days=10, maximum_days=4))
+    bad = Level(
+        code="day",
+        name="Day",
+        intensity=1,
+        setting=Setting.DAY,
+        stay=StayRule(minimum_days=5, typical_days=10, maximum_days=4),
+    )
     with pytest.raises(PathwayError) as info:
         custom_pathway(levels=(CLINIC, bad, RESIDENTIAL))
     assert info.value.problems == (
@@ -342,10 +409,18 @@ def test_non_total_criteria_are_reported() -> None:
 
 
 def test_missing_criteria_and_shared_intensity_are_reported() -> None:
-    twin = Level(code="twin", name="Twin", intensity=1, setting=Setting.DAY,
-                 stay=StayRule(minimum_days=1, typical_days=1))
-    rules = [*custom_rules(), Rule(event=Event.ADMIT, source=INTAKE, target="twin"),
-             Rule(event=Event.DROP_OUT, source="twin", target="dropped_out")]
+    twin = Level(
+        code="twin",
+        name="Twin",
+        intensity=1,
+        setting=Setting.DAY,
+        stay=StayRule(minimum_days=1, typical_days=1),
+    )
+    rules = [
+        *custom_rules(),
+        Rule(event=Event.ADMIT, source=INTAKE, target="twin"),
+        Rule(event=Event.DROP_OUT, source="twin", target="dropped_out"),
+    ]
     with pytest.raises(PathwayError) as info:
         custom_pathway(levels=(*LEVELS, twin), rules=rules)
     text = "\n".join(info.value.problems)
@@ -356,20 +431,34 @@ def test_missing_criteria_and_shared_intensity_are_reported() -> None:
 @pytest.mark.parametrize(
     ("rule", "problem"),
     [
-        (Rule(event=Event.STEP_UP, source="residential", target="clinic"),
-         "step_up must go to a more intensive level"),
-        (Rule(event=Event.RELAPSE, source="residential", target="clinic"),
-         "relapse stays in place or goes to a more intensive level"),
-        (Rule(event=Event.REASSESS, source="clinic", target="day"),
-         "reassess keeps the patient in place"),
-        (Rule(event=Event.ADMIT, source="clinic", target="day"),
-         "admit goes from intake to a level"),
-        (Rule(event=Event.STEP_UP, source=INTAKE, target="day"),
-         "step_up goes from a level to a level, not from intake"),
-        (Rule(event=Event.STEP_DOWN, source="day", target="completed"),
-         "step_down cannot lead to an outcome"),
-        (Rule(event=Event.TRANSFER_OUT, source="day", target="dropped_out"),
-         "transfer_out must lead to 'transferred_out'"),
+        (
+            Rule(event=Event.STEP_UP, source="residential", target="clinic"),
+            "step_up must go to a more intensive level",
+        ),
+        (
+            Rule(event=Event.RELAPSE, source="residential", target="clinic"),
+            "relapse stays in place or goes to a more intensive level",
+        ),
+        (
+            Rule(event=Event.REASSESS, source="clinic", target="day"),
+            "reassess keeps the patient in place",
+        ),
+        (
+            Rule(event=Event.ADMIT, source="clinic", target="day"),
+            "admit goes from intake to a level",
+        ),
+        (
+            Rule(event=Event.STEP_UP, source=INTAKE, target="day"),
+            "step_up goes from a level to a level, not from intake",
+        ),
+        (
+            Rule(event=Event.STEP_DOWN, source="day", target="completed"),
+            "step_down cannot lead to an outcome",
+        ),
+        (
+            Rule(event=Event.TRANSFER_OUT, source="day", target="dropped_out"),
+            "transfer_out must lead to 'transferred_out'",
+        ),
     ],
 )
 def test_badly_shaped_rules_are_reported(rule: Rule, problem: str) -> None:
@@ -382,9 +471,13 @@ def test_badly_shaped_rules_are_reported(rule: Rule, problem: str) -> None:
 
 def test_wrong_kinds_of_objects_are_reported() -> None:
     with pytest.raises(PathwayError) as info:
-        Pathway(id="", version="", levels=[*LEVELS, "iop"],  # type: ignore[list-item]
-                criteria={**CRITERIA, "iop": {"withdrawal": 1}},  # type: ignore[dict-item]
-                rules=[*custom_rules(), ("admit", INTAKE, "day")])  # type: ignore[list-item]
+        Pathway(
+            id="",
+            version="",
+            levels=[*LEVELS, "iop"],  # type: ignore[list-item]
+            criteria={**CRITERIA, "iop": {"withdrawal": 1}},  # type: ignore[dict-item]
+            rules=[*custom_rules(), ("admit", INTAKE, "day")],  # type: ignore[list-item]
+        )
     text = "\n".join(info.value.problems)
     assert "id must be a non-empty string" in text
     assert "version must be a non-empty string" in text
@@ -395,8 +488,7 @@ def test_wrong_kinds_of_objects_are_reported() -> None:
 
 def test_guard_not_implementing_the_protocol_is_reported() -> None:
     rules = [*custom_rules()]
-    rules[0] = Rule(event=Event.ADMIT, source=INTAKE, target="clinic",
-                    guards=[object()])  # type: ignore[list-item]  # deliberately not a Guard
+    rules[0] = Rule(event=Event.ADMIT, source=INTAKE, target="clinic", guards=[object()])  # type: ignore[list-item]  # deliberately not a Guard
     with pytest.raises(PathwayError, match="guard object does not implement the Guard protocol"):
         custom_pathway(rules=rules)
 
@@ -434,7 +526,10 @@ def test_content_hash_is_stable_across_processes() -> None:
     code = "import carepath; print(carepath.standard_pathway().content_hash)"
     hashes = {
         subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
             env={"PYTHONHASHSEED": seed},
         ).stdout.strip()
         for seed in ("1", "2")
@@ -444,8 +539,9 @@ def test_content_hash_is_stable_across_processes() -> None:
 
 def test_content_hash_changes_when_a_threshold_changes() -> None:
     base = custom_pathway()
-    looser = custom_pathway(criteria={**CRITERIA, "clinic": Criteria(withdrawal=0, relapse=2,
-                                                                     environment=1)})
+    looser = custom_pathway(
+        criteria={**CRITERIA, "clinic": Criteria(withdrawal=0, relapse=2, environment=1)}
+    )
     assert looser.content_hash != base.content_hash
     assert looser != base
 
@@ -456,10 +552,20 @@ def test_content_hash_changes_when_a_threshold_changes() -> None:
         {"version": "3"},
         {"id": "community2"},
         {"rules": custom_rules()[:-1]},
-        {"levels": (CLINIC, DAY, Level(
-            code="residential", name="Residential", intensity=2, setting=Setting.RESIDENTIAL,
-            medically_monitored=True, stay=StayRule(minimum_days=8, typical_days=21,
-                                                    maximum_days=60)))},
+        {
+            "levels": (
+                CLINIC,
+                DAY,
+                Level(
+                    code="residential",
+                    name="Residential",
+                    intensity=2,
+                    setting=Setting.RESIDENTIAL,
+                    medically_monitored=True,
+                    stay=StayRule(minimum_days=8, typical_days=21, maximum_days=60),
+                ),
+            )
+        },
     ],
     ids=["version", "id", "rules", "stay"],
 )
@@ -537,17 +643,33 @@ def test_engine_refuses_moves_the_pathway_lacks() -> None:
 def test_the_most_intensive_level_must_accept_every_profile() -> None:
     """A total level below a limited top would leave a relapse at the top nowhere to go."""
     levels = [
-        Level(code="a", name="A", intensity=0, setting=Setting.AMBULATORY,
-              stay=StayRule(minimum_days=0, typical_days=1)),
-        Level(code="b", name="B", intensity=1, setting=Setting.RESIDENTIAL,
-              stay=StayRule(minimum_days=0, typical_days=1)),
+        Level(
+            code="a",
+            name="A",
+            intensity=0,
+            setting=Setting.AMBULATORY,
+            stay=StayRule(minimum_days=0, typical_days=1),
+        ),
+        Level(
+            code="b",
+            name="B",
+            intensity=1,
+            setting=Setting.RESIDENTIAL,
+            stay=StayRule(minimum_days=0, typical_days=1),
+        ),
     ]
     with pytest.raises(PathwayError) as info:
-        Pathway(id="upside-down", version="1", levels=levels,
-                criteria={"a": Criteria(), "b": Criteria(withdrawal=1)},
-                rules=default_rules(levels))
-    assert any("the most intensive level 'b' must leave every dimension unlimited" in p
-               for p in info.value.problems)
+        Pathway(
+            id="upside-down",
+            version="1",
+            levels=levels,
+            criteria={"a": Criteria(), "b": Criteria(withdrawal=1)},
+            rules=default_rules(levels),
+        )
+    assert any(
+        "the most intensive level 'b' must leave every dimension unlimited" in p
+        for p in info.value.problems
+    )
 
 
 def test_a_guards_settings_are_part_of_the_content_hash() -> None:
@@ -565,11 +687,16 @@ def test_a_guards_settings_are_part_of_the_content_hash() -> None:
 
     def build(days: int) -> Pathway:
         levels = STANDARD_LEVELS
-        rules = [Rule(event=r.event, source=r.source, target=r.target,
-                      guards=(*r.guards, MaxDays(days)) if r.event is Event.REASSESS else r.guards)
-                 for r in default_rules(levels)]
-        return Pathway(id="p", version="1", levels=levels, criteria=STANDARD_CRITERIA,
-                       rules=rules)
+        rules = [
+            Rule(
+                event=r.event,
+                source=r.source,
+                target=r.target,
+                guards=(*r.guards, MaxDays(days)) if r.event is Event.REASSESS else r.guards,
+            )
+            for r in default_rules(levels)
+        ]
+        return Pathway(id="p", version="1", levels=levels, criteria=STANDARD_CRITERIA, rules=rules)
 
     assert build(1).content_hash != build(1000).content_hash
     assert build(5).content_hash == build(5).content_hash
@@ -593,11 +720,18 @@ def test_a_guard_returning_a_bare_string_is_a_clear_error() -> None:
         def check(self, ctx: GuardContext) -> Sequence[str]:
             return "no"
 
-    rules = [Rule(event=r.event, source=r.source, target=r.target,
-                  guards=(*r.guards, Sloppy()) if r.event is Event.ADMIT else r.guards)
-             for r in default_rules(STANDARD_LEVELS)]
-    p = Pathway(id="sloppy", version="1", levels=STANDARD_LEVELS, criteria=STANDARD_CRITERIA,
-                rules=rules)
+    rules = [
+        Rule(
+            event=r.event,
+            source=r.source,
+            target=r.target,
+            guards=(*r.guards, Sloppy()) if r.event is Event.ADMIT else r.guards,
+        )
+        for r in default_rules(STANDARD_LEVELS)
+    ]
+    p = Pathway(
+        id="sloppy", version="1", levels=STANDARD_LEVELS, criteria=STANDARD_CRITERIA, rules=rules
+    )
     ep = p.start("pt", at=T0)
     with pytest.raises(TypeError, match="guard 'sloppy' returned a string"):
         ep.admit("outpatient", at=T0, assessment=Assessment())
@@ -628,11 +762,18 @@ def test_stateless_slotted_and_plain_guards_with_rich_settings_build_and_hash() 
             return ()
 
     def build(guard: Guard) -> Pathway:
-        rules = [Rule(event=r.event, source=r.source, target=r.target,
-                      guards=(*r.guards, guard) if r.event is Event.REASSESS else r.guards)
-                 for r in default_rules(STANDARD_LEVELS)]
-        return Pathway(id="p", version="1", levels=STANDARD_LEVELS, criteria=STANDARD_CRITERIA,
-                       rules=rules)
+        rules = [
+            Rule(
+                event=r.event,
+                source=r.source,
+                target=r.target,
+                guards=(*r.guards, guard) if r.event is Event.REASSESS else r.guards,
+            )
+            for r in default_rules(STANDARD_LEVELS)
+        ]
+        return Pathway(
+            id="p", version="1", levels=STANDARD_LEVELS, criteria=STANDARD_CRITERIA, rules=rules
+        )
 
     slotted = build(Slotted())
     ep = slotted.start("pt", at=T0)

@@ -248,9 +248,7 @@ def test_no_patient_is_trapped(pathway: Pathway, placements: dict[int, Placement
             assert ep.outcome is Outcome.COMPLETED
             assert all(r.override is None and r.reasons == () for r in ep.history)
             runs += 1
-    fitting = sum(
-        1 for a in PROFILES for lv in pathway.levels if pathway.criteria_for(lv).fits(a)
-    )
+    fitting = sum(1 for a in PROFILES for lv in pathway.levels if pathway.criteria_for(lv).fits(a))
     assert runs == fitting
     assert runs > 5**6  # detox alone fits every profile
 

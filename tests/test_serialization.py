@@ -94,8 +94,11 @@ def test_round_trip_keeps_offsets_overrides_and_notes() -> None:
     assert overridden[0].override.reason == OVERRIDE.reason
     assert overridden[0].reasons == next(r for r in ep.history if r.override).reasons
     assert [r.event_id for r in back.history] == [r.event_id for r in ep.history]
-    assert dropped_episode().history[-1].note == Episode.from_json(
-        dropped_episode().to_json(), standard_pathway()).history[-1].note == "stopped coming"
+    assert (
+        dropped_episode().history[-1].note
+        == Episode.from_json(dropped_episode().to_json(), standard_pathway()).history[-1].note
+        == "stopped coming"
+    )
 
 
 def test_round_trip_of_a_readmission_and_an_empty_episode() -> None:
@@ -111,15 +114,28 @@ def test_to_dict_shape() -> None:
     data = dropped_episode().to_dict()
     assert data["format"] == "carepath.episode"
     assert data["format_version"] == 1
-    assert data["pathway"] == {"id": "standard", "version": "1",
-                               "content_hash": standard_pathway().content_hash}
+    assert data["pathway"] == {
+        "id": "standard",
+        "version": "1",
+        "content_hash": standard_pathway().content_hash,
+    }
     assert data["started_at"] == "2026-01-05T09:00:00+00:00"
     expected = {
-        "event_id": "ep-78:1", "event": "admit", "source": "intake", "target": "iop",
+        "event_id": "ep-78:1",
+        "event": "admit",
+        "source": "intake",
+        "target": "iop",
         "at": "2026-01-05T09:00:00+00:00",
-        "assessment": {"withdrawal": 0, "biomedical": 0, "emotional": 0, "readiness": 0,
-                       "relapse": 2, "environment": 0},
-        "override": None, "note": None,
+        "assessment": {
+            "withdrawal": 0,
+            "biomedical": 0,
+            "emotional": 0,
+            "readiness": 0,
+            "relapse": 2,
+            "environment": 0,
+        },
+        "override": None,
+        "note": None,
     }
     assert {k: v for k, v in data["events"][0].items() if k in expected} == expected
     assert data["events"][1]["note"] == "stopped coming"
@@ -148,8 +164,13 @@ def test_episodes_with_different_histories_differ() -> None:
 def test_pathway_mismatch_names_both_pathways() -> None:
     ep = full_episode()
     criteria = {**STANDARD_CRITERIA, "iop": Criteria(withdrawal=1, relapse=3)}
-    other = Pathway(id="standard", version="2", levels=STANDARD_LEVELS, criteria=criteria,
-                    rules=default_rules(STANDARD_LEVELS))
+    other = Pathway(
+        id="standard",
+        version="2",
+        levels=STANDARD_LEVELS,
+        criteria=criteria,
+        rules=default_rules(STANDARD_LEVELS),
+    )
     with pytest.raises(PathwayMismatch) as info:
         Episode.from_json(ep.to_json(), other)
     err = info.value
@@ -193,6 +214,7 @@ def _delete(*path: str | int) -> Callable[[dict[str, Any]], None]:
         for key in path[:-1]:
             target = target[key]
         del target[path[-1]]
+
     return change
 
 
@@ -202,6 +224,7 @@ def _set(value: object, *path: str | int) -> Callable[[dict[str, Any]], None]:
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return change
 
 
@@ -233,18 +256,24 @@ def _set(value: object, *path: str | int) -> Callable[[dict[str, Any]], None]:
         (_set("discharge", "events", 3, "event"), "events[3].event", "unknown event"),
         (_delete("events", 3, "target"), "events[3].target", "missing"),
         (_delete("events", 3, "assessment"), "events[3].assessment", "missing"),
-        (_set({"cravings": 2}, "events", 3, "assessment"), "events[3].assessment",
-         "unknown dimension"),
-        (_set({"relapse": 9}, "events", 3, "assessment"), "events[3].assessment",
-         "out of range"),
-        (_set({"relapse": "3"}, "events", 3, "assessment"), "events[3].assessment",
-         "got str"),
-        (_set({"by": "dr-1"}, "events", 5, "override"), "events[5].override.reason",
-         "missing"),
-        (_set({"reason": "", "by": "dr-1"}, "events", 5, "override"), "events[5].override",
-         "Override.reason: must be a non-empty string"),
-        (_set(["x"], "events", 5, "override"), "events[5].override",
-         "expected an object, got list"),
+        (
+            _set({"cravings": 2}, "events", 3, "assessment"),
+            "events[3].assessment",
+            "unknown dimension",
+        ),
+        (_set({"relapse": 9}, "events", 3, "assessment"), "events[3].assessment", "out of range"),
+        (_set({"relapse": "3"}, "events", 3, "assessment"), "events[3].assessment", "got str"),
+        (_set({"by": "dr-1"}, "events", 5, "override"), "events[5].override.reason", "missing"),
+        (
+            _set({"reason": "", "by": "dr-1"}, "events", 5, "override"),
+            "events[5].override",
+            "Override.reason: must be a non-empty string",
+        ),
+        (
+            _set(["x"], "events", 5, "override"),
+            "events[5].override",
+            "expected an object, got list",
+        ),
         (_set(5, "events", 5, "note"), "events[5].note", "expected a string or null"),
     ],
 )
@@ -358,8 +387,12 @@ def test_an_override_in_json_is_replayed_as_an_override() -> None:
 
 def test_load_error_messages_carry_no_notes_or_override_reasons() -> None:
     texts = []
-    for change in (_set(5, "events", 5, "note"), _set(None, "events", 5, "override"),
-                   _set("x", "events", 5, "at"), _set("php", "events", 3, "target")):
+    for change in (
+        _set(5, "events", 5, "note"),
+        _set(None, "events", 5, "override"),
+        _set("x", "events", 5, "at"),
+        _set("php", "events", 3, "target"),
+    ):
         with pytest.raises(EpisodeLoadError) as info:
             load(mutated(change))
         texts.append(str(info.value))

@@ -42,23 +42,24 @@ def year(default: SimulationModel) -> SimulationResult:
 # -- determinism and chunking -------------------------------------------------------------------
 
 
-def test_same_seed_gives_identical_tables(default: SimulationModel,
-                                           year: SimulationResult) -> None:
+def test_same_seed_gives_identical_tables(default: SimulationModel, year: SimulationResult) -> None:
     again = simulate(default, n=300, seed=11, days=365)
     pd.testing.assert_frame_equal(year.events, again.events)
     pd.testing.assert_frame_equal(year.stays, again.stays)
     assert year.metadata == again.metadata
 
 
-def test_different_seeds_give_different_tables(default: SimulationModel,
-                                                year: SimulationResult) -> None:
+def test_different_seeds_give_different_tables(
+    default: SimulationModel, year: SimulationResult
+) -> None:
     other = simulate(default, n=300, seed=12, days=365)
     assert not year.events.equals(other.events)
     assert not year.stays.equals(other.stays)
 
 
-def test_chunking_does_not_change_the_rows(default: SimulationModel,
-                                           year: SimulationResult) -> None:
+def test_chunking_does_not_change_the_rows(
+    default: SimulationModel, year: SimulationResult
+) -> None:
     """Patients [0, 300) in one run equal [0, 137) and [137, 300) run separately."""
     first = simulate(default, n=137, seed=11, days=365)
     second = simulate(default, n=163, seed=11, days=365, first_patient=137)
@@ -67,8 +68,9 @@ def test_chunking_does_not_change_the_rows(default: SimulationModel,
         pd.testing.assert_frame_equal(joined, getattr(year, name))
 
 
-def test_a_longer_horizon_extends_the_same_histories(default: SimulationModel,
-                                                     year: SimulationResult) -> None:
+def test_a_longer_horizon_extends_the_same_histories(
+    default: SimulationModel, year: SimulationResult
+) -> None:
     """Randomness is keyed by patient and step, not by the horizon."""
     short = simulate(default, n=300, seed=11, days=120)
     cut = year.events[year.events["day"] < 120].reset_index(drop=True)
@@ -96,28 +98,49 @@ def test_a_tampered_row_does_not_replay(year: SimulationResult) -> None:
     i = int(events.index[events["event"] == "step_down"][0])
     patient = int(events.loc[i, "patient"])
     events.loc[i, "day"] = events.loc[i - 1, "day"]  # before the minimum stay
-    bad = SimulationResult(events=events, stays=year.stays, metadata=year.metadata,
-                           model=SimulationModel.default())
+    bad = SimulationResult(
+        events=events, stays=year.stays, metadata=year.metadata, model=SimulationModel.default()
+    )
     with pytest.raises(carepath.EpisodeLoadError, match=f"events row {i}"):
         bad.replay(patient)
 
 
 def test_tables_have_the_documented_columns_and_dtypes(year: SimulationResult) -> None:
     e, s = year.events, year.stays
-    assert list(e.columns) == ["patient", "episode", "day", "event", "from_level", "to_level",
-                               "assessment"]
-    assert [str(t) for t in e.dtypes] == ["int64", "int32", "int32", "category", "category",
-                                          "category", "int16"]
+    assert list(e.columns) == [
+        "patient",
+        "episode",
+        "day",
+        "event",
+        "from_level",
+        "to_level",
+        "assessment",
+    ]
+    assert [str(t) for t in e.dtypes] == [
+        "int64",
+        "int32",
+        "int32",
+        "category",
+        "category",
+        "category",
+        "int16",
+    ]
     assert list(s.columns) == ["patient", "episode", "level", "start_day", "end_day", "exit"]
     assert list(s["level"].cat.categories) == CODES
-    assert set(s["exit"].astype(str)) <= {"step_down", "step_up", "relapse", "complete",
-                                          "drop_out", "transfer_out", "censored"}
+    assert set(s["exit"].astype(str)) <= {
+        "step_down",
+        "step_up",
+        "relapse",
+        "complete",
+        "drop_out",
+        "transfer_out",
+        "censored",
+    }
     assert (s["end_day"] >= s["start_day"]).all()
     assert s["end_day"].max() <= 365
     assert e["day"].max() < 365
     # Every patient is admitted on day 0, and every stay starts with an event.
-    assert set(e.loc[(e["episode"] == 0) & (e["event"] == "admit"), "patient"]) == set(
-        range(300))
+    assert set(e.loc[(e["episode"] == 0) & (e["event"] == "admit"), "patient"]) == set(range(300))
 
 
 def test_parquet_round_trip(year: SimulationResult, tmp_path: Path) -> None:
@@ -162,8 +185,9 @@ def test_a_tiny_deterministic_cohort_by_hand() -> None:
     assert result.metadata["n"] == 2
     got = [
         (r.patient, r.episode, r.day, r.event, r.from_level, r.to_level)
-        for r in result.events.astype({"event": str, "from_level": str, "to_level": str})
-        .itertuples()
+        for r in result.events.astype(
+            {"event": str, "from_level": str, "to_level": str}
+        ).itertuples()
     ]
     assert got == [
         (0, 0, 0, "admit", "intake", "detox"),
@@ -218,7 +242,8 @@ def test_a_tiny_deterministic_cohort_by_hand() -> None:
 def test_outcome_shares_by_hand() -> None:
     """Only drop-outs at IOP: every IOP stay ends dropped out; a relapse moves nobody."""
     m = deterministic_model(cohort=[Assessment(relapse=2)] * 4).with_levels(
-        drop_out={"iop": 50.0}, readmission={"completed": 0.0, "dropped_out": 0.0})
+        drop_out={"iop": 50.0}, readmission={"completed": 0.0, "dropped_out": 0.0}
+    )
     s = simulate(m, seed=1, days=60).summary()
     assert s.outcomes.loc["iop"].tolist() == [4, 0.0, 1.0, 0.0]
     # A drop-out hazard of 50 a day means leaving on day 1.
@@ -228,7 +253,8 @@ def test_outcome_shares_by_hand() -> None:
 
 def test_relapses_are_counted_and_move_patients_up() -> None:
     m = deterministic_model(cohort=[Assessment(relapse=2)]).with_levels(
-        relapse={"iop": 5.0}, improvement={"iop": 0.0})
+        relapse={"iop": 5.0}, improvement={"iop": 0.0}
+    )
     m = attrs.evolve(m, relapse_worsens={"withdrawal": 1.0, "relapse": 1.0})
     r = simulate(m, n=3, seed=2, days=30)
     first = r.events[r.events["event"] == "relapse"].groupby("patient").head(1)
@@ -244,8 +270,7 @@ def test_a_step_down_policy_is_followed_when_the_target_fits() -> None:
     base = deterministic_model(cohort=[Assessment(relapse=3, environment=3)] * 3)
     policy = base.with_levels(continuation={"inpatient": 1.0}, step_down_to={"inpatient": "iop"})
     r = simulate(policy, seed=1, days=200)
-    downs = r.events[(r.events["event"] == "step_down")
-                     & (r.events["from_level"] == "inpatient")]
+    downs = r.events[(r.events["event"] == "step_down") & (r.events["from_level"] == "inpatient")]
     assert len(downs) == 3
     assert set(downs["to_level"].astype(str)) == {"iop"}
 
@@ -276,9 +301,17 @@ def test_default_cohort_mix() -> None:
 
 
 def test_a_cohort_from_a_dataframe() -> None:
-    frame = pd.DataFrame({"withdrawal": [3, 0], "biomedical": [0, 0], "emotional": [0, 0],
-                          "readiness": [0, 0], "relapse": [2, 0], "environment": [0, 1],
-                          "site": ["a", "b"]})
+    frame = pd.DataFrame(
+        {
+            "withdrawal": [3, 0],
+            "biomedical": [0, 0],
+            "emotional": [0, 0],
+            "readiness": [0, 0],
+            "relapse": [2, 0],
+            "environment": [0, 1],
+            "site": ["a", "b"],
+        }
+    )
     m = attrs.evolve(SimulationModel.default(), cohort=frame)
     assert isinstance(m.cohort, AssessedCohort)
     r = simulate(m, n=4, seed=0, days=1)
@@ -297,8 +330,7 @@ def test_compare_a_model_with_itself_gives_exact_zeros(default: SimulationModel)
 
 
 def test_compare_reports_intervals_over_replications(default: SimulationModel) -> None:
-    policy = default.with_levels(continuation={"inpatient": 1.0},
-                                 step_down_to={"inpatient": "iop"})
+    policy = default.with_levels(continuation={"inpatient": 1.0}, step_down_to={"inpatient": "iop"})
     c = compare(default, policy, n=150, seed=1, replications=3, days=180)
     row = c.table.loc["completed[inpatient]"]
     assert row["difference"] == pytest.approx(row["b"] - row["a"])
@@ -323,8 +355,11 @@ def test_compare_reports_intervals_over_replications(default: SimulationModel) -
         ({"improvement": {"iop": 2.0}}, "improvement['iop']", "probability"),
         ({"transfer_out": {"rehab": 0.1}}, "transfer_out['rehab']", "not a level"),
         ({"reassess_days": {"iop": 0}}, "reassess_days['iop']", "out of range"),
-        ({"step_down_to": {"inpatient": "detox"}}, "step_down_to['inpatient']",
-         "not less intensive"),
+        (
+            {"step_down_to": {"inpatient": "detox"}},
+            "step_down_to['inpatient']",
+            "not less intensive",
+        ),
         ({"step_down_to": {"inpatient": "home"}}, "step_down_to['inpatient']", "not a level"),
         ({"readmission": {"completed": 1.01}}, "readmission['completed']", "probability"),
         ({"readmission": {"discharged": 0.1}}, "readmission['discharged']", "not an outcome"),
@@ -391,12 +426,15 @@ def test_wrong_kinds_of_simulate_arguments_are_named(default: SimulationModel) -
 
 
 def test_numpy_numbers_are_accepted_as_plain_numbers(default: SimulationModel) -> None:
-    m = default.with_levels(reassess_days={"iop": np.int64(5)},
-                            drop_out={"iop": np.float32(0.01)},
-                            cost_per_day={"detox": np.float64(700.0)},
-                            readmission_delay={"completed": np.int32(30)})
-    m = attrs.evolve(m, relapse_after_discharge=np.float64(0.02), remission=np.int8(1),
-                     days=np.int64(90))
+    m = default.with_levels(
+        reassess_days={"iop": np.int64(5)},
+        drop_out={"iop": np.float32(0.01)},
+        cost_per_day={"detox": np.float64(700.0)},
+        readmission_delay={"completed": np.int32(30)},
+    )
+    m = attrs.evolve(
+        m, relapse_after_discharge=np.float64(0.02), remission=np.int8(1), days=np.int64(90)
+    )
     assert type(m.reassess_days["iop"]) is int
     assert m.reassess_days["iop"] == 5
     assert type(m.drop_out["iop"]) is float
@@ -405,8 +443,7 @@ def test_numpy_numbers_are_accepted_as_plain_numbers(default: SimulationModel) -
     assert type(m.relapse_after_discharge) is float
     assert type(m.remission) is int
     assert type(m.days) is int
-    r = simulate(m, n=np.int64(10), days=np.int64(10), seed=np.uint64(3),
-                 chunk_size=np.int64(4))
+    r = simulate(m, n=np.int64(10), days=np.int64(10), seed=np.uint64(3), chunk_size=np.int64(4))
     assert r.metadata["n"] == 10
     assert r.metadata["days"] == 10
     assert type(r.metadata["n"]) is int
@@ -424,8 +461,9 @@ def test_bad_cohorts_and_arguments_are_rejected(default: SimulationModel) -> Non
     with pytest.raises(InvalidParameter, match="at least one class") as info:
         SyntheticCohort(classes=())
     assert info.value.parameter == "cohort.classes"
-    frame = pd.DataFrame({d: [0] for d in ("withdrawal", "biomedical", "emotional",
-                                           "readiness", "relapse")})
+    frame = pd.DataFrame(
+        {d: [0] for d in ("withdrawal", "biomedical", "emotional", "readiness", "relapse")}
+    )
     with pytest.raises(InvalidParameter, match="environment"):
         AssessedCohort.from_frame(frame)
     frame["environment"] = [7]
@@ -448,8 +486,13 @@ def test_a_custom_pathway_borrows_defaults_by_setting() -> None:
     levels = [OUTPATIENT, IOP, rehab, DETOX]
     criteria = {lv.code: STANDARD_CRITERIA[lv.code] for lv in (OUTPATIENT, IOP, DETOX)}
     criteria["rehab"] = STANDARD_CRITERIA["inpatient"]
-    p = carepath.Pathway(id="small", version="1", levels=levels, criteria=criteria,
-                         rules=carepath.default_rules(levels))
+    p = carepath.Pathway(
+        id="small",
+        version="1",
+        levels=levels,
+        criteria=criteria,
+        rules=carepath.default_rules(levels),
+    )
     m = SimulationModel.default(p)
     assert m.reassess_days["rehab"] == 7
     r = simulate(m, n=80, seed=4, days=200)

@@ -35,8 +35,7 @@ def test_simulate_prints_a_summary_and_writes_parquet(tmp_path: Path) -> None:
 def test_simulate_reads_a_pathway_file(tmp_path: Path) -> None:
     path = tmp_path / "standard.toml"
     path.write_text(standard_pathway().to_toml(), encoding="utf-8")
-    result = CliRunner().invoke(main, ["simulate", "-n", "30", "-d", "60",
-                                       "--pathway", str(path)])
+    result = CliRunner().invoke(main, ["simulate", "-n", "30", "-d", "60", "--pathway", str(path)])
     assert result.exit_code == 0, result.output
     assert "30 patients, 60 days, seed 0" in result.output
 

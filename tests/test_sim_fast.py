@@ -89,14 +89,21 @@ def both(model: SimulationModel, n: int, seed: int, days: int) -> SimulationResu
 def test_fast_equals_reference_on_the_standard_pathway(seed: int) -> None:
     result = both(SimulationModel.default(), n=400, seed=seed, days=365)
     assert len(result.events) > 400
-    assert set(result.events["event"].astype(str)) >= {"admit", "step_down", "complete",
-                                                        "relapse", "drop_out"}
+    assert set(result.events["event"].astype(str)) >= {
+        "admit",
+        "step_down",
+        "complete",
+        "relapse",
+        "drop_out",
+    }
 
 
 def test_fast_equals_reference_with_a_policy_costs_and_remission() -> None:
     m = SimulationModel.default().with_levels(
-        continuation={"inpatient": 1.0}, step_down_to={"inpatient": "iop"},
-        cost_per_day={"detox": 900.0})
+        continuation={"inpatient": 1.0},
+        step_down_to={"inpatient": "iop"},
+        cost_per_day={"detox": 900.0},
+    )
     both(m, n=300, seed=4, days=365)
     both(attrs.evolve(m, remission=1), n=300, seed=5, days=200)
 
@@ -130,8 +137,16 @@ _DIMS = st.sampled_from(list(Dimension))
 _EXTRA: st.SearchStrategy[Any] = st.one_of(
     st.builds(RiskAtMost, dimension=_DIMS, risk=st.integers(0, 4)),
     st.builds(RiskAtLeast, dimension=_DIMS, risk=st.integers(0, 4)),
-    st.sampled_from([FitsCriteria(), PlacementMatches(), NeedsMoreCare(), NoHigherNeed(),
-                     MinimumStay(), MaximumStay()]),
+    st.sampled_from(
+        [
+            FitsCriteria(),
+            PlacementMatches(),
+            NeedsMoreCare(),
+            NoHigherNeed(),
+            MinimumStay(),
+            MaximumStay(),
+        ]
+    ),
 )
 
 
@@ -143,12 +158,19 @@ def small_pathways(draw: st.DrawFn) -> Pathway:
     levels = []
     for i in range(n):
         low = draw(st.integers(0, 6))
-        levels.append(Level(
-            code=f"l{i}", name=f"Level {i}", intensity=i,
-            setting=draw(st.sampled_from(list(Setting))),
-            stay=StayRule(minimum_days=low, typical_days=low + 1,
-                          maximum_days=draw(st.none() | st.integers(low + 1, low + 20))),
-        ))
+        levels.append(
+            Level(
+                code=f"l{i}",
+                name=f"Level {i}",
+                intensity=i,
+                setting=draw(st.sampled_from(list(Setting))),
+                stay=StayRule(
+                    minimum_days=low,
+                    typical_days=low + 1,
+                    maximum_days=draw(st.none() | st.integers(low + 1, low + 20)),
+                ),
+            )
+        )
     ratings = st.fixed_dictionaries({d.value: st.integers(0, 4) for d in Dimension})
     criteria = {lv.code: Criteria(**draw(ratings)) for lv in levels}
     criteria[levels[-1].code] = Criteria()
@@ -157,8 +179,9 @@ def small_pathways(draw: st.DrawFn) -> Pathway:
         if r.event is not Event.REASSESS and draw(st.integers(0, 9)) == 0:
             continue  # a missing move
         extra = draw(st.lists(_EXTRA, max_size=1)) if draw(st.integers(0, 3)) == 0 else []
-        rules.append(Rule(event=r.event, source=r.source, target=r.target,
-                          guards=(*r.guards, *extra)))
+        rules.append(
+            Rule(event=r.event, source=r.source, target=r.target, guards=(*r.guards, *extra))
+        )
     try:
         return Pathway(id="small", version="1", levels=levels, criteria=criteria, rules=rules)
     except PathwayError:
@@ -173,7 +196,8 @@ def test_fast_equals_reference_on_generated_pathways(pathway: Pathway, seed: int
     (refused moves, missing admissions and missing outcomes included)."""
     m = SimulationModel.default(pathway).with_levels(
         relapse={lv.code: 0.02 for lv in pathway.levels},
-        drop_out={lv.code: 0.02 for lv in pathway.levels})
+        drop_out={lv.code: 0.02 for lv in pathway.levels},
+    )
     both(m, n=60, seed=seed, days=150)
 
 
@@ -200,11 +224,13 @@ class _SoberArrays(_Sober):
 
 def _with(guard: Any) -> Pathway:
     p = standard_pathway()
-    rules = [Rule(event=r.event, source=r.source, target=r.target,
-                  guards=(*r.guards, guard)) if r.event is Event.STEP_DOWN else r
-             for r in p.rules]
-    return Pathway(id="custom", version="1", levels=p.levels, criteria=p.criteria,
-                   rules=rules)
+    rules = [
+        Rule(event=r.event, source=r.source, target=r.target, guards=(*r.guards, guard))
+        if r.event is Event.STEP_DOWN
+        else r
+        for r in p.rules
+    ]
+    return Pathway(id="custom", version="1", levels=p.levels, criteria=p.criteria, rules=rules)
 
 
 def test_a_custom_guard_without_an_array_form_falls_back_with_a_warning() -> None:
@@ -233,13 +259,15 @@ def test_an_unknown_engine_is_rejected() -> None:
 # -- the compiled kernel (numba, optional) -----------------------------------------------------
 
 needs_numba = pytest.mark.skipif(
-    _kernel.kernel() is None, reason="no numba kernel (numba not installed, or CAREPATH_NUMBA=0)")
+    _kernel.kernel() is None, reason="no numba kernel (numba not installed, or CAREPATH_NUMBA=0)"
+)
 
 
 @needs_numba
 @pytest.mark.parametrize(("first", "n"), [(0, 1), (0, 500), (123_456, 300)])
 def test_kernel_rows_equal_the_numpy_loop_when_its_buffers_must_grow(
-        monkeypatch: pytest.MonkeyPatch, first: int, n: int) -> None:
+    monkeypatch: pytest.MonkeyPatch, first: int, n: int
+) -> None:
     """Starting with room for 64 rows only, the kernel grows its buffers and resumes at the
     patient it could not finish: the same columns, dtypes and order as the numpy loop."""
     monkeypatch.setattr(_fast, "_ROOM", (0, 0))
@@ -309,7 +337,8 @@ def test_the_kernel_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("compiled_kernel", [True, False])
 def test_in_memory_run_equals_the_blocks_concatenated(
-        monkeypatch: pytest.MonkeyPatch, compiled_kernel: bool) -> None:
+    monkeypatch: pytest.MonkeyPatch, compiled_kernel: bool
+) -> None:
     """A run in this process writes every block into one set of columns (grown from
     almost no room here) and builds its tables once: the same tables, dtypes and
     summary counts as each block's own tables (``run_block``) concatenated."""
@@ -321,8 +350,10 @@ def test_in_memory_run_equals_the_blocks_concatenated(
     with context:
         result = simulate(model, n=700, seed=5, days=200, first_patient=30, chunk_size=160)
         job = Job(model=model, seed=5, days=200, engine="fast")
-        parts = [run_block(job, Block(index=i, first=f, count=min(160, 730 - f)))
-                 for i, f in enumerate(range(30, 730, 160))]
+        parts = [
+            run_block(job, Block(index=i, first=f, count=min(160, 730 - f)))
+            for i, f in enumerate(range(30, 730, 160))
+        ]
     for name in ("events", "stays"):
         got = getattr(result, name)
         want = pd.concat([getattr(p, name) for p in parts], ignore_index=True)

@@ -51,8 +51,9 @@ def assert_same_summary(a: SimulationResult, b: SimulationResult) -> None:
 
 
 @pytest.mark.parametrize("chunk_size", [1, 97, 250])
-def test_any_chunk_size_gives_the_same_tables(model: SimulationModel, whole: SimulationResult,
-                                              chunk_size: int) -> None:
+def test_any_chunk_size_gives_the_same_tables(
+    model: SimulationModel, whole: SimulationResult, chunk_size: int
+) -> None:
     n = 60 if chunk_size == 1 else N
     one = simulate(model, n=n, seed=SEED, days=DAYS, chunk_size=n)
     chunked = simulate(model, n=n, seed=SEED, days=DAYS, chunk_size=chunk_size)
@@ -61,57 +62,83 @@ def test_any_chunk_size_gives_the_same_tables(model: SimulationModel, whole: Sim
     assert one.metadata == chunked.metadata
 
 
-def test_two_worker_processes_give_the_same_tables(model: SimulationModel,
-                                                    whole: SimulationResult) -> None:
+def test_two_worker_processes_give_the_same_tables(
+    model: SimulationModel, whole: SimulationResult
+) -> None:
     two = simulate(model, n=N, seed=SEED, days=DAYS, workers=2, chunk_size=150)
     assert_same(whole, two)
     one = simulate(model, n=N, seed=SEED, days=DAYS, workers=1, chunk_size=150)
     assert_same(whole, one)
 
 
-def test_the_reference_engine_chunks_the_same_way(model: SimulationModel,
-                                                   whole: SimulationResult) -> None:
+def test_the_reference_engine_chunks_the_same_way(
+    model: SimulationModel, whole: SimulationResult
+) -> None:
     ref = simulate(model, n=200, seed=SEED, days=DAYS, engine="reference", chunk_size=70)
     fast = simulate(model, n=200, seed=SEED, days=DAYS, chunk_size=200)
     assert_same(ref, fast)
 
 
-def test_a_dask_local_cluster_gives_the_same_tables(model: SimulationModel,
-                                                     whole: SimulationResult) -> None:
+def test_a_dask_local_cluster_gives_the_same_tables(
+    model: SimulationModel, whole: SimulationResult
+) -> None:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        result = simulate(model, n=N, seed=SEED, days=DAYS, chunk_size=200,
-                          executor=client.get_executor())
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        result = simulate(
+            model, n=N, seed=SEED, days=DAYS, chunk_size=200, executor=client.get_executor()
+        )
     assert_same(whole, result)
 
 
 @pytest.mark.parametrize("engine", ["fast", "reference"])
-def test_threads_give_the_same_tables(model: SimulationModel, whole: SimulationResult,
-                                      tmp_path: Path, engine: str) -> None:
+def test_threads_give_the_same_tables(
+    model: SimulationModel, whole: SimulationResult, tmp_path: Path, engine: str
+) -> None:
     """Blocks run side by side on threads (an executor's; the compiled kernel releases
     the GIL) give the tables of one process, in memory and as Parquet parts."""
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
     with ThreadPoolExecutor(2) as pool:
-        in_memory = simulate(model, n=N, seed=SEED, days=DAYS, chunk_size=150,
-                             executor=pool, engine=engine)  # type: ignore[arg-type]
-        parts = simulate(model, n=N, seed=SEED, days=DAYS, chunk_size=150, executor=pool,
-                         engine=engine, out=tmp_path / engine)  # type: ignore[arg-type]
+        in_memory = simulate(
+            model,
+            n=N,
+            seed=SEED,
+            days=DAYS,
+            chunk_size=150,
+            executor=pool,
+            engine=engine,  # type: ignore[arg-type]
+        )
+        parts = simulate(
+            model,
+            n=N,
+            seed=SEED,
+            days=DAYS,
+            chunk_size=150,
+            executor=pool,
+            engine=engine,  # type: ignore[arg-type]
+            out=tmp_path / engine,
+        )
     assert_same(whole, in_memory)
     assert_same(whole, parts)
     assert_same_summary(parts, whole)
 
 
-def test_out_streams_one_parquet_part_per_block(model: SimulationModel,
-                                                whole: SimulationResult,
-                                                tmp_path: Path) -> None:
+def test_out_streams_one_parquet_part_per_block(
+    model: SimulationModel, whole: SimulationResult, tmp_path: Path
+) -> None:
     out = tmp_path / "run"
     result = simulate(model, n=N, seed=SEED, days=DAYS, chunk_size=200, out=out)
     assert result.parts == out
     assert sorted(p.name for p in (out / "events").iterdir()) == [
-        "part-000000.parquet", "part-000001.parquet", "part-000002.parquet"]
+        "part-000000.parquet",
+        "part-000001.parquet",
+        "part-000002.parquet",
+    ]
     assert len(list((out / "stays").iterdir())) == 3
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     assert (meta["n"], meta["seed"], meta["engine"]) == (N, SEED, "fast")
@@ -127,8 +154,12 @@ def test_out_streams_one_parquet_part_per_block(model: SimulationModel,
 
 @pytest.mark.parametrize("engine", ["fast", "reference"])
 def test_a_block_is_written_in_slices_with_the_same_rows(
-        model: SimulationModel, whole: SimulationResult, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    model: SimulationModel,
+    whole: SimulationResult,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engine: str,
+) -> None:
     """A block larger than the write slice is made and written slice by slice, one row
     group each: the same tables and summary as in memory, in carepath's encodings."""
     import pyarrow.parquet as pq  # noqa: PLC0415
@@ -137,13 +168,11 @@ def test_a_block_is_written_in_slices_with_the_same_rows(
 
     monkeypatch.setattr(_tasks, "WRITE_SLICE", 130)
     out = tmp_path / engine
-    result = simulate(model, n=N, seed=SEED, days=DAYS, chunk_size=400, out=out,
-                      engine=engine)  # type: ignore[arg-type]  # a Literal, from a parameter
+    result = simulate(model, n=N, seed=SEED, days=DAYS, chunk_size=400, out=out, engine=engine)  # type: ignore[arg-type]  # a Literal, from a parameter
     first = pq.ParquetFile(out / "events" / "part-000000.parquet")
     assert first.metadata.num_row_groups == 4  # 400 patients in slices of 130
     assert pq.ParquetFile(out / "stays" / "part-000001.parquet").metadata.num_row_groups == 2
-    columns = {first.metadata.schema.column(i).name: i
-               for i in range(first.metadata.num_columns)}
+    columns = {first.metadata.schema.column(i).name: i for i in range(first.metadata.num_columns)}
     patient = first.metadata.row_group(0).column(columns["patient"])
     assert "DELTA_BINARY_PACKED" in patient.encodings
     assert patient.statistics is not None
@@ -159,21 +188,28 @@ def test_parquet_options_encode_each_kind_of_column(tmp_path: Path) -> None:
 
     from carepath.sim._result import parquet_options  # noqa: PLC0415
 
-    frame = pd.DataFrame({"patient": np.arange(5, dtype=np.int64),
-                          "level": pd.Categorical(list("ababa")),
-                          "cost": np.linspace(0.0, 1.0, 5), "note": list("vwxyz")})
+    frame = pd.DataFrame(
+        {
+            "patient": np.arange(5, dtype=np.int64),
+            "level": pd.Categorical(list("ababa")),
+            "cost": np.linspace(0.0, 1.0, 5),
+            "note": list("vwxyz"),
+        }
+    )
     frame.to_parquet(tmp_path / "t.parquet", index=False, **parquet_options(frame))
     meta = pq.ParquetFile(tmp_path / "t.parquet").metadata.row_group(0)
-    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings
-                 for i in range(meta.num_columns)}
+    encodings = {
+        meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)
+    }
     assert "DELTA_BINARY_PACKED" in encodings["patient"]
     assert "DELTA_BINARY_PACKED" not in encodings["cost"]
     assert any("DICTIONARY" in e for e in encodings["level"])
     assert pd.read_parquet(tmp_path / "t.parquet").equals(frame)
 
 
-def test_a_block_that_fails_leaves_no_part(model: SimulationModel, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_block_that_fails_leaves_no_part(
+    model: SimulationModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A block that fails after writing some slices removes what it wrote: a part on
     disk is always a whole block."""
     from carepath.sim import _tasks  # noqa: PLC0415
@@ -206,8 +242,14 @@ def test_distributions_that_are_no_mapping_are_named(model: SimulationModel) -> 
 
 def test_progress_reports_done_and_total(model: SimulationModel) -> None:
     calls: list[tuple[int, int]] = []
-    simulate(model, n=250, seed=1, days=60, chunk_size=100,
-             progress=lambda done, total: calls.append((done, total)))
+    simulate(
+        model,
+        n=250,
+        seed=1,
+        days=60,
+        chunk_size=100,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(100, 250), (200, 250), (250, 250)]
 
 
@@ -262,8 +304,8 @@ def test_the_summary_reports_mean_and_interval_across_samples(uncertain) -> None
     row = across.loc["completed[inpatient]"]
     assert row["low"] <= row["mean"] <= row["high"]
     per = [
-        simulate(uncertain.draw(5, s), n=200, seed=5, days=365).summary().metrics()
-        ["follow_up_30d"] for s in range(4)
+        simulate(uncertain.draw(5, s), n=200, seed=5, days=365).summary().metrics()["follow_up_30d"]
+        for s in range(4)
     ]
     assert across.loc["follow_up_30d", "mean"] == pytest.approx(float(np.mean(per)))
     assert across.loc["follow_up_30d", "low"] == pytest.approx(float(np.quantile(per, 0.025)))
@@ -310,7 +352,8 @@ def test_psa_replay_takes_the_sample_and_refuses_unknown_patients(uncertain) -> 
 
 
 def test_a_run_without_samples_refuses_a_sample_and_unknown_patients(
-        whole: SimulationResult) -> None:
+    whole: SimulationResult,
+) -> None:
     with pytest.raises(InvalidParameter, match="'sample'"):
         whole.replay(0, sample=0)
     with pytest.raises(InvalidParameter, match="'patient'"):
@@ -331,22 +374,28 @@ def test_pooled_psa_cost_per_patient_is_the_mean_over_samples(uncertain) -> None
     mean = summary.across_samples.loc["cost_per_patient", "mean"]
     assert summary.metrics()["cost_per_patient"] == pytest.approx(mean, rel=1e-12)
     per = [
-        simulate(uncertain.draw(5, s), n=200, seed=5, days=365).summary().metrics()
-        ["cost_per_patient"] for s in range(4)
+        simulate(uncertain.draw(5, s), n=200, seed=5, days=365)
+        .summary()
+        .metrics()["cost_per_patient"]
+        for s in range(4)
     ]
     assert summary.metrics()["cost_per_patient"] == pytest.approx(float(np.mean(per)))
     assert summary.care.loc["total", "cost"] == pytest.approx(200 * float(np.sum(per)))
 
 
-def test_out_must_be_a_directory_before_any_work(model: SimulationModel,
-                                                 tmp_path: Path) -> None:
+def test_out_must_be_a_directory_before_any_work(model: SimulationModel, tmp_path: Path) -> None:
     a_file = tmp_path / "file"
     a_file.write_text("x", encoding="utf-8")
     calls: list[tuple[int, int]] = []
     for out in (a_file, a_file / "below"):
         with pytest.raises(InvalidParameter, match="'out'") as info:
-            simulate(model, n=10, days=5, out=out,
-                     progress=lambda done, total: calls.append((done, total)))
+            simulate(
+                model,
+                n=10,
+                days=5,
+                out=out,
+                progress=lambda done, total: calls.append((done, total)),
+            )
         assert info.value.parameter == "out"
     assert calls == []  # refused before any block ran
     assert a_file.read_text(encoding="utf-8") == "x"

@@ -113,8 +113,14 @@ def test_draws_look_uniform() -> None:
 
 @pytest.mark.parametrize(
     ("seed", "patient", "step", "stream"),
-    [(-1, 0, 0, 0), (2**64, 0, 0, 0), (0, -1, 0, 0), (0, MAX_PATIENTS, 0, 0),
-     (0, 0, MAX_STEPS, 0), (0, 0, 0, 256)],
+    [
+        (-1, 0, 0, 0),
+        (2**64, 0, 0, 0),
+        (0, -1, 0, 0),
+        (0, MAX_PATIENTS, 0, 0),
+        (0, 0, MAX_STEPS, 0),
+        (0, 0, 0, 256),
+    ],
 )
 def test_keys_out_of_range_are_rejected(seed: int, patient: int, step: int, stream: int) -> None:
     with pytest.raises(ValueError, match="must be in"):

@@ -100,16 +100,15 @@ def fire(
     """Fire ``ev`` through the episode's typed method."""
     if ev is Ev.ADMIT:
         assert level is not None
-        return ep.admit(level, at=at, assessment=assessment, override=override,
-                        event_id=event_id)
+        return ep.admit(level, at=at, assessment=assessment, override=override, event_id=event_id)
     if ev is Ev.STEP_DOWN:
         assert level is not None
-        return ep.step_down(level, at=at, assessment=assessment, override=override,
-                            event_id=event_id)
+        return ep.step_down(
+            level, at=at, assessment=assessment, override=override, event_id=event_id
+        )
     if ev is Ev.STEP_UP:
         assert level is not None
-        return ep.step_up(level, at=at, assessment=assessment, override=override,
-                          event_id=event_id)
+        return ep.step_up(level, at=at, assessment=assessment, override=override, event_id=event_id)
     if ev is Ev.RELAPSE:
         return ep.relapse(at=at, assessment=assessment, override=override, event_id=event_id)
     if ev is Ev.REASSESS:
@@ -122,9 +121,11 @@ def fire(
     return ep.transfer_out(at=at, event_id=event_id)
 
 
-
 def _differs(
-    earlier: EventRecord, ev: Ev, level: str | None, at: datetime,
+    earlier: EventRecord,
+    ev: Ev,
+    level: str | None,
+    at: datetime,
     assessment: Assessment | None,
 ) -> bool:
     """Whether a retry under ``earlier``'s id asks for a different event (then it is refused)."""
@@ -134,6 +135,7 @@ def _differs(
         or utc(earlier.at) != utc(at)
         or earlier.assessment != assessment
     )
+
 
 class EpisodeMachine(RuleBasedStateMachine):
     """Random events against one episode of the standard pathway."""
@@ -164,10 +166,11 @@ class EpisodeMachine(RuleBasedStateMachine):
         if mode == "same":
             return last.astimezone(tz)
         if mode == "earlier":
-            back = data.draw(st.timedeltas(min_value=timedelta(seconds=1),
-                                           max_value=timedelta(hours=2))
-                             | st.timedeltas(min_value=timedelta(seconds=1),
-                                             max_value=timedelta(days=30)), label="back")
+            back = data.draw(
+                st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(hours=2))
+                | st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(days=30)),
+                label="back",
+            )
             return (last - back).astimezone(tz)
         gap = data.draw(
             st.one_of(
@@ -226,16 +229,25 @@ class EpisodeMachine(RuleBasedStateMachine):
             except InvalidEvent as exc:
                 check_error = exc
             assert snapshot(ep) == before, "check() changed the episode"
-        note(f"{'record' if fact else 'fire'} {ev.value} {level} at={at.isoformat()} "
-             f"id={event_id} override={override is not None}")
+        note(
+            f"{'record' if fact else 'fire'} {ev.value} {level} at={at.isoformat()} "
+            f"id={event_id} override={override is not None}"
+        )
         rejected: TransitionRejected | None = None
         invalid = False
         try:
             if fact:
                 record = ep.record(ev, level, at=at, assessment=assessment, event_id=event_id)
             else:
-                record = fire(ep, ev, level, at=at, assessment=assessment, override=override,
-                              event_id=event_id)
+                record = fire(
+                    ep,
+                    ev,
+                    level,
+                    at=at,
+                    assessment=assessment,
+                    override=override,
+                    event_id=event_id,
+                )
         except TransitionRejected as exc:
             rejected = exc
         except InvalidEvent:
@@ -349,8 +361,7 @@ class EpisodeMachine(RuleBasedStateMachine):
         self.ep = new
 
     @precondition(lambda self: self.ep.level is not None)
-    @rule(data=st.data(), assessment=st.none() | assessments(),
-          override=st.none() | overrides())
+    @rule(data=st.data(), assessment=st.none() | assessments(), override=st.none() | overrides())
     def relapse(
         self, data: st.DataObject, assessment: Assessment | None, override: Override | None
     ) -> None:
@@ -367,8 +378,10 @@ class EpisodeMachine(RuleBasedStateMachine):
         target = data.draw(st.sampled_from(sorted(NON_RESIDENTIAL)), label="target")
         current = self.ep.level
         assert current is not None
-        ev = Ev.STEP_DOWN if self.pathway.level(target).intensity < current.intensity else (
-            Ev.STEP_UP if target != current.code else Ev.REASSESS
+        ev = (
+            Ev.STEP_DOWN
+            if self.pathway.level(target).intensity < current.intensity
+            else (Ev.STEP_UP if target != current.code else Ev.REASSESS)
         )
         self._attempt(data, ev, target if ev in MOVES else None, a, override)
 
@@ -483,8 +496,7 @@ def test_importing_carepath_does_not_import_hypothesis() -> None:
         "bad = [m for m in ('hypothesis', 'carepath.testing') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

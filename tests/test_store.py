@@ -76,8 +76,7 @@ def raw(store: EpisodeStore, sql: str, **params: object) -> None:
 def test_import_carepath_does_not_import_the_store() -> None:
     code = "import sys, carepath; print(sorted(m for m in sys.modules if 'sqlalchemy' in m "
     code += "or m.startswith('carepath.store') or m.startswith('psycopg')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
@@ -94,8 +93,7 @@ def test_load_of_create_is_the_episode(store: EpisodeStore, episode: Episode) ->
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10)
-@given(batch=st.lists(episodes(max_events=6), min_size=1, max_size=4,
-                      unique_by=lambda e: e.id))
+@given(batch=st.lists(episodes(max_events=6), min_size=1, max_size=4, unique_by=lambda e: e.id))
 def test_export_then_import_gives_the_same_store(
     store: EpisodeStore, tmp_path_factory: pytest.TempPathFactory, batch: list[Episode]
 ) -> None:
@@ -157,9 +155,12 @@ def test_append_and_apply(store: EpisodeStore) -> None:
     assert store.load("ep-1", PATHWAY) == ep
 
     def step(e: Episode) -> None:
-        e.step_down("inpatient", at=T0 + timedelta(days=4),
-                    assessment=Assessment(withdrawal=1, relapse=3, environment=3),
-                    event_id="MSG003")
+        e.step_down(
+            "inpatient",
+            at=T0 + timedelta(days=4),
+            assessment=Assessment(withdrawal=1, relapse=3, environment=3),
+            event_id="MSG003",
+        )
 
     after = store.apply("ep-1", PATHWAY, step)
     assert after.version == 3
@@ -190,8 +191,12 @@ def test_an_append_is_all_or_nothing(store: EpisodeStore) -> None:
     ep.reassess(Assessment(withdrawal=3), at=T0 + timedelta(hours=1), event_id="A")
     other = PATHWAY.start("patient-1", at=T0, episode_id="ep-x")
     other.record(Event.ADMIT, "inpatient", at=T0, event_id="X")
-    other.record(Event.REASSESS, at=T0 + timedelta(hours=2), event_id="B",
-                 assessment=Assessment(withdrawal=1))
+    other.record(
+        Event.REASSESS,
+        at=T0 + timedelta(hours=2),
+        event_id="B",
+        assessment=Assessment(withdrawal=1),
+    )
     with pytest.raises(ConcurrencyConflict, match="does not continue"):
         store.append("ep-1", [ep.history[1], other.history[1]])
     with pytest.raises(ConcurrencyConflict, match="histories diverge"):
@@ -227,8 +232,7 @@ def test_a_different_event_under_a_stored_id_conflicts(store: EpisodeStore) -> N
         store.save(b)
     assert store.version("ep-1") == 2
     # apply runs the change again on what is stored: both events are kept.
-    done = store.apply("ep-1", PATHWAY,
-                       lambda ep: ep.drop_out(at=T0 + timedelta(days=4, hours=1)))
+    done = store.apply("ep-1", PATHWAY, lambda ep: ep.drop_out(at=T0 + timedelta(days=4, hours=1)))
     assert [r.event for r in done.history] == [Event.ADMIT, Event.REASSESS, Event.DROP_OUT]
     assert store.load("ep-1", PATHWAY) == done
 
@@ -237,8 +241,12 @@ def test_save_refuses_a_history_that_drops_stored_events(store: EpisodeStore) ->
     """An episode rebuilt after the EHR cancelled a stored move no longer starts with the
     stored events: saving it is a conflict, not a silent no-op."""
     ep = admitted()
-    ep.step_down("inpatient", at=T0 + timedelta(days=5), event_id="MSG002",
-                 assessment=Assessment(withdrawal=1, relapse=3, environment=3))
+    ep.step_down(
+        "inpatient",
+        at=T0 + timedelta(days=5),
+        event_id="MSG002",
+        assessment=Assessment(withdrawal=1, relapse=3, environment=3),
+    )
     store.save(ep)
     shorter = admitted()
     with pytest.raises(ConcurrencyConflict, match="not the start of the episode's history"):
@@ -266,12 +274,17 @@ def test_create_twice_is_refused(store: EpisodeStore) -> None:
 
 def adt(trigger: str, control_id: str, at: str, service: str, disposition: str = "") -> str:
     pv1 = ["PV1", "1", "I", *[""] * 7, service, *[""] * 8, "V9001", *[""] * 16, disposition]
-    return "\r".join([
-        f"MSH|^~\\&|EHR|CLINIC|CAREPATH|CLINIC|{at}||ADT^{trigger}|{control_id}|P|2.5",
-        f"EVN|{trigger}|{at}",
-        "PID|1||MRN0042^^^CLINIC^MR",
-        "|".join(pv1),
-    ]) + "\r"
+    return (
+        "\r".join(
+            [
+                f"MSH|^~\\&|EHR|CLINIC|CAREPATH|CLINIC|{at}||ADT^{trigger}|{control_id}|P|2.5",
+                f"EVN|{trigger}|{at}",
+                "PID|1||MRN0042^^^CLINIC^MR",
+                "|".join(pv1),
+            ]
+        )
+        + "\r"
+    )
 
 
 def test_a_retried_hl7_message_is_stored_once(store: EpisodeStore) -> None:
@@ -282,8 +295,9 @@ def test_a_retried_hl7_message_is_stored_once(store: EpisodeStore) -> None:
     transfer = adt("A02", "MSG002", "202601090800", "RES")
     episode = interop.from_hl7v2([admit, transfer, transfer], PATHWAY)
     store.save(episode)
-    later = interop.from_hl7v2([admit, transfer, transfer,
-                                adt("A03", "MSG003", "202602010900", "RES", "01")], PATHWAY)
+    later = interop.from_hl7v2(
+        [admit, transfer, transfer, adt("A03", "MSG003", "202602010900", "RES", "01")], PATHWAY
+    )
     store.save(later)
     store.save(later)  # the whole feed again
     stored = store.load(episode.id, PATHWAY)
@@ -299,8 +313,7 @@ def three(store: EpisodeStore) -> EpisodeStore:
     """A store holding 'ep-1' with three events, the last a drop-out with a note."""
     ep = admitted()
     ep.reassess(Assessment(withdrawal=2), at=T0 + timedelta(days=1), event_id="MSG002")
-    ep.drop_out(at=T0 + timedelta(days=2), reason="PHI-SECRET left with family",
-                event_id="MSG003")
+    ep.drop_out(at=T0 + timedelta(days=2), reason="PHI-SECRET left with family", event_id="MSG003")
     store.create(ep)
     return store
 
@@ -308,23 +321,50 @@ def three(store: EpisodeStore) -> EpisodeStore:
 @pytest.mark.parametrize(
     ("sql", "seq", "message"),
     [
-        ("UPDATE carepath_events SET payload = '{\"event_id\": \"MSG002\", ' WHERE seq = 2",
-         2, "not valid JSON"),
+        (
+            'UPDATE carepath_events SET payload = \'{"event_id": "MSG002", \' WHERE seq = 2',
+            2,
+            "not valid JSON",
+        ),
         ("UPDATE carepath_events SET payload = '[1, 2]' WHERE seq = 2", 2, "JSON object"),
-        ("UPDATE carepath_events SET payload = replace(payload, 'reassess', 'teleport') "
-         "WHERE seq = 2", 2, "unknown event"),
-        ("UPDATE carepath_events SET payload = replace(payload, '\"detox\"', '\"php\"') "
-         "WHERE seq = 2", 2, "recorded source"),
-        ("UPDATE carepath_events SET payload = replace(payload, 'MSG003', 'MSG009') "
-         "WHERE seq = 3", 3, "event id differs"),
+        (
+            "UPDATE carepath_events SET payload = replace(payload, 'reassess', 'teleport') "
+            "WHERE seq = 2",
+            2,
+            "unknown event",
+        ),
+        (
+            "UPDATE carepath_events SET payload = replace(payload, '\"detox\"', '\"php\"') "
+            "WHERE seq = 2",
+            2,
+            "recorded source",
+        ),
+        (
+            "UPDATE carepath_events SET payload = replace(payload, 'MSG003', 'MSG009') "
+            "WHERE seq = 3",
+            3,
+            "event id differs",
+        ),
         ("UPDATE carepath_events SET seq = 7 WHERE seq = 3", 7, "out of range"),
         ("UPDATE carepath_episodes SET version = 5", 4, "version is 5 but 3"),
-        ("INSERT INTO carepath_events (episode_id, seq, event_id, payload, recorded_at) "
-         "SELECT episode_id, 4, 'MSG004', payload, recorded_at FROM carepath_events "
-         "WHERE seq = 3", None, "version is 3 but 4"),
+        (
+            "INSERT INTO carepath_events (episode_id, seq, event_id, payload, recorded_at) "
+            "SELECT episode_id, 4, 'MSG004', payload, recorded_at FROM carepath_events "
+            "WHERE seq = 3",
+            None,
+            "version is 3 but 4",
+        ),
     ],
-    ids=["bad-json", "not-object", "unknown-event", "wrong-source", "id-mismatch", "seq-gap",
-         "version-ahead", "extra-row"],
+    ids=[
+        "bad-json",
+        "not-object",
+        "unknown-event",
+        "wrong-source",
+        "id-mismatch",
+        "seq-gap",
+        "version-ahead",
+        "extra-row",
+    ],
 )
 def test_corrupted_rows_name_episode_and_sequence_number(
     three: EpisodeStore, sql: str, seq: int | None, message: str
@@ -409,8 +449,9 @@ def test_a_clock_must_be_aware(url: str) -> None:
     from datetime import datetime  # noqa: PLC0415
 
     naive = datetime(2026, 1, 1)  # noqa: DTZ001  # deliberately naive
-    with EpisodeStore.open(url, clock=lambda: naive) as s, pytest.raises(
-        StoreError, match="timezone-aware"
+    with (
+        EpisodeStore.open(url, clock=lambda: naive) as s,
+        pytest.raises(StoreError, match="timezone-aware"),
     ):
         s.create(admitted())
 
@@ -423,12 +464,17 @@ def test_import_rejects_lines_that_are_not_exports(store: EpisodeStore) -> None:
 
 
 def test_import_refuses_events_that_do_not_follow_one_another(
-        store: EpisodeStore, tmp_path: Path) -> None:
+    store: EpisodeStore, tmp_path: Path
+) -> None:
     """A new episode's events are checked as an append's are: a chain that jumps from
     another state is refused, and nothing of that line is stored."""
     ep = admitted()
-    ep.step_down("inpatient", at=T0 + timedelta(days=5), event_id="MSG002",
-                 assessment=Assessment(withdrawal=1, relapse=3, environment=3))
+    ep.step_down(
+        "inpatient",
+        at=T0 + timedelta(days=5),
+        event_id="MSG002",
+        assessment=Assessment(withdrawal=1, relapse=3, environment=3),
+    )
     with EpisodeStore.open(f"sqlite:///{tmp_path / 'src.db'}") as source:
         source.create(ep)
         buffer = io.StringIO()
@@ -463,8 +509,10 @@ def test_command_line(three: EpisodeStore, tmp_path: Path) -> None:
     result = runner.invoke(main, ["store", "export", url])
     assert result.exit_code == 0, result.output
     backup = tmp_path / "episodes.jsonl"
-    backup.write_text("\n".join(line for line in result.output.splitlines()
-                                if line.startswith("{")) + "\n", encoding="utf-8")
+    backup.write_text(
+        "\n".join(line for line in result.output.splitlines() if line.startswith("{")) + "\n",
+        encoding="utf-8",
+    )
     copy = f"sqlite:///{tmp_path / 'copy.db'}"
     result = runner.invoke(main, ["store", "import", copy, str(backup)])
     assert result.exit_code == 0, result.output

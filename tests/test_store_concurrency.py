@@ -110,7 +110,13 @@ def test_a_writer_killed_mid_append_leaves_only_whole_appends(url: str, tmp_path
             assert set(counts.values()) <= {support.BATCH}
         assert batches == {f"b{b}" for b in range(1, hang_at)}  # the killed one left nothing
         # The store still takes writes, including the killed batch's events.
-        store.apply(ids[0], PATHWAY, lambda ep: ep.reassess(
-            ep.assessment or ep.history[0].assessment or Assessment(),
-            at=ep.last_at, event_id=f"b{hang_at}-0"))
+        store.apply(
+            ids[0],
+            PATHWAY,
+            lambda ep: ep.reassess(
+                ep.assessment or ep.history[0].assessment or Assessment(),
+                at=ep.last_at,
+                event_id=f"b{hang_at}-0",
+            ),
+        )
         assert store.version(ids[0]) % support.BATCH == 2

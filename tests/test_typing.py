@@ -33,12 +33,19 @@ def expected_errors() -> set[Finding]:
 def reported(tmp_path_factory: pytest.TempPathFactory) -> set[Finding]:
     files = [str(p) for p in sorted(BAD.glob("bad_*.py"))]
     cache = tmp_path_factory.mktemp("mypy_cache")
-    stdout, stderr, _status = mypy_api.run([
-        "--config-file", str(ROOT / "pyproject.toml"),
-        "--cache-dir", str(cache),
-        "--no-pretty", "--show-error-codes", "--no-error-summary", "--hide-error-context",
-        *files,
-    ])
+    stdout, stderr, _status = mypy_api.run(
+        [
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(cache),
+            "--no-pretty",
+            "--show-error-codes",
+            "--no-error-summary",
+            "--hide-error-context",
+            *files,
+        ]
+    )
     assert stderr == ""
     out: set[Finding] = set()
     for line in stdout.splitlines():

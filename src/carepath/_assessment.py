@@ -144,8 +144,12 @@ class Assessment:
     def as_tuple(self) -> tuple[int, ...]:
         """The six ratings as plain integers, in the standard order."""
         return (
-            int(self.withdrawal), int(self.biomedical), int(self.emotional),
-            int(self.readiness), int(self.relapse), int(self.environment),
+            int(self.withdrawal),
+            int(self.biomedical),
+            int(self.emotional),
+            int(self.readiness),
+            int(self.relapse),
+            int(self.environment),
         )
 
     def as_dict(self) -> dict[str, int]:

@@ -23,12 +23,14 @@ def typed(kind: type | tuple[type, ...], *, minimum: int | None = None) -> Valid
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
             raise InvalidArgument(
-                owner=type(instance).__name__, field=attribute.name,
+                owner=type(instance).__name__,
+                field=attribute.name,
                 problem=f"expected {_names(kind)}, got {type(value).__name__}",
             )
         if minimum is not None and isinstance(value, int) and value < minimum:
             raise InvalidArgument(
-                owner=type(instance).__name__, field=attribute.name,
+                owner=type(instance).__name__,
+                field=attribute.name,
                 problem=f"must be at least {minimum}, got {value}",
             )
 

@@ -47,8 +47,12 @@ class Criteria:
     ) -> None:
         self.__attrs_init__(
             maximum=Assessment(
-                withdrawal=withdrawal, biomedical=biomedical, emotional=emotional,
-                readiness=readiness, relapse=relapse, environment=environment,
+                withdrawal=withdrawal,
+                biomedical=biomedical,
+                emotional=emotional,
+                readiness=readiness,
+                relapse=relapse,
+                environment=environment,
             )
         )
 
@@ -74,9 +78,7 @@ class Criteria:
 
     def exceeded(self, assessment: Assessment) -> list[tuple[Dimension, Risk, Risk]]:
         """``(dimension, rating, maximum)`` for every rating above the maximum."""
-        return [
-            (d, r, self.maximum[d]) for d, r in assessment.items() if r > self.maximum[d]
-        ]
+        return [(d, r, self.maximum[d]) for d, r in assessment.items() if r > self.maximum[d]]
 
     @property
     def is_total(self) -> bool:
@@ -249,8 +251,7 @@ def place_among(
                 break
     if assessment.environment >= Risk.MODERATE and placed.setting is not Setting.RESIDENTIAL:
         alternatives.extend(
-            lv for lv in levels
-            if lv.setting is Setting.RECOVERY_RESIDENCE and lv is not placed
+            lv for lv in levels if lv.setting is Setting.RECOVERY_RESIDENCE and lv is not placed
         )
     safer: Level | None = None
     if assessment.environment >= Risk.MODERATE:

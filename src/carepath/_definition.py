@@ -83,9 +83,7 @@ Format: TypeAlias = Literal["toml", "json"]
 def _risk_guard(cls: type[RiskAtMost] | type[RiskAtLeast]) -> GuardFactory:
     def make(*, dimension: object, risk: object) -> Guard:
         if not isinstance(dimension, str) or dimension not in DIMENSION_NAMES:
-            raise ValueError(
-                f"dimension {dimension!r} is not one of " + ", ".join(DIMENSION_NAMES)
-            )
+            raise ValueError(f"dimension {dimension!r} is not one of " + ", ".join(DIMENSION_NAMES))
         if isinstance(risk, bool) or not isinstance(risk, int) or not 0 <= risk <= 4:
             raise ValueError(f"risk must be an integer 0-4, got {risk!r}")
         return cls(dimension=Dimension(dimension), risk=risk)
@@ -138,19 +136,30 @@ class _Collector:
             if (path, message) in seen:
                 continue
             seen.add((path, message))
-            details.append(DefinitionProblem(
-                message=message, path=format_path(path), file=self.file,
-                line=self.locate(path) if path or self.lines else None,
-            ))
+            details.append(
+                DefinitionProblem(
+                    message=message,
+                    path=format_path(path),
+                    file=self.file,
+                    line=self.locate(path) if path or self.lines else None,
+                )
+            )
         details.sort(key=lambda d: (d.line is None, d.line or 0))  # stable: file order
         return PathwayDefinitionError(details=details, pathway_id=pathway_id, source=self.file)
 
 
-def _fail(message: str, *, file: str = "", line: int | None = None,
-          column: int | None = None, path: str = "") -> PathwayDefinitionError:
+def _fail(
+    message: str,
+    *,
+    file: str = "",
+    line: int | None = None,
+    column: int | None = None,
+    path: str = "",
+) -> PathwayDefinitionError:
     return PathwayDefinitionError(
-        details=[DefinitionProblem(message=message, path=path, file=file, line=line,
-                                   column=column)],
+        details=[
+            DefinitionProblem(message=message, path=path, file=file, line=line, column=column)
+        ],
         source=file,
     )
 
@@ -174,16 +183,21 @@ def _parse(text: object, fmt: Format, file: str) -> tuple[object, str]:
         except tomllib.TOMLDecodeError as exc:
             m = _TOML_AT.match(str(exc))
             if m:
-                raise _fail(f"invalid TOML: {m['msg']}", file=file, line=int(m["line"]),
-                            column=int(m["col"])) from None
+                raise _fail(
+                    f"invalid TOML: {m['msg']}",
+                    file=file,
+                    line=int(m["line"]),
+                    column=int(m["col"]),
+                ) from None
             raise _fail(f"invalid TOML: {exc}", file=file) from None
         except RecursionError:
             raise _fail("invalid TOML: nested too deeply", file=file) from None
     try:
         return json.loads(text), text
     except json.JSONDecodeError as exc:
-        raise _fail(f"invalid JSON: {exc.msg}", file=file, line=exc.lineno,
-                    column=exc.colno) from None
+        raise _fail(
+            f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno
+        ) from None
     except (RecursionError, ValueError) as exc:
         raise _fail(f"invalid JSON: {exc}", file=file) from None
 
@@ -236,17 +250,18 @@ def build(
     if isinstance(data, Mapping):
         data = {k: v for k, v in data.items() if k != "$schema"}
     else:
-        out.add((), f"expected a table of keys (id, version, levels, ...), got "
-                     f"{_kind_of(data)}")
+        out.add((), f"expected a table of keys (id, version, levels, ...), got {_kind_of(data)}")
         raise out.error()
     spec, found = structure_spec(data)
     for path, message in found:
         out.add(path, message)
     factories = _factories(guards, out)
     if spec.format_version != FORMAT_VERSION:
-        out.add(("format_version",),
-                f"format_version {spec.format_version} is not supported; this carepath reads "
-                f"{FORMAT_VERSION}")
+        out.add(
+            ("format_version",),
+            f"format_version {spec.format_version} is not supported; this carepath reads "
+            f"{FORMAT_VERSION}",
+        )
     levels = _levels(spec, out)
     criteria = _criteria(spec, levels, out)
     before = len(out.found)
@@ -254,7 +269,9 @@ def build(
     # The pathway's own checks need every part; with a part missing they would report
     # problems that are not there (a rule naming a level that failed to load).
     complete = (
-        not found and len(levels) == len(spec.levels) and len(criteria) == len(spec.criteria)
+        not found
+        and len(levels) == len(spec.levels)
+        and len(criteria) == len(spec.criteria)
         and len(out.found) == before
     )
     if out and not complete:
@@ -264,8 +281,12 @@ def build(
         raise out.error(spec.id)
     try:
         pathway = Pathway(
-            id=spec.id, version=spec.version, name=spec.name, levels=levels,
-            criteria=criteria, rules=rules,
+            id=spec.id,
+            version=spec.version,
+            name=spec.name,
+            levels=levels,
+            criteria=criteria,
+            rules=rules,
         )
     except PathwayError as exc:
         for problem in exc.problems:
@@ -304,32 +325,49 @@ def _levels(spec: PathwaySpec, out: _Collector) -> list[Level]:
         at: Path = ("levels", i)
         ok = True
         stay = ls.stay
-        for name, value, low in (("minimum_days", stay.minimum_days, 0),
-                                 ("typical_days", stay.typical_days, 0),
-                                 ("maximum_days", stay.maximum_days, 1)):
+        for name, value, low in (
+            ("minimum_days", stay.minimum_days, 0),
+            ("typical_days", stay.typical_days, 0),
+            ("maximum_days", stay.maximum_days, 1),
+        ):
             if value is not None and value < low:
                 out.add((*at, "stay", name), f"must be at least {low} days, got {value}")
                 ok = False
         # Inconsistent figures (minimum above maximum, ...) are left to Pathway.problems().
         hours = _hours(ls, at, out) or (0.0, None)  # a stand-in keeps the level checkable
         if not _CODE.match(ls.code):
-            out.add((*at, "code"), f"{ls.code!r} is not a level code: use 1-40 lowercase "
-                                   "letters, digits or underscores, starting with a letter")
+            out.add(
+                (*at, "code"),
+                f"{ls.code!r} is not a level code: use 1-40 lowercase "
+                "letters, digits or underscores, starting with a letter",
+            )
             ok = False
         elif ls.code in _RESERVED:
-            out.add((*at, "code"), f"{ls.code!r} is reserved for a state of the episode; "
-                                   "choose another code")
+            out.add(
+                (*at, "code"),
+                f"{ls.code!r} is reserved for a state of the episode; choose another code",
+            )
             ok = False
         if not ok:
             continue
-        levels.append(Level(
-            code=ls.code, name=ls.name, intensity=i if ls.intensity is None else ls.intensity,
-            setting=ls.setting, medically_monitored=ls.medically_monitored,
-            hours_per_week=hours,
-            stay=StayRule(minimum_days=stay.minimum_days, typical_days=stay.typical_days,
-                          maximum_days=stay.maximum_days),
-            asam3=ls.asam3, asam4=ls.asam4, description=ls.description,
-        ))
+        levels.append(
+            Level(
+                code=ls.code,
+                name=ls.name,
+                intensity=i if ls.intensity is None else ls.intensity,
+                setting=ls.setting,
+                medically_monitored=ls.medically_monitored,
+                hours_per_week=hours,
+                stay=StayRule(
+                    minimum_days=stay.minimum_days,
+                    typical_days=stay.typical_days,
+                    maximum_days=stay.maximum_days,
+                ),
+                asam3=ls.asam3,
+                asam4=ls.asam4,
+                description=ls.description,
+            )
+        )
     return levels
 
 
@@ -355,12 +393,13 @@ def _criteria(spec: PathwaySpec, levels: Sequence[Level], out: _Collector) -> di
         ok = True
         for dim, value in table.items():
             if dim not in DIMENSION_NAMES:
-                out.add(("criteria", code, dim),
-                        "unknown dimension; allowed: " + ", ".join(DIMENSION_NAMES))
+                out.add(
+                    ("criteria", code, dim),
+                    "unknown dimension; allowed: " + ", ".join(DIMENSION_NAMES),
+                )
                 ok = False
             elif not 0 <= value <= 4:
-                out.add(("criteria", code, dim),
-                        f"a maximum rating must be 0-4, got {value}")
+                out.add(("criteria", code, dim), f"a maximum rating must be 0-4, got {value}")
                 ok = False
         if ok:
             result[code] = Criteria.from_mapping(table)
@@ -404,12 +443,15 @@ def _rules(
         (r.event.value, r.source, r.target): (r, ("rules",)) for r in base
     }
     for i, rm in enumerate(rule_set.remove):
-        hits = [k for k in keyed if k[0] == rm.event.value
-                and (rm.source is None or k[1] == rm.source)
-                and (rm.target is None or k[2] == rm.target)]
+        hits = [
+            k
+            for k in keyed
+            if k[0] == rm.event.value
+            and (rm.source is None or k[1] == rm.source)
+            and (rm.target is None or k[2] == rm.target)
+        ]
         if not hits:
-            what = " ".join(x for x in (rm.event.value, rm.source or "*", "->",
-                                        rm.target or "*"))
+            what = " ".join(x for x in (rm.event.value, rm.source or "*", "->", rm.target or "*"))
             out.add(("rules", "remove", i), f"removes no rule: the rule set has no {what}")
         for k in hits:
             del keyed[k]
@@ -428,8 +470,10 @@ def _guard(
 ) -> Guard | None:
     entry = factories.get(gs.kind)
     if entry is None:
-        out.add((*at, "kind") if gs.params else at,
-                f"unknown guard kind {gs.kind!r}; known kinds: " + ", ".join(sorted(factories)))
+        out.add(
+            (*at, "kind") if gs.params else at,
+            f"unknown guard kind {gs.kind!r}; known kinds: " + ", ".join(sorted(factories)),
+        )
         return None
     factory, expected = entry
     if expected is not None:
@@ -448,12 +492,18 @@ def _guard(
         out.add(at, f"guard {gs.kind!r}: {exc}")
         return None
     if not isinstance(guard, Guard):
-        out.add(at, f"guard {gs.kind!r}: the factory returned a {type(guard).__name__}, "
-                    "which does not implement the Guard protocol (kind, overridable, check)")
+        out.add(
+            at,
+            f"guard {gs.kind!r}: the factory returned a {type(guard).__name__}, "
+            "which does not implement the Guard protocol (kind, overridable, check)",
+        )
         return None
     if guard.kind != gs.kind:
-        out.add(at, f"guard {gs.kind!r}: the factory made a guard of kind {guard.kind!r}; "
-                    "register it under its own kind so files round-trip")
+        out.add(
+            at,
+            f"guard {gs.kind!r}: the factory made a guard of kind {guard.kind!r}; "
+            "register it under its own kind so files round-trip",
+        )
         return None
     return guard
 
@@ -464,8 +514,10 @@ _STAY = re.compile(r"^level '([^']*)': ((typical|maximum) stay .*)$")
 _TWICE = re.compile(r"^level code '([^']*)' is used twice")
 _SHARE = re.compile(r"^levels '([^']*)' and '([^']*)' share intensity")
 _UNKNOWN_CRITERIA = re.compile(r"^criteria given for unknown level '([^']*)'")
-_NOT_TOTAL: Final = re.compile(r"no level accepts every assessment at the top: the most "
-                               r"intensive level '([^']+)'")
+_NOT_TOTAL: Final = re.compile(
+    r"no level accepts every assessment at the top: the most "
+    r"intensive level '([^']+)'"
+)
 
 
 def _locate_problem(problem: str, spec: PathwaySpec, origins: Sequence[Path]) -> tuple[Path, str]:
@@ -518,8 +570,10 @@ def _locate_problem(problem: str, spec: PathwaySpec, origins: Sequence[Path]) ->
 # -- locating keys in text ---------------------------------------------------------------------
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]#]+?)\s*\]\]?\s*(#.*)?$")
-_KEYLINE = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')"
-                      r"(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=(.*)$")
+_KEYLINE = re.compile(
+    r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')"
+    r"(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=(.*)$"
+)
 _INLINE_KEY = re.compile(r"[{,]\s*([A-Za-z0-9_-]+)\s*=")
 
 
@@ -632,7 +686,7 @@ def _json_tokens(text: str) -> Iterator[tuple[str, object, int]]:
             i = j + 1
         else:
             j = i
-            while j < n and text[j] not in "{}[]:,\" \t\r\n":
+            while j < n and text[j] not in '{}[]:," \t\r\n':
                 j += 1
             yield "lit", None, line
             i = max(j, i + 1)
@@ -659,12 +713,11 @@ def to_data(pathway: Pathway, *, compact: bool = False) -> dict[str, Any]:
     }
     mine = {(r["event"], r["source"], r["target"]): r for r in data["rules"]}
     default = {(r["event"], r["source"], r["target"]): r for r in probe}
-    remove = [
-        {"event": k[0], "source": k[1], "target": k[2]} for k in default if k not in mine
-    ]
+    remove = [{"event": k[0], "source": k[1], "target": k[2]} for k in default if k not in mine]
     add = [
         {**r, "guards": [_compact_guard(g) for g in r["guards"]]}
-        for k, r in mine.items() if default.get(k) != r
+        for k, r in mine.items()
+        if default.get(k) != r
     ]
     if not remove and not add:
         data["rules"] = "default"
@@ -687,8 +740,13 @@ def _default_rules_data(pathway: Pathway) -> list[dict[str, Any]] | None:
     from ._pathway import Pathway, default_rules  # noqa: PLC0415  # _pathway imports this
 
     try:
-        twin = Pathway(id=pathway.id, version=pathway.version, levels=pathway.levels,
-                       criteria=pathway.criteria, rules=default_rules(pathway.levels))
+        twin = Pathway(
+            id=pathway.id,
+            version=pathway.version,
+            levels=pathway.levels,
+            criteria=pathway.criteria,
+            rules=default_rules(pathway.levels),
+        )
     except PathwayError:  # pragma: no cover - default rules over valid levels are valid
         return None
     rules_data: list[dict[str, Any]] = twin.to_canonical()["rules"]
@@ -704,8 +762,9 @@ def to_toml_text(pathway: Pathway, *, compact: bool = False) -> str:
             level["hours_per_week"] = hours[:1]
     if isinstance(data["rules"], list):
         for rule in data["rules"]:
-            rule["guards"] = [_compact_guard(g) if isinstance(g, Mapping) else g
-                              for g in rule["guards"]]
+            rule["guards"] = [
+                _compact_guard(g) if isinstance(g, Mapping) else g for g in rule["guards"]
+            ]
     return to_toml(data, inline_tables=frozenset({"criteria"}))
 
 
@@ -745,27 +804,42 @@ _SCHEMA: Final[dict[str, Any]] = {
     "additionalProperties": False,
     "properties": {
         "$schema": {"type": "string", "description": "The schema this file follows (ignored)."},
-        "format_version": {"const": FORMAT_VERSION,
-                           "description": "Version of the file format; 1."},
-        "id": {"type": "string", "minLength": 1, "pattern": r"\S",
-               "description": "Stable identifier of the pathway, recorded on every episode."},
-        "version": {"type": "string", "minLength": 1, "pattern": r"\S",
-                    "description": "Version of the rules, recorded on every episode."},
+        "format_version": {
+            "const": FORMAT_VERSION,
+            "description": "Version of the file format; 1.",
+        },
+        "id": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": r"\S",
+            "description": "Stable identifier of the pathway, recorded on every episode.",
+        },
+        "version": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": r"\S",
+            "description": "Version of the rules, recorded on every episode.",
+        },
         "name": {"type": "string", "description": "Human name; defaults to the id."},
-        "description": {"type": "string",
-                        "description": "What the pathway is for (not part of the pathway's "
-                                       "content hash)."},
-        "levels": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/level"},
-                   "description": "The levels of care."},
+        "description": {
+            "type": "string",
+            "description": "What the pathway is for (not part of the pathway's content hash).",
+        },
+        "levels": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"$ref": "#/$defs/level"},
+            "description": "The levels of care.",
+        },
         "criteria": {
             "type": "object",
             "description": "Per-level criteria keyed by level code: the most risk the level "
-                           "can safely manage on each dimension.",
+            "can safely manage on each dimension.",
             "additionalProperties": {"$ref": "#/$defs/criteria"},
         },
         "rules": {
             "description": "'default' for the standard rules, a table with base, add and "
-                           "remove, or every rule as an array.",
+            "remove, or every rule as an array.",
             "oneOf": [
                 {"const": "default"},
                 {"$ref": "#/$defs/rule_set"},
@@ -779,33 +853,51 @@ _SCHEMA: Final[dict[str, Any]] = {
             "required": ["code", "name", "setting", "stay"],
             "additionalProperties": False,
             "properties": {
-                "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$",
-                         "not": {"enum": [INTAKE, "completed", "dropped_out",
-                                          "transferred_out"]},
-                         "description": "Stable identifier used in criteria and rules."},
+                "code": {
+                    "type": "string",
+                    "pattern": "^[a-z][a-z0-9_]{0,39}$",
+                    "not": {"enum": [INTAKE, "completed", "dropped_out", "transferred_out"]},
+                    "description": "Stable identifier used in criteria and rules.",
+                },
                 "name": {"type": "string", "description": "Human name."},
-                "intensity": {"type": "integer",
-                              "description": "Order from least to most intensive; defaults to "
-                                             "the level's position in the list."},
-                "setting": {"enum": ["residential", "day", "ambulatory", "recovery_residence"],
-                            "description": "Where care happens."},
-                "medically_monitored": {"type": "boolean",
-                                        "description": "Medical staff monitor the patient "
-                                                       "around the clock or on site."},
+                "intensity": {
+                    "type": "integer",
+                    "description": "Order from least to most intensive; defaults to "
+                    "the level's position in the list.",
+                },
+                "setting": {
+                    "enum": ["residential", "day", "ambulatory", "recovery_residence"],
+                    "description": "Where care happens.",
+                },
+                "medically_monitored": {
+                    "type": "boolean",
+                    "description": "Medical staff monitor the patient around the clock or on site.",
+                },
                 "hours_per_week": {
-                    "type": "array", "minItems": 1, "maxItems": 2,
-                    "prefixItems": [{"type": "number", "minimum": 0},
-                                    {"type": ["number", "null"], "minimum": 0}],
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 2,
+                    "prefixItems": [
+                        {"type": "number", "minimum": 0},
+                        {"type": ["number", "null"], "minimum": 0},
+                    ],
                     "description": "[low] (open-ended) or [low, high] clinical hours a week.",
                 },
                 "stay": {"$ref": "#/$defs/stay"},
-                "asam3": {"type": "array", "items": {"type": "string"},
-                          "description": "ASAM Criteria 3rd edition level numbers."},
-                "asam4": {"type": "array", "items": {"type": "string"},
-                          "description": "ASAM Criteria 4th edition level numbers."},
-                "description": {"type": "string",
-                                "description": "What the level means for patients and "
-                                               "clinicians."},
+                "asam3": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "ASAM Criteria 3rd edition level numbers.",
+                },
+                "asam4": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "ASAM Criteria 4th edition level numbers.",
+                },
+                "description": {
+                    "type": "string",
+                    "description": "What the level means for patients and clinicians.",
+                },
             },
         },
         "stay": {
@@ -814,20 +906,23 @@ _SCHEMA: Final[dict[str, Any]] = {
             "additionalProperties": False,
             "description": "Length of stay in days.",
             "properties": {
-                "minimum_days": {"type": "integer", "minimum": 0,
-                                 "description": "What a step down or completion waits for."},
-                "typical_days": {"type": "integer", "minimum": 0,
-                                 "description": "The usual stay."},
-                "maximum_days": {"type": ["integer", "null"], "minimum": 1,
-                                 "description": "What a continued stay must justify; leave "
-                                                "out for no limit."},
+                "minimum_days": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "What a step down or completion waits for.",
+                },
+                "typical_days": {"type": "integer", "minimum": 0, "description": "The usual stay."},
+                "maximum_days": {
+                    "type": ["integer", "null"],
+                    "minimum": 1,
+                    "description": "What a continued stay must justify; leave out for no limit.",
+                },
             },
         },
         "criteria": {
             "type": "object",
             "additionalProperties": False,
-            "description": "Maximum rating (0-4) per dimension; a dimension left out has no "
-                           "limit.",
+            "description": "Maximum rating (0-4) per dimension; a dimension left out has no limit.",
             "properties": {d.value: {**_RISK, "description": d.label} for d in DIMENSIONS},
         },
         "guard": {
@@ -837,11 +932,11 @@ _SCHEMA: Final[dict[str, Any]] = {
                     "type": "object",
                     "required": ["kind"],
                     "properties": {
-                        "kind": {"type": "string",
-                                 "anyOf": [{"enum": sorted(BUILTIN_GUARDS)},
-                                           {"type": "string"}],
-                                 "description": "A built-in guard kind or a registered "
-                                                "custom one."},
+                        "kind": {
+                            "type": "string",
+                            "anyOf": [{"enum": sorted(BUILTIN_GUARDS)}, {"type": "string"}],
+                            "description": "A built-in guard kind or a registered custom one.",
+                        },
                         "dimension": {"enum": list(DIMENSION_NAMES)},
                         "risk": _RISK,
                     },
@@ -855,13 +950,17 @@ _SCHEMA: Final[dict[str, Any]] = {
             "additionalProperties": False,
             "properties": {
                 "event": {"enum": _EVENTS, "description": "The event that makes the move."},
-                "source": {"type": "string",
-                           "description": "'intake' or a level code."},
-                "target": {"type": "string",
-                           "description": "A level code or an outcome (completed, "
-                                          "dropped_out, transferred_out)."},
-                "guards": {"type": "array", "items": {"$ref": "#/$defs/guard"},
-                           "description": "Checks the move must pass."},
+                "source": {"type": "string", "description": "'intake' or a level code."},
+                "target": {
+                    "type": "string",
+                    "description": "A level code or an outcome (completed, "
+                    "dropped_out, transferred_out).",
+                },
+                "guards": {
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/guard"},
+                    "description": "Checks the move must pass.",
+                },
             },
         },
         "removal": {
@@ -878,13 +977,21 @@ _SCHEMA: Final[dict[str, Any]] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "base": {"enum": ["default", "none"],
-                         "description": "Start from the standard rules or from none."},
-                "add": {"type": "array", "items": {"$ref": "#/$defs/rule"},
-                        "description": "Rules added; one with the same event, source and "
-                                       "target as a base rule replaces it."},
-                "remove": {"type": "array", "items": {"$ref": "#/$defs/removal"},
-                           "description": "Base rules taken away."},
+                "base": {
+                    "enum": ["default", "none"],
+                    "description": "Start from the standard rules or from none.",
+                },
+                "add": {
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/rule"},
+                    "description": "Rules added; one with the same event, source and "
+                    "target as a base rule replaces it.",
+                },
+                "remove": {
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/removal"},
+                    "description": "Base rules taken away.",
+                },
             },
         },
     },
@@ -926,9 +1033,13 @@ def load_catalog(name: str) -> Pathway:
     """
     if not isinstance(name, str) or name not in _CATALOGS:
         shown = repr(name) if isinstance(name, str) else f"a {type(name).__name__}"
-        raise PathwayDefinitionError(details=[DefinitionProblem(
-            message=f"no catalog named {shown}; known: " + ", ".join(_CATALOGS),
-        )])
+        raise PathwayDefinitionError(
+            details=[
+                DefinitionProblem(
+                    message=f"no catalog named {shown}; known: " + ", ".join(_CATALOGS),
+                )
+            ]
+        )
     return _load_catalog(name)
 
 

@@ -95,12 +95,16 @@ def _check_at(event: str, at: object, episode_id: str) -> datetime:
     # ``event`` may be an Event (a str enum): str() gives its value, and only when raising.
     if not isinstance(at, datetime):
         raise InvalidEvent(
-            event=str(event), field="at", episode_id=episode_id,
+            event=str(event),
+            field="at",
+            episode_id=episode_id,
             problem=f"expected a timezone-aware datetime, got {type(at).__name__}",
         )
     if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidEvent(
-            event=str(event), field="at", episode_id=episode_id,
+            event=str(event),
+            field="at",
+            episode_id=episode_id,
             problem="naive datetime; pass a timezone-aware one (e.g. tzinfo=timezone.utc)",
         )
     if not isinstance(at.tzinfo, timezone):
@@ -114,7 +118,9 @@ def _check_at(event: str, at: object, episode_id: str) -> datetime:
 def _check_id(event: str, field: str, value: object, episode_id: str = "") -> None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidEvent(
-            event=event, field=field, episode_id=episode_id,
+            event=event,
+            field=field,
+            episode_id=episode_id,
             problem=f"expected a non-empty string, got {type(value).__name__}",
         )
 
@@ -192,20 +198,32 @@ class Episode:
         previous_id: str | None = None
         if previous is not None:
             if not isinstance(previous, Episode):
-                raise InvalidEvent(event="start", field="previous",
-                                   problem=f"expected an Episode, got {type(previous).__name__}")
+                raise InvalidEvent(
+                    event="start",
+                    field="previous",
+                    problem=f"expected an Episode, got {type(previous).__name__}",
+                )
             if previous.outcome is None:
                 raise InvalidEvent(
-                    event="start", field="previous", episode_id=previous.id,
+                    event="start",
+                    field="previous",
+                    episode_id=previous.id,
                     problem="the previous episode has not ended; a readmission follows an outcome",
                 )
             if previous.patient_id != patient_id:
-                raise InvalidEvent(event="start", field="previous", episode_id=previous.id,
-                                   problem="the previous episode belongs to another patient id")
+                raise InvalidEvent(
+                    event="start",
+                    field="previous",
+                    episode_id=previous.id,
+                    problem="the previous episode belongs to another patient id",
+                )
             if at < previous._last_at:
-                raise InvalidEvent(event="start", field="at", episode_id=previous.id,
-                                   problem="a readmission cannot start before the previous "
-                                   "episode's last event")
+                raise InvalidEvent(
+                    event="start",
+                    field="at",
+                    episode_id=previous.id,
+                    problem="a readmission cannot start before the previous episode's last event",
+                )
             previous_id = previous.id
         self = object.__new__(cls)
         self.id = episode_id if episode_id is not None else uuid.uuid4().hex
@@ -286,8 +304,12 @@ class Episode:
         if self._entered_at is None or self.level is None:
             return 0.0
         if at < self._entered_at:
-            raise InvalidEvent(event="days_in_level", field="at", episode_id=self.id,
-                               problem="earlier than the patient entered the current level")
+            raise InvalidEvent(
+                event="days_in_level",
+                field="at",
+                episode_id=self.id,
+                problem="earlier than the patient entered the current level",
+            )
         return stay_days(self._entered_at, at)
 
     # -- events ---------------------------------------------------------------------------------
@@ -366,8 +388,12 @@ class Episode:
         """Record a new assessment without moving. Past a level's maximum stay, a
         continued stay needs an override."""
         if not isinstance(assessment, Assessment):
-            raise InvalidEvent(event="reassess", field="assessment", episode_id=self.id,
-                               problem=f"expected an Assessment, got {type(assessment).__name__}")
+            raise InvalidEvent(
+                event="reassess",
+                field="assessment",
+                episode_id=self.id,
+                problem=f"expected an Assessment, got {type(assessment).__name__}",
+            )
         return self._apply(Event.REASSESS, None, at, assessment, override, event_id)
 
     def complete(
@@ -393,8 +419,12 @@ class Episode:
         """End the episode as dropped out (left against advice). ``reason`` is kept as a
         note and never shown in reprs or errors."""
         if reason is not None and not isinstance(reason, str):
-            raise InvalidEvent(event="drop_out", field="reason", episode_id=self.id,
-                               problem=f"expected a string, got {type(reason).__name__}")
+            raise InvalidEvent(
+                event="drop_out",
+                field="reason",
+                episode_id=self.id,
+                problem=f"expected a string, got {type(reason).__name__}",
+            )
         return self._apply(Event.DROP_OUT, None, at, assessment, override, event_id, note=reason)
 
     def transfer_out(
@@ -428,8 +458,12 @@ class Episode:
         """
         ev = self._event(event)
         if note is not None and not isinstance(note, str):
-            raise InvalidEvent(event=ev.value, field="note", episode_id=self.id,
-                               problem=f"expected a string, got {type(note).__name__}")
+            raise InvalidEvent(
+                event=ev.value,
+                field="note",
+                episode_id=self.id,
+                problem=f"expected a string, got {type(note).__name__}",
+            )
         return self._apply(ev, level, at, assessment, None, event_id, note=note, fact=True)
 
     def findings(self) -> tuple[EventRecord, ...]:
@@ -486,9 +520,10 @@ class Episode:
         at = _check_at(ev, at, self.id)
         if at < self._last_at:
             raise InvalidEvent(
-                event=ev, field="at", episode_id=self.id,
-                problem="earlier than the episode's latest event; events are applied in "
-                "time order",
+                event=ev,
+                field="at",
+                episode_id=self.id,
+                problem="earlier than the episode's latest event; events are applied in time order",
             )
         return at
 
@@ -498,7 +533,8 @@ class Episode:
             return Event(event)
         except ValueError:
             raise InvalidEvent(
-                event=str(event), field="event",
+                event=str(event),
+                field="event",
                 problem="unknown event; allowed: " + ", ".join(e.value for e in Event),
             ) from None
 
@@ -506,25 +542,42 @@ class Episode:
         self, ev: Event, assessment: Assessment | None, override: Override | None
     ) -> None:
         if assessment is not None and not isinstance(assessment, Assessment):
-            raise InvalidEvent(event=ev.value, field="assessment", episode_id=self.id,
-                               problem=f"expected an Assessment, got {type(assessment).__name__}")
+            raise InvalidEvent(
+                event=ev.value,
+                field="assessment",
+                episode_id=self.id,
+                problem=f"expected an Assessment, got {type(assessment).__name__}",
+            )
         if override is not None and not isinstance(override, Override):
-            raise InvalidEvent(event=ev.value, field="override", episode_id=self.id,
-                               problem=f"expected an Override, got {type(override).__name__}")
+            raise InvalidEvent(
+                event=ev.value,
+                field="override",
+                episode_id=self.id,
+                problem=f"expected an Override, got {type(override).__name__}",
+            )
 
     def _target(self, ev: Event, level: Level | str | None, assessment: Assessment | None) -> str:
         if ev in _MOVES_TO_LEVEL or (ev is Event.RELAPSE and level is not None):
             if level is None:
-                raise InvalidEvent(event=ev.value, field="level", episode_id=self.id,
-                                   problem="this event needs a target level")
+                raise InvalidEvent(
+                    event=ev.value,
+                    field="level",
+                    episode_id=self.id,
+                    problem="this event needs a target level",
+                )
             try:
                 return self._pathway.level(level).code
             except InvalidEvent as exc:
-                raise InvalidEvent(event=ev.value, field="level", episode_id=self.id,
-                                   problem=exc.problem) from None
+                raise InvalidEvent(
+                    event=ev.value, field="level", episode_id=self.id, problem=exc.problem
+                ) from None
         if level is not None:
-            raise InvalidEvent(event=ev.value, field="level", episode_id=self.id,
-                               problem="this event takes no target level")
+            raise InvalidEvent(
+                event=ev.value,
+                field="level",
+                episode_id=self.id,
+                problem="this event takes no target level",
+            )
         if ev in _TERMINAL_EVENT:
             return _TERMINAL_EVENT[ev].value
         if ev is Event.RELAPSE:
@@ -543,8 +596,14 @@ class Episode:
         override: Override | None,
     ) -> tuple[Decision, Rule | None]:
         reasons, allowed, rule = self._verdict(ev, target, at, assessment, override)
-        return Decision(event=ev, source=self._state, target=target, allowed=allowed,
-                        reasons=reasons, overridden=allowed and bool(reasons)), rule
+        return Decision(
+            event=ev,
+            source=self._state,
+            target=target,
+            allowed=allowed,
+            reasons=reasons,
+            overridden=allowed and bool(reasons),
+        ), rule
 
     def _verdict(
         self,
@@ -560,15 +619,23 @@ class Episode:
         reasons: list[Reason] = []
         rule = None
         if source in _OUTCOMES:
-            reasons.append(Reason(
-                kind="structure", overridable=False,
-                message=f"the episode has ended ({source}); a readmission starts a new episode",
-            ))
+            reasons.append(
+                Reason(
+                    kind="structure",
+                    overridable=False,
+                    message=f"the episode has ended ({source}); a readmission starts a new episode",
+                )
+            )
         else:
             rule = self._pathway._rules_by_key.get((ev, source, target))
             if rule is None:
-                reasons.append(Reason(kind="structure", overridable=False,
-                                      message=self._no_rule(ev, source, target, assessment)))
+                reasons.append(
+                    Reason(
+                        kind="structure",
+                        overridable=False,
+                        message=self._no_rule(ev, source, target, assessment),
+                    )
+                )
             elif rule.guards:
                 by_code = self._pathway._by_code
                 ctx = GuardContext._of(
@@ -589,8 +656,11 @@ class Episode:
                                 "list of reasons"
                             )
                         for message in said:
-                            reasons.append(Reason(kind=guard.kind, message=message,
-                                                  overridable=guard.overridable))
+                            reasons.append(
+                                Reason(
+                                    kind=guard.kind, message=message, overridable=guard.overridable
+                                )
+                            )
         if not reasons:
             return (), True, rule
         allowed = override is not None and all(r.overridable for r in reasons)
@@ -654,8 +724,13 @@ class Episode:
             # guards' verdict is kept as an audit finding.
             allowed = True
         if not allowed or rule is None:
-            raise TransitionRejected(event=ev.value, source=self._state, target=target,
-                                     episode_id=self.id, reasons=reasons)
+            raise TransitionRejected(
+                event=ev.value,
+                source=self._state,
+                target=target,
+                episode_id=self.id,
+                reasons=reasons,
+            )
         source = self._state
         # A stored event being replayed has passed the same rule lookup and guards; its
         # destination is the rule's, the very table the shared machine is compiled from,
@@ -712,7 +787,9 @@ class Episode:
             differs = "an event with another assessment"
         if differs:
             raise InvalidEvent(
-                event=ev.value, field="event_id", episode_id=self.id,
+                event=ev.value,
+                field="event_id",
+                episode_id=self.id,
                 problem=f"event id {earlier.event_id!r} was already used for {differs} "
                 f"(seq {earlier.seq}); a retry must repeat the event exactly",
             )
@@ -794,8 +871,11 @@ class Episode:
         from ._pathway import Pathway  # noqa: PLC0415  # the pathway module imports this one
 
         if not isinstance(pathway, Pathway):
-            raise InvalidArgument(owner="Episode", field="pathway",
-                                  problem=f"expected a Pathway, got {type(pathway).__name__}")
+            raise InvalidArgument(
+                owner="Episode",
+                field="pathway",
+                problem=f"expected a Pathway, got {type(pathway).__name__}",
+            )
         r = _Reader(data, "")
         if r.text("format") != FORMAT:
             raise EpisodeLoadError(problem=f"'format' must be {FORMAT!r}", location="format")
@@ -819,8 +899,11 @@ class Episode:
             )
         previous = r.get("previous_episode_id")
         if previous is not None and not isinstance(previous, str):
-            raise EpisodeLoadError(problem="expected a string or null",
-                                   location="previous_episode_id", episode_id=episode_id)
+            raise EpisodeLoadError(
+                problem="expected a string or null",
+                location="previous_episode_id",
+                episode_id=episode_id,
+            )
         started = r.time("started_at")
         patient_id = r.text("patient_id")  # outside the try: keeps the error's location
         try:
@@ -830,8 +913,9 @@ class Episode:
         ep.previous_episode_id = previous
         events = r.get("events")
         if not isinstance(events, list):
-            raise EpisodeLoadError(problem="expected a list", location="events",
-                                   episode_id=episode_id)
+            raise EpisodeLoadError(
+                problem="expected a list", location="events", episode_id=episode_id
+            )
         for i, item in enumerate(events):
             ep._replay(_Reader(item, episode_id, f"events[{i}]"))
         return ep
@@ -842,14 +926,16 @@ class Episode:
         try:
             ev = Event(r.text("event"))
         except ValueError:
-            raise EpisodeLoadError(problem="unknown event", location=f"{r.location}.event",
-                                   episode_id=self.id) from None
+            raise EpisodeLoadError(
+                problem="unknown event", location=f"{r.location}.event", episode_id=self.id
+            ) from None
         target = r.text("target")
         source = r.text("source")
         if source != self._state:
             raise EpisodeLoadError(
                 problem=f"recorded source {source!r} but the episode is at {self._state!r}",
-                location=f"{r.location}.source", episode_id=self.id,
+                location=f"{r.location}.source",
+                episode_id=self.id,
             )
         at = r.time("at")
         raw_a = r.get("assessment")
@@ -858,8 +944,9 @@ class Episode:
             try:
                 assessment = _stored_assessment(raw_a)
             except CarepathError as exc:
-                raise EpisodeLoadError(problem=str(exc), location=f"{r.location}.assessment",
-                                       episode_id=self.id) from None
+                raise EpisodeLoadError(
+                    problem=str(exc), location=f"{r.location}.assessment", episode_id=self.id
+                ) from None
         raw_o = r.get("override")
         override: Override | None = None
         if raw_o is not None:
@@ -869,41 +956,57 @@ class Episode:
             try:
                 override = Override(reason=reason, by=by)
             except ValueError as exc:
-                raise EpisodeLoadError(problem=str(exc), location=o.location,
-                                       episode_id=self.id) from None
+                raise EpisodeLoadError(
+                    problem=str(exc), location=o.location, episode_id=self.id
+                ) from None
         note = r.get("note")
         if note is not None and not isinstance(note, str):
-            raise EpisodeLoadError(problem="expected a string or null",
-                                   location=f"{r.location}.note", episode_id=self.id)
+            raise EpisodeLoadError(
+                problem="expected a string or null",
+                location=f"{r.location}.note",
+                episode_id=self.id,
+            )
         if self._ids is not None and event_id in self._ids:
-            raise EpisodeLoadError(problem="the event id appears twice in the history",
-                                   location=where, episode_id=self.id)
+            raise EpisodeLoadError(
+                problem="the event id appears twice in the history",
+                location=where,
+                episode_id=self.id,
+            )
         fact = r.data.get("fact", False)
         if not isinstance(fact, bool):
-            raise EpisodeLoadError(problem="expected true or false",
-                                   location=f"{r.location}.fact", episode_id=self.id)
+            raise EpisodeLoadError(
+                problem="expected true or false", location=f"{r.location}.fact", episode_id=self.id
+            )
         if fact and override is not None:
-            raise EpisodeLoadError(problem="a recorded fact carries no override",
-                                   location=f"{r.location}.override", episode_id=self.id)
+            raise EpisodeLoadError(
+                problem="a recorded fact carries no override",
+                location=f"{r.location}.override",
+                episode_id=self.id,
+            )
         # A recorded fact may have named its relapse destination; a live relapse's is
         # re-computed and must match what was stored (checked below).
         relapse_named = fact and ev is Event.RELAPSE
         level = target if ev in _MOVES_TO_LEVEL or relapse_named else None
         try:
-            record = self._apply(ev, level, at, assessment, override, event_id, note=note,
-                                 fact=fact, replay=True)
+            record = self._apply(
+                ev, level, at, assessment, override, event_id, note=note, fact=fact, replay=True
+            )
         except TransitionRejected as exc:
             raise EpisodeLoadError(
                 problem="the event does not replay through the pathway (refused by "
-                + ", ".join(dict.fromkeys(x.kind for x in exc.reasons)) + "; see .reasons)",
-                location=where, episode_id=self.id, reasons=exc.reasons,
+                + ", ".join(dict.fromkeys(x.kind for x in exc.reasons))
+                + "; see .reasons)",
+                location=where,
+                episode_id=self.id,
+                reasons=exc.reasons,
             ) from None
         except CarepathError as exc:
             raise EpisodeLoadError(problem=str(exc), location=where, episode_id=self.id) from None
         if record.target != target:
             raise EpisodeLoadError(
                 problem=f"recorded target {target!r} but the pathway leads to {record.target!r}",
-                location=where, episode_id=self.id,
+                location=where,
+                episode_id=self.id,
             )
 
 
@@ -946,8 +1049,11 @@ class _Reader:
 
     def __init__(self, data: object, episode_id: str, location: str = "") -> None:
         if not isinstance(data, dict):
-            raise EpisodeLoadError(problem=f"expected an object, got {type(data).__name__}",
-                                   location=location or "top level", episode_id=episode_id)
+            raise EpisodeLoadError(
+                problem=f"expected an object, got {type(data).__name__}",
+                location=location or "top level",
+                episode_id=episode_id,
+            )
         self.data: dict[str, object] = data
         self.episode_id = episode_id
         self.location = location
@@ -957,15 +1063,19 @@ class _Reader:
 
     def get(self, key: str) -> object:
         if key not in self.data:
-            raise EpisodeLoadError(problem="missing", location=self._where(key),
-                                   episode_id=self.episode_id)
+            raise EpisodeLoadError(
+                problem="missing", location=self._where(key), episode_id=self.episode_id
+            )
         return self.data[key]
 
     def text(self, key: str) -> str:
         value = self.get(key)
         if not isinstance(value, str):
-            raise EpisodeLoadError(problem=f"expected a string, got {type(value).__name__}",
-                                   location=self._where(key), episode_id=self.episode_id)
+            raise EpisodeLoadError(
+                problem=f"expected a string, got {type(value).__name__}",
+                location=self._where(key),
+                episode_id=self.episode_id,
+            )
         return value
 
     def time(self, key: str) -> datetime:
@@ -973,11 +1083,15 @@ class _Reader:
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            raise EpisodeLoadError(problem="not an ISO 8601 date-time",
-                                   location=self._where(key), episode_id=self.episode_id) from None
+            raise EpisodeLoadError(
+                problem="not an ISO 8601 date-time",
+                location=self._where(key),
+                episode_id=self.episode_id,
+            ) from None
         if value.tzinfo is None:
-            raise EpisodeLoadError(problem="date-time without a UTC offset",
-                                   location=self._where(key), episode_id=self.episode_id)
+            raise EpisodeLoadError(
+                problem="date-time without a UTC offset",
+                location=self._where(key),
+                episode_id=self.episode_id,
+            )
         return value
-
-

@@ -118,9 +118,7 @@ class PathwayError(CarepathError, ValueError):
         self.problems: tuple[str, ...] = tuple(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         n = len(self.problems)
-        super().__init__(
-            f"pathway {pathway_id!r} has {n} problem{'s' if n != 1 else ''}:\n{lines}"
-        )
+        super().__init__(f"pathway {pathway_id!r} has {n} problem{'s' if n != 1 else ''}:\n{lines}")
 
 
 @final
@@ -279,14 +277,19 @@ class ConcurrencyConflict(StoreError):
     """
 
     def __init__(
-        self, *, episode_id: str, expected_version: int | None, actual_version: int,
+        self,
+        *,
+        episode_id: str,
+        expected_version: int | None,
+        actual_version: int,
         problem: str = "",
     ) -> None:
         self.expected_version = expected_version
         self.actual_version = actual_version
         super().__init__(
             episode_id=episode_id,
-            problem=problem or (
+            problem=problem
+            or (
                 f"expected version {expected_version} but the stored episode is at version "
                 f"{actual_version}; reload it and apply the change again"
             ),

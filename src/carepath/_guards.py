@@ -118,8 +118,9 @@ class Reason:
 
 def _non_empty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidArgument(owner="Override", field=attribute.name,
-                              problem="must be a non-empty string")
+        raise InvalidArgument(
+            owner="Override", field=attribute.name, problem="must be a non-empty string"
+        )
 
 
 @final
@@ -167,8 +168,10 @@ class Decision:
         if self.allowed and not self.reasons:
             return head + "allowed"
         if self.allowed:
-            return head + "allowed by override, setting aside:\n" + "\n".join(
-                f"  - {r.message}" for r in self.reasons
+            return (
+                head
+                + "allowed by override, setting aside:\n"
+                + "\n".join(f"  - {r.message}" for r in self.reasons)
             )
         return head + "refused:\n" + "\n".join(f"  - {r.message}" for r in self.reasons)
 
@@ -347,7 +350,8 @@ class NoHigherNeed:
         p = ctx.pathway.place(a)
         return (
             f"the assessment places the patient in {p.level.name}, more intensive than "
-            f"{source.name}: " + "; ".join(
+            f"{source.name}: "
+            + "; ".join(
                 excess_reason(source, d, r, m)
                 for d, r, m in ctx.pathway.criteria_for(source).exceeded(a)
             ),
@@ -406,8 +410,11 @@ class MaximumStay:
 
 def _check_dimension(instance: object, attribute: attrs.Attribute[Dimension], v: object) -> None:
     if not isinstance(v, Dimension):
-        raise InvalidArgument(owner=type(instance).__name__, field=attribute.name,
-                              problem=f"expected a Dimension, got {type(v).__name__}")
+        raise InvalidArgument(
+            owner=type(instance).__name__,
+            field=attribute.name,
+            problem=f"expected a Dimension, got {type(v).__name__}",
+        )
 
 
 def _risk(value: Risk | int) -> Risk:
@@ -478,9 +485,7 @@ class RelapsePlacement:
         expected = ctx.pathway.relapse_target(source, a)
         if expected is target:
             return _PASS
-        return (
-            f"the assessment re-places the patient in {expected.name}, not {target.name}",
-        )
+        return (f"the assessment re-places the patient in {expected.name}, not {target.name}",)
 
 
 BUILTIN_GUARDS: Final[tuple[type[Guard], ...]] = (

@@ -47,14 +47,19 @@ def _check_code(instance: object, attribute: attrs.Attribute[str], value: str) -
     owner = type(instance).__name__
     if not isinstance(value, str) or not _CODE.match(value):
         raise InvalidArgument(
-            owner=owner, field=attribute.name,
+            owner=owner,
+            field=attribute.name,
             problem="must be 1-40 lowercase letters, digits or underscores starting with a "
-            f"letter, got {value!r}" if isinstance(value, str) else
-            f"expected str, got {type(value).__name__}",
+            f"letter, got {value!r}"
+            if isinstance(value, str)
+            else f"expected str, got {type(value).__name__}",
         )
     if value in _RESERVED:
-        raise InvalidArgument(owner=owner, field=attribute.name,
-                              problem=f"{value!r} is reserved for a state of the episode")
+        raise InvalidArgument(
+            owner=owner,
+            field=attribute.name,
+            problem=f"{value!r} is reserved for a state of the episode",
+        )
 
 
 _RESERVED: Final = frozenset({INTAKE, *(o.value for o in Outcome)})
@@ -114,12 +119,16 @@ def _hours(value: tuple[float, float | None]) -> tuple[float, float | None]:
         pair = (float(low), None if high is None else float(high))
     except (TypeError, ValueError):
         raise InvalidArgument(
-            owner="Level", field="hours_per_week",
+            owner="Level",
+            field="hours_per_week",
             problem=f"expected a (low, high) pair of numbers, high may be None; got {value!r}",
         ) from None
     if pair[0] < 0 or (pair[1] is not None and pair[1] < pair[0]):
-        raise InvalidArgument(owner="Level", field="hours_per_week",
-                              problem=f"must satisfy 0 <= low <= high, got {value!r}")
+        raise InvalidArgument(
+            owner="Level",
+            field="hours_per_week",
+            problem=f"must satisfy 0 <= low <= high, got {value!r}",
+        )
     return pair
 
 
@@ -147,11 +156,8 @@ class Level:
     name: str = attrs.field(validator=typed(str))
     intensity: int = attrs.field(validator=typed(int))
     setting: Setting = attrs.field(validator=typed(Setting))
-    medically_monitored: bool = attrs.field(
-        default=False, validator=typed(bool))
-    hours_per_week: tuple[float, float | None] = attrs.field(
-        default=(0.0, None), converter=_hours
-    )
+    medically_monitored: bool = attrs.field(default=False, validator=typed(bool))
+    hours_per_week: tuple[float, float | None] = attrs.field(default=(0.0, None), converter=_hours)
     stay: StayRule = attrs.field(validator=typed(StayRule))
     asam3: tuple[str, ...] = attrs.field(default=(), validator=typed(tuple))
     asam4: tuple[str, ...] = attrs.field(default=(), validator=typed(tuple))

@@ -56,15 +56,19 @@ def _to_event(value: Event | EventName) -> Event:
         return Event(value)
     except ValueError:
         raise InvalidEvent(
-            event=str(value), field="event",
+            event=str(value),
+            field="event",
             problem="unknown event; allowed: " + ", ".join(e.value for e in Event),
         ) from None
 
 
 def _guard_tuple(value: Iterable[Guard]) -> tuple[Guard, ...]:
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidArgument(owner="Rule", field="guards",
-                              problem=f"expected a sequence of guards, got {type(value).__name__}")
+        raise InvalidArgument(
+            owner="Rule",
+            field="guards",
+            problem=f"expected a sequence of guards, got {type(value).__name__}",
+        )
     return tuple(value)
 
 
@@ -113,25 +117,42 @@ def default_rules(levels: Sequence[Level]) -> list[Rule]:
     settled = RiskAtMost(dimension=Dimension.WITHDRAWAL, risk=Risk.MILD)
     rules: list[Rule] = [Rule(event=Event.REASSESS, source=INTAKE, target=INTAKE)]
     for lv in levels:
-        rules.append(Rule(event=Event.ADMIT, source=INTAKE, target=lv.code,
-                          guards=(fits, PlacementMatches())))
+        rules.append(
+            Rule(
+                event=Event.ADMIT, source=INTAKE, target=lv.code, guards=(fits, PlacementMatches())
+            )
+        )
     for out in (Event.DROP_OUT, Event.TRANSFER_OUT):
         rules.append(Rule(event=out, source=INTAKE, target=_OUTCOME_OF[out].value))
     for lv in levels:
         c = lv.code
         for other in levels:
             if other.intensity < lv.intensity:
-                rules.append(Rule(event=Event.STEP_DOWN, source=c, target=other.code,
-                                  guards=(minimum, fits)))
+                rules.append(
+                    Rule(event=Event.STEP_DOWN, source=c, target=other.code, guards=(minimum, fits))
+                )
             elif other.intensity > lv.intensity:
-                rules.append(Rule(event=Event.STEP_UP, source=c, target=other.code,
-                                  guards=(fits, NeedsMoreCare())))
-                rules.append(Rule(event=Event.RELAPSE, source=c, target=other.code,
-                                  guards=(fits, replaced)))
+                rules.append(
+                    Rule(
+                        event=Event.STEP_UP,
+                        source=c,
+                        target=other.code,
+                        guards=(fits, NeedsMoreCare()),
+                    )
+                )
+                rules.append(
+                    Rule(event=Event.RELAPSE, source=c, target=other.code, guards=(fits, replaced))
+                )
         rules.append(Rule(event=Event.RELAPSE, source=c, target=c, guards=(maximum, replaced)))
         rules.append(Rule(event=Event.REASSESS, source=c, target=c, guards=(fits, maximum)))
-        rules.append(Rule(event=Event.COMPLETE, source=c, target=Outcome.COMPLETED.value,
-                          guards=(minimum, NoHigherNeed(), settled)))
+        rules.append(
+            Rule(
+                event=Event.COMPLETE,
+                source=c,
+                target=Outcome.COMPLETED.value,
+                guards=(minimum, NoHigherNeed(), settled),
+            )
+        )
         for out in (Event.DROP_OUT, Event.TRANSFER_OUT):
             rules.append(Rule(event=out, source=c, target=_OUTCOME_OF[out].value))
     return rules
@@ -301,8 +322,10 @@ class Pathway:
         seen: set[tuple[str, str, str]] = set()
         edges: dict[str, set[str]] = {s: set() for s in states}
         for i, r in enumerate(self._rules):
-            where = f"rule {i} ({getattr(r, 'event', '?')} {getattr(r, 'source', '?')} -> " \
-                    f"{getattr(r, 'target', '?')})"
+            where = (
+                f"rule {i} ({getattr(r, 'event', '?')} {getattr(r, 'source', '?')} -> "
+                f"{getattr(r, 'target', '?')})"
+            )
             if not isinstance(r, Rule):
                 out.append(f"rules[{i}] is a {type(r).__name__}, not a Rule")
                 continue
@@ -450,8 +473,11 @@ class Pathway:
         Raises:
             InvalidEvent: no such level in this pathway.
         """
-        found = self._criteria.get(level.code if isinstance(level, Level) else level) if (
-            isinstance(level, Level | str)) else None
+        found = (
+            self._criteria.get(level.code if isinstance(level, Level) else level)
+            if (isinstance(level, Level | str))
+            else None
+        )
         if found is None:
             self.level(level)  # raises, naming the levels there are
             raise AssertionError("unreachable: a level of the pathway has criteria")
@@ -471,7 +497,8 @@ class Pathway:
         """Where ``assessment`` places a patient on this pathway (see :func:`carepath.place`)."""
         if not isinstance(assessment, Assessment):
             raise InvalidArgument(
-                owner="Pathway", field="place",
+                owner="Pathway",
+                field="place",
                 problem=f"expected an Assessment, got {type(assessment).__name__}",
             )
         key = assessment.index
@@ -496,7 +523,8 @@ class Pathway:
             level = self.level(level)
         if not isinstance(assessment, Assessment):
             raise InvalidArgument(
-                owner="Pathway", field="relapse_target",
+                owner="Pathway",
+                field="relapse_target",
                 problem=f"expected an Assessment, got {type(assessment).__name__}",
             )
         criteria = self._criteria
@@ -673,8 +701,15 @@ class Pathway:
         """
         from .explore import _paths  # noqa: PLC0415  # networkx only where a graph is needed
 
-        return _paths.paths(self, start, end, max_steps=max_steps, loops=loops, events=events,
-                            assessments=assessments)
+        return _paths.paths(
+            self,
+            start,
+            end,
+            max_steps=max_steps,
+            loops=loops,
+            events=events,
+            assessments=assessments,
+        )
 
     def shortest_path(
         self,
@@ -723,8 +758,9 @@ class Pathway:
         """
         from .explore import _diagrams  # noqa: PLC0415  # keeps import carepath light
 
-        return _diagrams.to_mermaid(self, guards=guards, episode=episode, events=events,
-                                    direction=direction)
+        return _diagrams.to_mermaid(
+            self, guards=guards, episode=episode, events=events, direction=direction
+        )
 
     def to_graphviz(
         self,
@@ -739,8 +775,9 @@ class Pathway:
         ``dot`` program."""
         from .explore import _diagrams  # noqa: PLC0415  # graphviz only where needed
 
-        return _diagrams.to_graphviz(self, guards=guards, episode=episode, events=events,
-                                     direction=direction)
+        return _diagrams.to_graphviz(
+            self, guards=guards, episode=episode, events=events, direction=direction
+        )
 
     def _repr_html_(self) -> str:
         from .explore._html import pathway_html  # noqa: PLC0415  # keeps import carepath light
@@ -850,6 +887,9 @@ def place(assessment: Assessment, pathway: Pathway | None = None) -> Placement:
     'outpatient'
     """
     if pathway is not None and not isinstance(pathway, Pathway):
-        raise InvalidArgument(owner="place", field="pathway",
-                              problem=f"expected a Pathway, got {type(pathway).__name__}")
+        raise InvalidArgument(
+            owner="place",
+            field="pathway",
+            problem=f"expected a Pathway, got {type(pathway).__name__}",
+        )
     return (pathway or standard_pathway()).place(assessment)

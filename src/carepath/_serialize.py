@@ -133,7 +133,14 @@ class PathwaySpec:
 
 
 TOP_KEYS: Final[tuple[str, ...]] = (
-    "$schema", "format_version", "id", "version", "name", "description", "levels", "criteria",
+    "$schema",
+    "format_version",
+    "id",
+    "version",
+    "name",
+    "description",
+    "levels",
+    "criteria",
     "rules",
 )
 
@@ -302,10 +309,7 @@ def _guard_spec(value: object, _: type) -> GuardSpec:
     kind = value.get("kind")
     e: Exception
     if not isinstance(kind, str):
-        e = (
-            KeyError("kind") if kind is None
-            else Mismatch(f"expected a string, got {_kind(kind)}")
-        )
+        e = KeyError("kind") if kind is None else Mismatch(f"expected a string, got {_kind(kind)}")
         e.__notes__ = [AttributeValidationNote("kind", "kind", str)]
         errors.append(e)
     params: dict[str, Scalar] = {}
@@ -428,8 +432,13 @@ def structure_spec(data: Mapping[str, object]) -> tuple[PathwaySpec, list[tuple[
 
     for key in data:
         if key not in TOP_KEYS:
-            problems.append(((str(key),), "unknown key; allowed at the top level: "
-                             + ", ".join(k for k in TOP_KEYS if k != "$schema")))
+            problems.append(
+                (
+                    (str(key),),
+                    "unknown key; allowed at the top level: "
+                    + ", ".join(k for k in TOP_KEYS if k != "$schema"),
+                )
+            )
     levels: list[LevelSpec | None] = []
     raw_levels = data.get("levels")
     if "levels" not in data:
@@ -500,16 +509,15 @@ def _toml_value(value: object) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, Mapping):
-        items = [f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items()
-                 if v is not None]
+        items = [
+            f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items() if v is not None
+        ]
         return "{ " + ", ".join(items) + " }" if items else "{}"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
 def _is_table_array(value: object) -> bool:
-    return (
-        isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
-    )
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
 
 
 def to_toml(data: Mapping[str, object], *, inline_tables: frozenset[str] = frozenset()) -> str:
@@ -547,7 +555,8 @@ def to_toml(data: Mapping[str, object], *, inline_tables: frozenset[str] = froze
                     lines.append(f"[[{_toml_key(key)}.{_toml_key(str(k))}]]")
                     lines.extend(
                         f"{_toml_key(str(ik))} = {_toml_value(iv)}"
-                        for ik, iv in item.items() if iv is not None
+                        for ik, iv in item.items()
+                        if iv is not None
                     )
         else:
             assert isinstance(value, list)
@@ -556,7 +565,8 @@ def to_toml(data: Mapping[str, object], *, inline_tables: frozenset[str] = froze
                 lines.append(f"[[{_toml_key(key)}]]")
                 lines.extend(
                     f"{_toml_key(str(ik))} = {_toml_value(iv)}"
-                    for ik, iv in item.items() if iv is not None
+                    for ik, iv in item.items()
+                    if iv is not None
                 )
     return "\n".join(lines).lstrip("\n") + "\n"
 

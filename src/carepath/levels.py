@@ -138,28 +138,30 @@ DETOX: Final = Level(
 STANDARD_LEVELS: Final[tuple[Level, ...]] = (OUTPATIENT, SOBER_LIVING, IOP, PHP, INPATIENT, DETOX)
 """The six standard levels, least intensive first."""
 
-STANDARD_CRITERIA: Final[Mapping[str, Criteria]] = MappingProxyType({
-    # Mild risks, a stable home.
-    "outpatient": Criteria(
-        withdrawal=1, biomedical=1, emotional=1, readiness=2, relapse=1, environment=1
-    ),
-    # Clinical risks as for outpatient care; the home may be unsafe.
-    "sober_living": Criteria(
-        withdrawal=1, biomedical=1, emotional=1, readiness=2, relapse=1, environment=3
-    ),
-    # Moderate emotional needs and cravings; a home that supports recovery enough.
-    "iop": Criteria(
-        withdrawal=1, biomedical=2, emotional=2, readiness=3, relapse=2, environment=2
-    ),
-    # Significant emotional needs; the patient may sleep in sober housing.
-    "php": Criteria(
-        withdrawal=1, biomedical=2, emotional=3, readiness=3, relapse=2, environment=3
-    ),
-    # 24-hour care: strong cravings, an unsafe home, moderate withdrawal.
-    "inpatient": Criteria(withdrawal=2, biomedical=3, emotional=3),
-    # Medically managed: significant or severe withdrawal, hospital-level needs.
-    "detox": Criteria(),
-})
+STANDARD_CRITERIA: Final[Mapping[str, Criteria]] = MappingProxyType(
+    {
+        # Mild risks, a stable home.
+        "outpatient": Criteria(
+            withdrawal=1, biomedical=1, emotional=1, readiness=2, relapse=1, environment=1
+        ),
+        # Clinical risks as for outpatient care; the home may be unsafe.
+        "sober_living": Criteria(
+            withdrawal=1, biomedical=1, emotional=1, readiness=2, relapse=1, environment=3
+        ),
+        # Moderate emotional needs and cravings; a home that supports recovery enough.
+        "iop": Criteria(
+            withdrawal=1, biomedical=2, emotional=2, readiness=3, relapse=2, environment=2
+        ),
+        # Significant emotional needs; the patient may sleep in sober housing.
+        "php": Criteria(
+            withdrawal=1, biomedical=2, emotional=3, readiness=3, relapse=2, environment=3
+        ),
+        # 24-hour care: strong cravings, an unsafe home, moderate withdrawal.
+        "inpatient": Criteria(withdrawal=2, biomedical=3, emotional=3),
+        # Medically managed: significant or severe withdrawal, hospital-level needs.
+        "detox": Criteria(),
+    }
+)
 """Per-level criteria of the standard pathway (carepath's heuristics).
 
 Each entry is the most risk the level can safely manage on each dimension;

@@ -90,7 +90,12 @@ def assessments(
     r = st.sampled_from(tuple(Risk)[lo : hi + 1])
     return st.builds(
         Assessment,
-        withdrawal=r, biomedical=r, emotional=r, readiness=r, relapse=r, environment=r,
+        withdrawal=r,
+        biomedical=r,
+        emotional=r,
+        readiness=r,
+        relapse=r,
+        environment=r,
     )
 
 
@@ -104,14 +109,17 @@ def aware_datetimes(
 ) -> SearchStrategy[datetime]:
     """Timezone-aware datetimes between two naive bounds, in several time zones."""
     return st.datetimes(
-        min_value=min_value, max_value=max_value, timezones=time_zones(),
+        min_value=min_value,
+        max_value=max_value,
+        timezones=time_zones(),
         allow_imaginary=False,
     )
 
 
 _TEXT: Final = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
-    min_size=1, max_size=40,
+    min_size=1,
+    max_size=40,
 ).filter(lambda s: bool(s.strip()))
 
 
@@ -150,8 +158,11 @@ class EventStep:
     def check(self, episode: Episode) -> Decision:
         """Would the pathway allow this step now? Changes nothing."""
         return episode.check(
-            self.event, self.level, at=self.at(episode),
-            assessment=self.assessment, override=self.override,
+            self.event,
+            self.level,
+            at=self.at(episode),
+            assessment=self.assessment,
+            override=self.override,
         )
 
     def apply(self, episode: Episode) -> EventRecord:
@@ -166,10 +177,14 @@ class EventStep:
         ev = self.event
         if ev in _MOVES:
             if self.level is None:
-                raise InvalidEvent(event=ev.value, field="level",
-                                   problem="this event needs a target level")
-            move = {Event.ADMIT: episode.admit, Event.STEP_DOWN: episode.step_down,
-                    Event.STEP_UP: episode.step_up}[ev]
+                raise InvalidEvent(
+                    event=ev.value, field="level", problem="this event needs a target level"
+                )
+            move = {
+                Event.ADMIT: episode.admit,
+                Event.STEP_DOWN: episode.step_down,
+                Event.STEP_UP: episode.step_up,
+            }[ev]
             return move(self.level, at=at, assessment=a, override=o, event_id=eid)
         if ev is Event.RELAPSE:
             return episode.relapse(at=at, assessment=a, override=o, event_id=eid)
@@ -221,8 +236,12 @@ def _steps(
         use = draw(st.integers(0, 999)) < int(override_probability * 1000)
         override = draw(overrides()) if use else None
     return EventStep(
-        event=ev, level=level, after=draw(_GAPS), tz=draw(time_zones()),
-        assessment=assessment, override=override,
+        event=ev,
+        level=level,
+        after=draw(_GAPS),
+        tz=draw(time_zones()),
+        assessment=assessment,
+        override=override,
     )
 
 
@@ -252,8 +271,7 @@ def event_sequences(
         raise ValueError("events must name at least one event")
     if not 0.0 <= override_probability <= 1.0:
         raise ValueError("override_probability must be between 0 and 1")
-    return st.lists(_steps(p, events, override_probability), min_size=min_size,
-                    max_size=max_size)
+    return st.lists(_steps(p, events, override_probability), min_size=min_size, max_size=max_size)
 
 
 @st.composite
@@ -287,7 +305,10 @@ def _episodes(
             level = pathway.place(a).level.code
         use = draw(st.integers(0, 999)) < int(override_probability * 1000)
         step = EventStep(
-            event=rule.event, level=level, after=draw(_GAPS), tz=draw(time_zones()),
+            event=rule.event,
+            level=level,
+            after=draw(_GAPS),
+            tz=draw(time_zones()),
             assessment=a if rule.event is not Event.REASSESS else (a or draw(assessments())),
             override=draw(overrides()) if use else None,
         )

@@ -34,8 +34,9 @@ def _load_guards(
     except (ImportError, AttributeError) as exc:
         raise click.BadParameter(f"cannot import {spec}: {exc}") from None
     if not isinstance(found, Mapping):
-        raise click.BadParameter(f"{spec} is a {type(found).__name__}, not a mapping of guard "
-                                 "kinds to factories")
+        raise click.BadParameter(
+            f"{spec} is a {type(found).__name__}, not a mapping of guard kinds to factories"
+        )
     return found
 
 
@@ -46,7 +47,10 @@ def guards_option(*decls: str) -> Callable[[_F], _F]:
     of its own (``carepath diagram``).
     """
     return click.option(
-        *(decls or ("--guards",)), "guards", metavar="MODULE:NAME", default=None,
+        *(decls or ("--guards",)),
+        "guards",
+        metavar="MODULE:NAME",
+        default=None,
         callback=_load_guards,
         help="A mapping of custom guard kinds to factories, e.g. myprogramme.guards:GUARDS.",
     )

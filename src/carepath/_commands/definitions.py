@@ -31,8 +31,9 @@ def _console() -> Console:
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @guards_option()
 def validate(files: tuple[Path, ...], guards: Mapping[str, GuardFactory] | None) -> None:
     """Check pathway definition files (TOML or JSON); list every problem with its line."""
@@ -47,9 +48,11 @@ def validate(files: tuple[Path, ...], guards: Mapping[str, GuardFactory] | None)
             for d in exc.details:
                 click.echo(f"  {d}")
         else:
-            click.echo(f"{path}: ok: pathway {p.id!r} version {p.version!r}, "
-                       f"{len(p.levels)} levels, {len(p.rules)} rules, "
-                       f"content hash {p.content_hash[:12]}")
+            click.echo(
+                f"{path}: ok: pathway {p.id!r} version {p.version!r}, "
+                f"{len(p.levels)} levels, {len(p.rules)} rules, "
+                f"content hash {p.content_hash[:12]}"
+            )
     if bad:
         raise SystemExit(1)
 
@@ -79,8 +82,12 @@ def show(source: str, guards: Mapping[str, GuardFactory] | None) -> None:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
     out = _console()
-    out.print(Text.assemble((p.name, "bold"), f"  (id {p.id!r}, version {p.version!r}, "
-                            f"content hash {p.content_hash[:12]})"))
+    out.print(
+        Text.assemble(
+            (p.name, "bold"),
+            f"  (id {p.id!r}, version {p.version!r}, content hash {p.content_hash[:12]})",
+        )
+    )
     if about:
         out.print(Text(about), soft_wrap=True)
     levels = Table(title="Levels, least intensive first")
@@ -89,11 +96,19 @@ def show(source: str, guards: Mapping[str, GuardFactory] | None) -> None:
         levels.add_column(col)
     for lv in p.levels:
         low, high = lv.hours_per_week
-        hours = (f"{low:g}+" if high is None else f"{low:g}" if high == low
-                 else f"{low:g}-{high:g}")
+        hours = f"{low:g}+" if high is None else f"{low:g}" if high == low else f"{low:g}-{high:g}"
         setting = lv.setting.value + (", medical" if lv.medically_monitored else "")
-        levels.add_row(*_plain(lv.code, lv.name, setting, hours, lv.stay.describe(),
-                               ", ".join(lv.asam3), ", ".join(lv.asam4)))
+        levels.add_row(
+            *_plain(
+                lv.code,
+                lv.name,
+                setting,
+                hours,
+                lv.stay.describe(),
+                ", ".join(lv.asam3),
+                ", ".join(lv.asam4),
+            )
+        )
     out.print(levels)
     criteria = Table(title="Criteria: the most risk each level can manage (4 = no limit)")
     criteria.add_column("level")

@@ -14,21 +14,41 @@ __all__ = ["register"]
 
 
 @click.command("paths")
-@click.option("--from", "start", default="intake", show_default=True,
-              help='Where to start: "intake" or a level code.')
-@click.option("--to", "end", default="completed", show_default=True,
-              help='Where to end: a level code or an outcome ("completed", "dropped_out", '
-              '"transferred_out").')
-@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=PATHWAY_HELP)
+@click.option(
+    "--from",
+    "start",
+    default="intake",
+    show_default=True,
+    help='Where to start: "intake" or a level code.',
+)
+@click.option(
+    "--to",
+    "end",
+    default="completed",
+    show_default=True,
+    help='Where to end: a level code or an outcome ("completed", "dropped_out", '
+    '"transferred_out").',
+)
+@click.option(
+    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
+)
 @guards_option()
-@click.option("--max-steps", type=click.IntRange(min=1), default=None,
-              help="At most this many moves.")
-@click.option("--loops", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Returns to an already visited level allowed (needs --max-steps).")
-@click.option("--event", "events", multiple=True,
-              help="Only moves by this event (repeatable), e.g. --event step_down "
-              "--event complete.")
+@click.option(
+    "--max-steps", type=click.IntRange(min=1), default=None, help="At most this many moves."
+)
+@click.option(
+    "--loops",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Returns to an already visited level allowed (needs --max-steps).",
+)
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    help="Only moves by this event (repeatable), e.g. --event step_down --event complete.",
+)
 def paths_command(
     start: str,
     end: str,
@@ -41,30 +61,37 @@ def paths_command(
     """List the sequences of levels from one state to another, shortest first."""
     pathway = load_pathway(pathway_file, guards)
     try:
-        found = pathway.paths(start, end, max_steps=max_steps, loops=loops,
-                              events=events or None)
+        found = pathway.paths(start, end, max_steps=max_steps, loops=loops, events=events or None)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     for p in found:
         click.echo(" -> ".join(p))
-    click.echo(f"{len(found)} path{'s' if len(found) != 1 else ''} from {start} to {end}",
-               err=True)
+    click.echo(f"{len(found)} path{'s' if len(found) != 1 else ''} from {start} to {end}", err=True)
 
 
 @click.command("diagram")
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]),
-              default="mermaid", show_default=True,
-              help="Mermaid text, graphviz dot source, or SVG (needs graphviz's dot program).")
-@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=PATHWAY_HELP)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid text, graphviz dot source, or SVG (needs graphviz's dot program).",
+)
+@click.option(
+    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
+)
 # --guards is taken: it shows the guards on the edges.
 @guards_option("--guard-kinds")
-@click.option("--guards", "show_guards", is_flag=True,
-              help="Show each rule's guards on its edge.")
+@click.option("--guards", "show_guards", is_flag=True, help="Show each rule's guards on its edge.")
 @click.option("--direction", type=click.Choice(["TD", "LR"]), default="TD", show_default=True)
-def diagram_command(fmt: str, pathway_file: str | None,
-                    guards: Mapping[str, GuardFactory] | None, show_guards: bool,
-                    direction: str) -> None:
+def diagram_command(
+    fmt: str,
+    pathway_file: str | None,
+    guards: Mapping[str, GuardFactory] | None,
+    show_guards: bool,
+    direction: str,
+) -> None:
     """Print a diagram of the pathway."""
     pathway = load_pathway(pathway_file, guards)
     if fmt == "mermaid":

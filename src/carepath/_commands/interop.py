@@ -26,13 +26,17 @@ def _read(path: str) -> str:
 
 def _print_episode(episode: Episode) -> None:
     """The history, one line per event, then the findings (ids, events and times only)."""
-    click.echo(f"episode {episode.id} patient {episode.patient_id} state {episode.state} "
-               f"({episode.version} events)")
+    click.echo(
+        f"episode {episode.id} patient {episode.patient_id} state {episode.state} "
+        f"({episode.version} events)"
+    )
     for r in episode.history:
         flags = " fact" if r.fact else ""
         flags += " override" if r.override is not None else ""
-        click.echo(f"  {r.seq:>3}  {r.at.isoformat()}  {r.event.value:<12} {r.source} -> "
-                   f"{r.target}  [{r.event_id}]{flags}")
+        click.echo(
+            f"  {r.seq:>3}  {r.at.isoformat()}  {r.event.value:<12} {r.source} -> "
+            f"{r.target}  [{r.event_id}]{flags}"
+        )
     findings = episode.findings()
     click.echo(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}")
     for r in findings:
@@ -47,38 +51,58 @@ def fhir_group() -> None:
 
 
 @fhir_group.command("export")
-@click.argument("episode_file", metavar="EPISODE.json", type=click.Path(exists=True,
-                                                                        dir_okay=False))
-@click.option("--version", "version", type=click.Choice(["R4B", "R5"]), default="R4B",
-              show_default=True, help="The FHIR version of the bundle.")
-@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=PATHWAY_HELP)
+@click.argument(
+    "episode_file", metavar="EPISODE.json", type=click.Path(exists=True, dir_okay=False)
+)
+@click.option(
+    "--version",
+    "version",
+    type=click.Choice(["R4B", "R5"]),
+    default="R4B",
+    show_default=True,
+    help="The FHIR version of the bundle.",
+)
+@click.option(
+    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
+)
 @guards_option()
-@click.option("--collection", is_flag=True,
-              help="A collection bundle instead of a transaction of conditional PUTs.")
-def export_command(episode_file: str, version: str, pathway_file: str | None,
-                   guards: Mapping[str, GuardFactory] | None, collection: bool) -> None:
+@click.option(
+    "--collection",
+    is_flag=True,
+    help="A collection bundle instead of a transaction of conditional PUTs.",
+)
+def export_command(
+    episode_file: str,
+    version: str,
+    pathway_file: str | None,
+    guards: Mapping[str, GuardFactory] | None,
+    collection: bool,
+) -> None:
     """Print the episode in EPISODE.json (carepath's episode JSON) as a FHIR bundle."""
     from carepath.interop import to_fhir  # noqa: PLC0415  # the extra loads only when used
 
     pathway = load_pathway(pathway_file, guards)
     try:
         episode = Episode.from_json(_read(episode_file), pathway)
-        bundle = to_fhir(episode, "R5" if version == "R5" else "R4B",
-                         bundle_type="collection" if collection else "transaction")
+        bundle = to_fhir(
+            episode,
+            "R5" if version == "R5" else "R4B",
+            bundle_type="collection" if collection else "transaction",
+        )
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(json.loads(bundle.model_dump_json()), indent=2, ensure_ascii=False))
 
 
 @fhir_group.command("import")
-@click.argument("bundle_file", metavar="BUNDLE.json", type=click.Path(exists=True,
-                                                                      dir_okay=False))
-@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=PATHWAY_HELP)
+@click.argument("bundle_file", metavar="BUNDLE.json", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
+)
 @guards_option()
-def import_command(bundle_file: str, pathway_file: str | None,
-                   guards: Mapping[str, GuardFactory] | None) -> None:
+def import_command(
+    bundle_file: str, pathway_file: str | None, guards: Mapping[str, GuardFactory] | None
+) -> None:
     """Print the episode a FHIR bundle (written by 'carepath fhir export') holds, as JSON."""
     from carepath.interop import from_fhir  # noqa: PLC0415  # the extra loads only when used
 
@@ -96,17 +120,28 @@ def hl7_group() -> None:
 
 
 @hl7_group.command("replay")
-@click.argument("messages_file", metavar="MESSAGES.hl7", type=click.Path(exists=True,
-                                                                         dir_okay=False))
-@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=PATHWAY_HELP)
+@click.argument(
+    "messages_file", metavar="MESSAGES.hl7", type=click.Path(exists=True, dir_okay=False)
+)
+@click.option(
+    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
+)
 @guards_option()
-@click.option("--tz", "zone", default="UTC", show_default=True,
-              help="Time zone of timestamps without an offset (an IANA name).")
+@click.option(
+    "--tz",
+    "zone",
+    default="UTC",
+    show_default=True,
+    help="Time zone of timestamps without an offset (an IANA name).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the episode's JSON instead.")
-def replay_command(messages_file: str, pathway_file: str | None,
-                   guards: Mapping[str, GuardFactory] | None, zone: str,
-                   as_json: bool) -> None:
+def replay_command(
+    messages_file: str,
+    pathway_file: str | None,
+    guards: Mapping[str, GuardFactory] | None,
+    zone: str,
+    as_json: bool,
+) -> None:
     """Replay one visit's ADT messages into an episode; print its history and findings."""
     from carepath.interop import from_hl7v2  # noqa: PLC0415  # the extra loads only when used
 

@@ -27,31 +27,74 @@ def _fmt(x: object, digits: int = 2) -> str:
 
 
 @click.command("simulate")
-@click.option("--patients", "-n", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Number of synthetic patients.")
-@click.option("--days", "-d", type=click.IntRange(min=1, max=100_000), default=365,
-              show_default=True, help="Horizon in days.")
-@click.option("--seed", "-s", type=click.IntRange(min=0, max=2**64 - 1), default=0,
-              show_default=True, help="Random seed; the same seed gives identical tables.")
-@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help=PATHWAY_HELP)
+@click.option(
+    "--patients",
+    "-n",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Number of synthetic patients.",
+)
+@click.option(
+    "--days",
+    "-d",
+    type=click.IntRange(min=1, max=100_000),
+    default=365,
+    show_default=True,
+    help="Horizon in days.",
+)
+@click.option(
+    "--seed",
+    "-s",
+    type=click.IntRange(min=0, max=2**64 - 1),
+    default=0,
+    show_default=True,
+    help="Random seed; the same seed gives identical tables.",
+)
+@click.option(
+    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
+)
 @guards_option()
-@click.option("--out", "out", type=click.Path(file_okay=False),
-              help="Stream the tables to Parquet parts here (events/part-*.parquet, "
-              "stays/part-*.parquet, one per block) with metadata.json.")
-@click.option("--engine", type=click.Choice(["fast", "reference"]), default=None,
-              help="Simulation engine (same results); fast unless the pathway has custom "
-              "guards without an array form.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes; blocks of patients run in parallel.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
-              help=f"Patients per block (default {_FAST_CHUNK:,} fast, "
-              f"{_REFERENCE_CHUNK:,} reference; smaller with --workers so that "
-              "every worker gets a block).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Stream the tables to Parquet parts here (events/part-*.parquet, "
+    "stays/part-*.parquet, one per block) with metadata.json.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["fast", "reference"]),
+    default=None,
+    help="Simulation engine (same results); fast unless the pathway has custom "
+    "guards without an array form.",
+)
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes; blocks of patients run in parallel.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Patients per block (default {_FAST_CHUNK:,} fast, "
+    f"{_REFERENCE_CHUNK:,} reference; smaller with --workers so that "
+    "every worker gets a block).",
+)
 def simulate_command(  # one option each
-    patients: int, days: int, seed: int, pathway_file: str | None,
-    guards: Mapping[str, GuardFactory] | None, out: str | None, engine: str | None,
-    workers: int, chunk_size: int | None,
+    patients: int,
+    days: int,
+    seed: int,
+    pathway_file: str | None,
+    guards: Mapping[str, GuardFactory] | None,
+    out: str | None,
+    engine: str | None,
+    workers: int,
+    chunk_size: int | None,
 ) -> None:
     """Simulate a cohort through the pathway's own rules and print a summary."""
     try:
@@ -77,8 +120,13 @@ def simulate_command(  # one option each
     try:
         model = SimulationModel.default(pathway)
         console = Console()
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), TimeRemainingColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task(f"Simulating {patients:,} patients", total=patients)
 
@@ -86,27 +134,38 @@ def simulate_command(  # one option each
                 bar.update(task, completed=done, total=total)
 
             result = simulate(
-                model, n=patients, seed=seed, days=days, progress=advance,
+                model,
+                n=patients,
+                seed=seed,
+                days=days,
+                progress=advance,
                 engine="reference" if engine == "reference" else None,
-                workers=workers, chunk_size=chunk_size, out=out,
+                workers=workers,
+                chunk_size=chunk_size,
+                out=out,
             )
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     s = result.summary()
     # Text, not markup: the id comes from the pathway file, e.g. "prog[/]".
-    table = Table(title=Text(f"{pathway.id} pathway: {patients:,} patients, {days} days, "
-                             f"seed {seed}"),
-                  caption="LOS: median length of stay (days) of ended stays; compl / drop / "
-                  "transf: shares of ended stays")
+    table = Table(
+        title=Text(f"{pathway.id} pathway: {patients:,} patients, {days} days, seed {seed}"),
+        caption="LOS: median length of stay (days) of ended stays; compl / drop / "
+        "transf: shares of ended stays",
+    )
     for col in ("level", "ended", "LOS", "IQR", "compl", "drop", "transf", "days/pt"):
         table.add_column(col, justify="left" if col == "level" else "right")
     for code in s.outcomes.index:
         los, o = s.length_of_stay.loc[code], s.outcomes.loc[code]
         table.add_row(
-            Text(str(code)), str(int(o["ended"])), _fmt(float(los["median"]), 0),
+            Text(str(code)),
+            str(int(o["ended"])),
+            _fmt(float(los["median"]), 0),
             f"{_fmt(float(los['q1']), 0)}-{_fmt(float(los['q3']), 0)}",
-            _fmt(float(o["completed"])), _fmt(float(o["dropped_out"])),
-            _fmt(float(o["transferred"])), _fmt(float(s.care.loc[code, "days_per_patient"]), 1),
+            _fmt(float(o["completed"])),
+            _fmt(float(o["dropped_out"])),
+            _fmt(float(o["transferred"])),
+            _fmt(float(s.care.loc[code, "days_per_patient"]), 1),
         )
     console.print(table)
     c, r = s.continuation["share"], s.readmissions["share"]
@@ -117,8 +176,12 @@ def simulate_command(  # one option each
         f"{_fmt(s.relapses_per_patient)}."
     )
     if out is not None:
-        console.print(Text(f"Wrote Parquet parts (events/, stays/) and metadata.json to {out} "
-                           f"({result.metadata['engine']} engine)"))
+        console.print(
+            Text(
+                f"Wrote Parquet parts (events/, stays/) and metadata.json to {out} "
+                f"({result.metadata['engine']} engine)"
+            )
+        )
 
 
 def register(group: click.Group) -> None:

@@ -35,8 +35,10 @@ def init_command(url: str) -> None:
 
     try:
         with EpisodeStore.open(url) as store:
-            click.echo(f"store ready at {store.url} (schema version {store.schema_version}, "
-                       f"{len(store.episodes())} episodes)")
+            click.echo(
+                f"store ready at {store.url} (schema version {store.schema_version}, "
+                f"{len(store.episodes())} episodes)"
+            )
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -44,14 +46,24 @@ def init_command(url: str) -> None:
 @store_group.command("show")
 @click.argument("url", metavar="URL")
 @click.argument("episode_id", metavar="EPISODE")
-@click.option("--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False),
-              help="Replay the episode through this pathway file (.toml or .json) and show "
-              "its state and findings.")
+@click.option(
+    "--pathway",
+    "pathway_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Replay the episode through this pathway file (.toml or .json) and show "
+    "its state and findings.",
+)
 @guards_option()
-@click.option("--replay", is_flag=True,
-              help="Replay the episode through the standard pathway (or --pathway).")
-def show_command(url: str, episode_id: str, pathway_file: str | None,
-                 guards: Mapping[str, GuardFactory] | None, replay: bool) -> None:
+@click.option(
+    "--replay", is_flag=True, help="Replay the episode through the standard pathway (or --pathway)."
+)
+def show_command(
+    url: str,
+    episode_id: str,
+    pathway_file: str | None,
+    guards: Mapping[str, GuardFactory] | None,
+    replay: bool,
+) -> None:
     """Print one stored episode: ids, events and, when replayed, findings.
 
     Prints ids, events, levels and times only; assessments, overrides and notes
@@ -64,25 +76,31 @@ def show_command(url: str, episode_id: str, pathway_file: str | None,
             data = store.data(episode_id)
             episode = (
                 store.load(episode_id, load_pathway(pathway_file, guards))
-                if replay or pathway_file is not None else None
+                if replay or pathway_file is not None
+                else None
             )
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     p = data["pathway"]
-    click.echo(f"episode {data['id']} patient {data['patient_id']} pathway {p['id']}@"
-               f"{p['version']} ({len(data['events'])} events)")
+    click.echo(
+        f"episode {data['id']} patient {data['patient_id']} pathway {p['id']}@"
+        f"{p['version']} ({len(data['events'])} events)"
+    )
     if data["previous_episode_id"]:
         click.echo(f"  readmission after episode {data['previous_episode_id']}")
     click.echo(f"  started {data['started_at']}")
     for seq, e in enumerate(data["events"], 1):
         flags = " fact" if e.get("fact") else ""
         flags += " override" if e.get("override") else ""
-        click.echo(f"  {seq:>4}  {e['at']}  {e['event']:<12} {e['source']} -> {e['target']}  "
-                   f"[{e['event_id']}]{flags}")
+        click.echo(
+            f"  {seq:>4}  {e['at']}  {e['event']:<12} {e['source']} -> {e['target']}  "
+            f"[{e['event_id']}]{flags}"
+        )
     if episode is not None:
         findings = episode.findings()
-        click.echo(f"state {episode.state}; {len(findings)} finding"
-                   f"{'s' if len(findings) != 1 else ''}")
+        click.echo(
+            f"state {episode.state}; {len(findings)} finding{'s' if len(findings) != 1 else ''}"
+        )
         for r in findings:
             click.echo(f"  [{r.event_id}] {r.event.value} {r.source} -> {r.target}:")
             for reason in r.reasons:
@@ -106,8 +124,9 @@ def export_command(url: str, patient_id: str | None) -> None:
 
 @store_group.command("import")
 @click.argument("url", metavar="URL")
-@click.argument("file", metavar="EPISODES.jsonl",
-                type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument(
+    "file", metavar="EPISODES.jsonl", type=click.Path(exists=True, dir_okay=False, allow_dash=True)
+)
 def import_command(url: str, file: str) -> None:
     """Restore episodes from 'carepath store export' output (- for standard input)."""
     from carepath.store import EpisodeStore  # noqa: PLC0415  # the extra loads only when used
@@ -128,13 +147,18 @@ def import_command(url: str, file: str) -> None:
 
 @store_group.command("check")
 @click.argument("url", metavar="URL")
-@click.option("--pathway", "pathway_files", multiple=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Also replay the episodes recorded under this pathway file (repeatable); "
-              "the standard pathway is always used.")
+@click.option(
+    "--pathway",
+    "pathway_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also replay the episodes recorded under this pathway file (repeatable); "
+    "the standard pathway is always used.",
+)
 @guards_option()
-def check_command(url: str, pathway_files: tuple[str, ...],
-                  guards: Mapping[str, GuardFactory] | None) -> None:
+def check_command(
+    url: str, pathway_files: tuple[str, ...], guards: Mapping[str, GuardFactory] | None
+) -> None:
     """Check the store's integrity; exit status 1 when a problem is found."""
     from carepath.store import EpisodeStore  # noqa: PLC0415  # the extra loads only when used
 

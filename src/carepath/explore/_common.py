@@ -133,8 +133,7 @@ def episode_stays(episode: Episode) -> list[Stay]:
             continue
         day = days_since(t0, rec.at)
         if current is not None:
-            stays.append(Stay(level=current[0], start_day=current[1], end_day=day,
-                              exit=rec.event))
+            stays.append(Stay(level=current[0], start_day=current[1], end_day=day, exit=rec.event))
             current = None
         if rec.target in {lv.code for lv in pathway.levels}:
             current = (pathway.level(rec.target), day)

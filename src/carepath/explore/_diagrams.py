@@ -65,9 +65,12 @@ def _highlight(pathway: Pathway, episode: Episode | None) -> _Highlight | None:
     if episode is None:
         return None
     if episode.pathway != pathway:
-        raise ExploreError(field="episode", problem=(
-            f"episode {episode.id!r} runs on pathway {episode.pathway.id!r}, not {pathway.id!r}"
-        ))
+        raise ExploreError(
+            field="episode",
+            problem=(
+                f"episode {episode.id!r} runs on pathway {episode.pathway.id!r}, not {pathway.id!r}"
+            ),
+        )
     route = frozenset((r.source, r.target) for r in episode.history)
     visited = frozenset({INTAKE, *(r.target for r in episode.history)})
     return _Highlight(visited=visited, current=episode.state, route=route)
@@ -76,14 +79,18 @@ def _highlight(pathway: Pathway, episode: Episode | None) -> _Highlight | None:
 def _states(pathway: Pathway, edges: list[_Edge]) -> list[str]:
     used = {e.source for e in edges} | {e.target for e in edges}
     levels = [lv.code for lv in reversed(pathway.levels)]  # most intensive first
-    return [s for s in (INTAKE, *levels, *(o.value for o in Outcome))
-            if s in used or s in {lv.code for lv in pathway.levels}]
+    return [
+        s
+        for s in (INTAKE, *levels, *(o.value for o in Outcome))
+        if s in used or s in {lv.code for lv in pathway.levels}
+    ]
 
 
 def _mm(text: str) -> str:
     """Text safe inside a quoted Mermaid label."""
-    return (text.replace("&", "#amp;").replace('"', "#quot;")
-            .replace("<", "#lt;").replace(">", "#gt;"))
+    return (
+        text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    )
 
 
 def _node_id(state: str) -> str:
@@ -144,8 +151,10 @@ def to_mermaid(
             out.append(f"    class {','.join(visited)} visited")
         out.append(f"    class {_node_id(hl.current)} current")
         if route_links:
-            out.append(f"    linkStyle {','.join(map(str, route_links))} "
-                       f"stroke:{HIGHLIGHT},stroke-width:3px")
+            out.append(
+                f"    linkStyle {','.join(map(str, route_links))} "
+                f"stroke:{HIGHLIGHT},stroke-width:3px"
+            )
     return "\n".join(out) + "\n"
 
 
@@ -164,17 +173,22 @@ def to_graphviz(
     try:
         import graphviz  # noqa: PLC0415  # extra 'viz', imported only here
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ExploreError(field="graphviz", problem=(
-            "diagrams through graphviz need the 'viz' extra: pip install 'carepath[viz]'"
-        )) from exc
+        raise ExploreError(
+            field="graphviz",
+            problem=("diagrams through graphviz need the 'viz' extra: pip install 'carepath[viz]'"),
+        ) from exc
     if direction not in ("TD", "LR"):
         raise ExploreError(field="direction", problem=f"expected 'TD' or 'LR', got {direction!r}")
     edges = _edges(pathway, guards, events)
     hl = _highlight(pathway, episode)
     dot = graphviz.Digraph(
         name=pathway.id,
-        graph_attr={"rankdir": "TB" if direction == "TD" else "LR", "label": pathway.name,
-                    "labelloc": "t", "fontname": "Helvetica"},
+        graph_attr={
+            "rankdir": "TB" if direction == "TD" else "LR",
+            "label": pathway.name,
+            "labelloc": "t",
+            "fontname": "Helvetica",
+        },
         node_attr={"style": "filled", "fontname": "Helvetica", "color": "#555555"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#777777"},
     )

@@ -34,10 +34,13 @@ def _draw(fig: Any, width: float, height: float, dpi: float) -> Any:
     traces = list(getattr(fig, "data", ()))
     unsupported = sorted({t.type for t in traces if t.type not in {"bar", "box", "scatter"}})
     if unsupported:
-        raise ExploreError(field="fig", problem=(
-            f"cannot draw {', '.join(unsupported)} traces with matplotlib; use "
-            "fig.write_image (kaleido, which needs Chrome) for those"
-        ))
+        raise ExploreError(
+            field="fig",
+            problem=(
+                f"cannot draw {', '.join(unsupported)} traces with matplotlib; use "
+                "fig.write_image (kaleido, which needs Chrome) for those"
+            ),
+        )
     categories: dict[str, int] = {}
     yaxis = fig.layout.yaxis
     for c in _seq(getattr(yaxis, "categoryarray", None)):
@@ -59,11 +62,21 @@ def _draw(fig: Any, width: float, height: float, dpi: float) -> Any:
             xs, ys = _seq(t.x), _seq(t.y)
             bases = _seq(t.base) or [0.0] * len(xs)
             if t.orientation == "h":
-                ax.barh([pos(y) for y in ys], [float(x) for x in xs],
-                        left=[float(b) for b in bases], color=colour, edgecolor="#555555")
+                ax.barh(
+                    [pos(y) for y in ys],
+                    [float(x) for x in xs],
+                    left=[float(b) for b in bases],
+                    color=colour,
+                    edgecolor="#555555",
+                )
             else:
-                ax.bar([pos(x) for x in xs], [float(y) for y in ys],
-                       bottom=[float(b) for b in bases], color=colour, edgecolor="#555555")
+                ax.bar(
+                    [pos(x) for x in xs],
+                    [float(y) for y in ys],
+                    bottom=[float(b) for b in bases],
+                    color=colour,
+                    edgecolor="#555555",
+                )
         elif t.type == "box":
             boxes.append(([float(v) for v in _seq(t.y)], str(t.name or ""), colour or "#cccccc"))
         elif t.stackgroup:
@@ -78,8 +91,14 @@ def _draw(fig: Any, width: float, height: float, dpi: float) -> Any:
             linestyle = "-" if "lines" in (t.mode or "lines") else "none"
             ax.plot(xs, ys, marker=marker, linestyle=linestyle, color=colour)
             for x, y, label in zip(xs, ys, _seq(t.text), strict=False):
-                ax.annotate(str(label), (x, y), textcoords="offset points", xytext=(0, 6),
-                            ha="center", fontsize=7)
+                ax.annotate(
+                    str(label),
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(0, 6),
+                    ha="center",
+                    fontsize=7,
+                )
     _finish(ax, fig, categories, stack_x, stack_ys, stack_colours, stack_labels, boxes)
     return out
 
@@ -98,8 +117,12 @@ def _finish(
         ax.stackplot(stack_x, *stack_ys, colors=stack_colours, labels=stack_labels)
         ax.legend(loc="upper right", fontsize=7)
     if boxes:
-        parts = ax.boxplot([b[0] for b in boxes], patch_artist=True,
-                           tick_labels=[b[1] for b in boxes], showfliers=False)
+        parts = ax.boxplot(
+            [b[0] for b in boxes],
+            patch_artist=True,
+            tick_labels=[b[1] for b in boxes],
+            showfliers=False,
+        )
         for patch, (_, _, colour) in zip(parts["boxes"], boxes, strict=True):
             patch.set_facecolor(colour)
         ax.tick_params(axis="x", labelrotation=20, labelsize=8)

@@ -83,19 +83,23 @@ def pathway_html(pathway: Pathway) -> str:
         low, high = lv.hours_per_week
         hours = f"{low:g}+" if high is None else f"{low:g}-{high:g}"
         limits = pathway.criteria[lv.code].maximum
-        rows.append([
-            _e(lv.code),
-            _swatch(SETTING_COLOURS[lv.setting]) + _e(lv.name),
-            _e(lv.setting.value.replace("_", " ")),
-            _e(hours),
-            _e(lv.stay.describe()),
-            *(_e(int(limits[d])) for d in Dimension),
-        ])
+        rows.append(
+            [
+                _e(lv.code),
+                _swatch(SETTING_COLOURS[lv.setting]) + _e(lv.name),
+                _e(lv.setting.value.replace("_", " ")),
+                _e(hours),
+                _e(lv.stay.describe()),
+                *(_e(int(limits[d])) for d in Dimension),
+            ]
+        )
     table = _table(
         ["code", "level", "setting", "hours/week", "stay", *(d.value for d in Dimension)], rows
     )
-    title = (f"Pathway {_e(pathway.name)} ({_e(pathway.id)} v{_e(pathway.version)}): "
-             f"{len(pathway.levels)} levels, {len(pathway.rules)} rules")
+    title = (
+        f"Pathway {_e(pathway.name)} ({_e(pathway.id)} v{_e(pathway.version)}): "
+        f"{len(pathway.levels)} levels, {len(pathway.rules)} rules"
+    )
     note = "<p>Columns after <em>stay</em>: the most risk each level manages (0-4).</p>"
     return _wrap(title, diagram, table, note)
 
@@ -125,25 +129,40 @@ def episode_html(episode: Episode) -> str:
         override = ""
         if r.override is not None:
             kinds = sorted({x.kind for x in r.reasons})
-            override = f"by {_e(r.override.by)}" + (f" (set aside: {_e(', '.join(kinds))})"
-                                                     if kinds else "")
-        decision_rows.append([
-            _e(r.seq), _e(r.event.value), _e(r.source), _e(r.target),
-            _days((r.at - t0).total_seconds() / 86_400.0), override,
-        ])
+            override = f"by {_e(r.override.by)}" + (
+                f" (set aside: {_e(', '.join(kinds))})" if kinds else ""
+            )
+        decision_rows.append(
+            [
+                _e(r.seq),
+                _e(r.event.value),
+                _e(r.source),
+                _e(r.target),
+                _days((r.at - t0).total_seconds() / 86_400.0),
+                override,
+            ]
+        )
     colour = state_colour(pathway, episode.state)
-    title = (f"Episode {_e(episode.id)} &middot; patient {_e(episode.patient_id)} &middot; "
-             f"pathway {_e(pathway.id)} v{_e(pathway.version)} &middot; "
-             f"state {_swatch(colour)}{_e(episode.state)}")
+    title = (
+        f"Episode {_e(episode.id)} &middot; patient {_e(episode.patient_id)} &middot; "
+        f"pathway {_e(pathway.id)} v{_e(pathway.version)} &middot; "
+        f"state {_swatch(colour)}{_e(episode.state)}"
+    )
     parts = []
     if episode.previous_episode_id is not None:
         parts.append(f"<p>Readmission after episode {_e(episode.previous_episode_id)}.</p>")
     parts.append("<p>Stays (days since the episode started)</p>")
-    parts.append(_table(["level", "from day", "to day", "days", "left by"], stay_rows)
-                 if stay_rows else "<p>(no stays yet)</p>")
+    parts.append(
+        _table(["level", "from day", "to day", "days", "left by"], stay_rows)
+        if stay_rows
+        else "<p>(no stays yet)</p>"
+    )
     parts.append("<p>Decisions</p>")
-    parts.append(_table(["#", "event", "from", "to", "day", "override"], decision_rows)
-                 if decision_rows else "<p>(no events yet)</p>")
+    parts.append(
+        _table(["#", "event", "from", "to", "day", "override"], decision_rows)
+        if decision_rows
+        else "<p>(no events yet)</p>"
+    )
     return _wrap(title, *parts)
 
 
@@ -152,18 +171,22 @@ def placement_html(placement: Placement) -> str:
     level = placement.level
     reasons = placement.reasons
     rows, classes = [], []
-    blocked = {d: [ru.level.name for ru in placement.ruled_out
-                   if any(x[0] is d for x in ru.exceeded)] for d in Dimension}
+    blocked = {
+        d: [ru.level.name for ru in placement.ruled_out if any(x[0] is d for x in ru.exceeded)]
+        for d in Dimension
+    }
     for d, r in placement.assessment.items():
-        rows.append([_e(d.label), _e(r.describe()),
-                     _e(", ".join(blocked[d]) or "-"), _e(reasons[d])])
+        rows.append(
+            [_e(d.label), _e(r.describe()), _e(", ".join(blocked[d]) or "-"), _e(reasons[d])]
+        )
         classes.append("deciding" if d in placement.deciding else "")
     parts = [_table(["dimension", "rating", "rules out", "reason"], rows, row_class=classes)]
     if placement.deciding:
         parts.append("<p>Highlighted: the deciding ratings.</p>")
     if placement.alternatives:
-        parts.append("<p>Could also serve: "
-                     + _e(", ".join(a.name for a in placement.alternatives)) + "</p>")
+        parts.append(
+            "<p>Could also serve: " + _e(", ".join(a.name for a in placement.alternatives)) + "</p>"
+        )
     if placement.with_safer_home is not None:
         parts.append(f"<p>With a safer place to live: {_e(placement.with_safer_home.name)}</p>")
     title = f"Placement: {_swatch(SETTING_COLOURS[level.setting])}{_e(level.name)}"
@@ -215,8 +238,9 @@ def _counts(result: SimulationResult) -> _Counts:
     event_files = sorted((parts / "events").glob("*.parquet"))
     stay_files = sorted((parts / "stays").glob("*.parquet"))
     for ev, st in zip(event_files, stay_files, strict=True):
-        counts.add(pd.read_parquet(ev, columns=["event"]),
-                   pd.read_parquet(st, columns=["level", "exit"]))
+        counts.add(
+            pd.read_parquet(ev, columns=["event"]), pd.read_parquet(st, columns=["level", "exit"])
+        )
     return counts
 
 
@@ -238,8 +262,10 @@ def _frame_table(frame: Any, *, extra: tuple[str, Mapping[str, str]] | None = No
     """
     split = frame.to_dict("split")
     head = [str(frame.index.name or ""), *(str(c) for c in split["columns"])]
-    rows = [[_e(i), *(_cell(x) for x in row)]
-            for i, row in zip(split["index"], split["data"], strict=True)]
+    rows = [
+        [_e(i), *(_cell(x) for x in row)]
+        for i, row in zip(split["index"], split["data"], strict=True)
+    ]
     if extra is not None:
         head.append(extra[0])
         for label, row in zip(split["index"], rows, strict=True):
@@ -264,8 +290,9 @@ def result_html(result: SimulationResult) -> str:
     samples = result.metadata.get("samples")
     who = f"{_e(summary.patients)} patients"
     if isinstance(samples, int) and not isinstance(samples, bool) and samples >= 1:
-        who = (f"{_e(summary.patients // samples)} patients &times; {_e(samples)} parameter "
-               + ("sample" if samples == 1 else "samples"))
+        who = f"{_e(summary.patients // samples)} patients &times; {_e(samples)} parameter " + (
+            "sample" if samples == 1 else "samples"
+        )
     header = (
         f"<p>{who}"
         + (f" over {_e(days)} days" if days is not None else "")
@@ -274,15 +301,21 @@ def result_html(result: SimulationResult) -> str:
     )
     ended = sum(counts.ended.values())
     outcome_rows = [
-        [_e(o.value), _e(counts.ended[o]),
-         f"{100 * counts.ended[o] / counts.episodes:.1f}%" if counts.episodes else ""]
+        [
+            _e(o.value),
+            _e(counts.ended[o]),
+            f"{100 * counts.ended[o] / counts.episodes:.1f}%" if counts.episodes else "",
+        ]
         for o in Outcome
     ]
     in_care = counts.episodes - ended
-    outcome_rows.append([
-        "in care at the horizon", _e(in_care),
-        f"{100 * in_care / counts.episodes:.1f}%" if counts.episodes else "",
-    ])
+    outcome_rows.append(
+        [
+            "in care at the horizon",
+            _e(in_care),
+            f"{100 * in_care / counts.episodes:.1f}%" if counts.episodes else "",
+        ]
+    )
     open_by_level = {lv: _e(n) for lv, n in counts.open_stays.items()}
     for code in summary.length_of_stay.index:
         open_by_level.setdefault(str(code), "0")
@@ -303,6 +336,8 @@ def result_html(result: SimulationResult) -> str:
         f"<p>Relapses per patient: {_cell(summary.relapses_per_patient)}</p>",
     ]
     if summary.across_samples is not None:
-        parts += ["<p>Across parameter samples (mean, 95% interval)</p>",
-                  _frame_table(summary.across_samples)]
+        parts += [
+            "<p>Across parameter samples (mean, 95% interval)</p>",
+            _frame_table(summary.across_samples),
+        ]
     return _wrap("Simulation result", *parts)

@@ -40,10 +40,21 @@ DEFAULT_START: Final = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """When generated scenarios start, unless told otherwise (a fixed time keeps them reproducible)."""
 
 _MOVES: Final = frozenset({Event.ADMIT, Event.STEP_DOWN, Event.STEP_UP})
-_EVENT_ORDER: Final[dict[Event, int]] = {e: i for i, e in enumerate((
-    Event.ADMIT, Event.STEP_DOWN, Event.STEP_UP, Event.RELAPSE, Event.COMPLETE,
-    Event.DROP_OUT, Event.TRANSFER_OUT, Event.REASSESS,
-))}
+_EVENT_ORDER: Final[dict[Event, int]] = {
+    e: i
+    for i, e in enumerate(
+        (
+            Event.ADMIT,
+            Event.STEP_DOWN,
+            Event.STEP_UP,
+            Event.RELAPSE,
+            Event.COMPLETE,
+            Event.DROP_OUT,
+            Event.TRANSFER_OUT,
+            Event.REASSESS,
+        )
+    )
+}
 _OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
 _MAX_ROUTES: Final = 200  # structural routes tried before a state is declared unrealisable
 
@@ -153,15 +164,26 @@ def to_networkx(pathway: Pathway) -> Any:
     g.add_node(INTAKE, kind="intake", label="Intake")
     for lv in pathway.levels:
         g.add_node(
-            lv.code, kind="level", label=lv.name, level=lv, setting=lv.setting.value,
-            intensity=lv.intensity, criteria=pathway.criteria[lv.code].as_dict(), stay=lv.stay,
+            lv.code,
+            kind="level",
+            label=lv.name,
+            level=lv,
+            setting=lv.setting.value,
+            intensity=lv.intensity,
+            criteria=pathway.criteria[lv.code].as_dict(),
+            stay=lv.stay,
         )
     for o in Outcome:
-        g.add_node(o.value, kind="outcome", label=o.value.replace("_", " ").capitalize(),
-                   outcome=o)
+        g.add_node(o.value, kind="outcome", label=o.value.replace("_", " ").capitalize(), outcome=o)
     for r in pathway.rules:
-        g.add_edge(r.source, r.target, key=r.event.value, event=r.event, rule=r,
-                   guards=tuple(guard.kind for guard in r.guards))
+        g.add_edge(
+            r.source,
+            r.target,
+            key=r.event.value,
+            event=r.event,
+            rule=r,
+            guards=tuple(guard.kind for guard in r.guards),
+        )
     return g
 
 
@@ -218,8 +240,9 @@ def _trajectory(
         return (assessments,)
     out = tuple(assessments)
     if not out or not all(isinstance(a, Assessment) for a in out):
-        raise ExploreError(field="assessments",
-                           problem="expected an Assessment or a non-empty sequence of them")
+        raise ExploreError(
+            field="assessments", problem="expected an Assessment or a non-empty sequence of them"
+        )
     return out
 
 
@@ -244,8 +267,9 @@ def paths(
         _check_count(max_steps, "max_steps", minimum=1)
     _check_count(loops, "loops", minimum=0)
     if loops and max_steps is None:
-        raise ExploreError(field="max_steps",
-                           problem="loops > 0 needs a max_steps bound (walks are unbounded)")
+        raise ExploreError(
+            field="max_steps", problem="loops > 0 needs a max_steps bound (walks are unbounded)"
+        )
     chosen = _events(events)
     trajectory = _trajectory(assessments)
     g = _move_graph(pathway, chosen)
@@ -261,7 +285,8 @@ def paths(
     found.sort(key=len)
     if trajectory is not None:
         found = [
-            p for p in found
+            p
+            for p in found
             if scenario_for(pathway, p, assessments=trajectory, events=chosen) is not None
         ]
     return found
@@ -388,8 +413,11 @@ def _next_step(
     if level is not None and entered is not None:
         at = max(at, entered + timedelta(days=level.stay.minimum_days))
     moves = sorted(
-        {r.event for r in pathway.rules_from(source)
-         if r.target == target and (events is None or r.event in events)},
+        {
+            r.event
+            for r in pathway.rules_from(source)
+            if r.target == target and (events is None or r.event in events)
+        },
         key=_EVENT_ORDER.__getitem__,
     )
     for ev in moves:
@@ -506,4 +534,3 @@ def test_paths(
 
 
 test_paths.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported
-

@@ -43,9 +43,9 @@ def _go() -> Any:
     try:
         import plotly.graph_objects as go  # noqa: PLC0415  # extra 'viz', imported when used
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ExploreError(field="plotly", problem=(
-            "plots need the 'viz' extra: pip install 'carepath[viz]'"
-        )) from exc
+        raise ExploreError(
+            field="plotly", problem=("plots need the 'viz' extra: pip install 'carepath[viz]'")
+        ) from exc
     return go
 
 
@@ -59,8 +59,7 @@ def _pathway(pathway: Pathway | None, result: object) -> Pathway:
         if pathway is None:
             return standard_pathway()
     if not isinstance(pathway, Pathway):
-        raise ExploreError(field=field,
-                           problem=f"expected a Pathway, got {type(pathway).__name__}")
+        raise ExploreError(field=field, problem=f"expected a Pathway, got {type(pathway).__name__}")
     return pathway
 
 
@@ -90,11 +89,16 @@ def _samples(result: object, rows: list[dict[str, Any]]) -> int:
 
 def _names(pathway: Pathway) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """Labels and colours by state, and the level codes least intensive first."""
-    labels = {INTAKE: "Intake", **{lv.code: lv.name for lv in pathway.levels},
-              **{o.value: o.value.replace("_", " ").capitalize() for o in Outcome}}
-    colours = {INTAKE: INTAKE_COLOUR,
-               **{lv.code: SETTING_COLOURS[lv.setting] for lv in pathway.levels},
-               **{o.value: OUTCOME_COLOURS[o] for o in Outcome}}
+    labels = {
+        INTAKE: "Intake",
+        **{lv.code: lv.name for lv in pathway.levels},
+        **{o.value: o.value.replace("_", " ").capitalize() for o in Outcome},
+    }
+    colours = {
+        INTAKE: INTAKE_COLOUR,
+        **{lv.code: SETTING_COLOURS[lv.setting] for lv in pathway.levels},
+        **{o.value: OUTCOME_COLOURS[o] for o in Outcome},
+    }
     return labels, colours, [lv.code for lv in pathway.levels]
 
 
@@ -133,7 +137,8 @@ def sankey(
         if src != dst:
             sample = str(r.get("sample", ""))
             by_episode[(sample, str(r["patient"]), str(r["episode"]))].append(
-                (float(r["day"]), i, src, dst))
+                (float(r["day"]), i, src, dst)
+            )
     nodes: dict[tuple[int, str], int] = {}
     flows: dict[tuple[int, int], int] = defaultdict(int)
 
@@ -150,31 +155,31 @@ def sankey(
                 break
             flows[(node(step, src), node(step + 1, dst))] += 1
     keys = sorted(nodes, key=nodes.__getitem__)
-    link_colour = [
-        _rgba(colours.get(keys[t][1], _OTHER_COLOUR)) for (_, t) in flows
-    ]
-    fig = go.Figure(go.Sankey(
-        arrangement="snap",
-        node={
-            "label": [labels.get(state, state) for _, state in keys],
-            "color": [colours.get(state, _OTHER_COLOUR) for _, state in keys],
-            "pad": 12,
-            "line": {"color": "#555555", "width": 0.5},
-        },
-        link={
-            "source": [s for s, _ in flows],
-            "target": [t for _, t in flows],
-            "value": list(flows.values()),
-            "color": link_colour,
-        },
-    ))
+    link_colour = [_rgba(colours.get(keys[t][1], _OTHER_COLOUR)) for (_, t) in flows]
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": [labels.get(state, state) for _, state in keys],
+                "color": [colours.get(state, _OTHER_COLOUR) for _, state in keys],
+                "pad": 12,
+                "line": {"color": "#555555", "width": 0.5},
+            },
+            link={
+                "source": [s for s, _ in flows],
+                "target": [t for _, t in flows],
+                "value": list(flows.values()),
+                "color": link_colour,
+            },
+        )
+    )
     fig.update_layout(title={"text": title}, font={"size": 11})
     return fig
 
 
 def _rgba(hex_colour: str, alpha: float = 0.45) -> str:
     h = hex_colour.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
 
 
@@ -230,11 +235,17 @@ def occupancy(
         for v in delta[code][:shown]:
             running += v
             y.append(running / k if k > 1 else running)
-        fig.add_trace(go.Scatter(
-            x=x, y=y, name=labels.get(code, code), mode="lines", stackgroup="levels",
-            line={"width": 0.5, "color": colours.get(code, _OTHER_COLOUR)},
-            fillcolor=colours.get(code, _OTHER_COLOUR),
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                name=labels.get(code, code),
+                mode="lines",
+                stackgroup="levels",
+                line={"width": 0.5, "color": colours.get(code, _OTHER_COLOUR)},
+                fillcolor=colours.get(code, _OTHER_COLOUR),
+            )
+        )
     y_title = "patients" if k == 1 else f"patients (mean of {k} parameter samples)"
     fig.update_layout(title={"text": title}, xaxis_title="day", yaxis_title=y_title)
     return fig
@@ -267,11 +278,16 @@ def length_of_stay(
     fig = go.Figure()
     codes = [c for c in reversed(order) if c in los] + sorted(c for c in los if c not in order)
     for code in codes:
-        fig.add_trace(go.Box(
-            y=los[code], name=labels.get(code, code), boxpoints=False,
-            marker={"color": colours.get(code, _OTHER_COLOUR)},
-            line={"color": "#555555"}, fillcolor=colours.get(code, _OTHER_COLOUR),
-        ))
+        fig.add_trace(
+            go.Box(
+                y=los[code],
+                name=labels.get(code, code),
+                boxpoints=False,
+                marker={"color": colours.get(code, _OTHER_COLOUR)},
+                line={"color": "#555555"},
+                fillcolor=colours.get(code, _OTHER_COLOUR),
+            )
+        )
     fig.update_layout(title={"text": title}, yaxis_title="days", showlegend=False)
     return fig
 
@@ -294,15 +310,17 @@ def timeline(episode: Episode, *, title: str | None = None) -> Any:
         if not mine:
             continue
         ends = [s.end_day if s.end_day is not None else now for s in mine]
-        fig.add_trace(go.Bar(
-            orientation="h",
-            y=[labels[code]] * len(mine),
-            x=[max(end - s.start_day, 0.05) for s, end in zip(mine, ends, strict=True)],
-            base=[s.start_day for s in mine],
-            name=labels[code],
-            marker={"color": colours[code], "line": {"color": "#555555", "width": 1}},
-            hovertemplate="day %{base:.1f} to %{x:.1f} days later<extra>%{y}</extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                orientation="h",
+                y=[labels[code]] * len(mine),
+                x=[max(end - s.start_day, 0.05) for s, end in zip(mine, ends, strict=True)],
+                base=[s.start_day for s in mine],
+                name=labels[code],
+                marker={"color": colours[code], "line": {"color": "#555555", "width": 1}},
+                hovertemplate="day %{base:.1f} to %{x:.1f} days later<extra>%{y}</extra>",
+            )
+        )
     marks_x, marks_y, marks_text = [], [], []
     for r in episode.history:
         if r.source == r.target or r.target in _OUTCOMES:
@@ -312,15 +330,22 @@ def timeline(episode: Episode, *, title: str | None = None) -> Any:
                 marks_y.append(labels[level])
                 marks_text.append(r.event.value)
     if marks_x:
-        fig.add_trace(go.Scatter(
-            x=marks_x, y=marks_y, mode="markers+text", text=marks_text,
-            textposition="top center", name="events",
-            marker={"symbol": "diamond", "size": 10, "color": HIGHLIGHT},
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=marks_x,
+                y=marks_y,
+                mode="markers+text",
+                text=marks_text,
+                textposition="top center",
+                name="events",
+                marker={"symbol": "diamond", "size": 10, "color": HIGHLIGHT},
+            )
+        )
     fig.update_layout(
         title={"text": title or f"Episode {episode.id}: {episode.state}"},
         xaxis_title="days since the episode started",
         yaxis={"categoryorder": "array", "categoryarray": [labels[c] for c in order]},
-        barmode="overlay", showlegend=False,
+        barmode="overlay",
+        showlegend=False,
     )
     return fig

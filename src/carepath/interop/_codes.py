@@ -37,7 +37,9 @@ CAREPATH_FHIR: Final = "https://carepath.dev/fhir"
 ACT_CODE_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 """HL7 v3 ActCode, the code system of ``Encounter.class``."""
 
-PLACE_OF_SERVICE_SYSTEM: Final = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
+PLACE_OF_SERVICE_SYSTEM: Final = (
+    "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
+)
 """CMS place-of-service codes (the code system URL used by US Core and CARIN)."""
 
 DISCHARGE_DISPOSITION_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
@@ -94,12 +96,23 @@ class OutcomeCodes:
     hl7_disposition: str
 
 
-def _row(level: Level, act: tuple[str, str], pos: tuple[str, str], patient_class: str,
-         services: tuple[str, ...]) -> LevelCodes:
+def _row(
+    level: Level,
+    act: tuple[str, str],
+    pos: tuple[str, str],
+    patient_class: str,
+    services: tuple[str, ...],
+) -> LevelCodes:
     return LevelCodes(
-        level=level.code, act_code=act[0], act_display=act[1], place_of_service=pos[0],
-        place_of_service_display=pos[1], asam3=level.asam3, asam4=level.asam4,
-        patient_class=patient_class, services=services,
+        level=level.code,
+        act_code=act[0],
+        act_display=act[1],
+        place_of_service=pos[0],
+        place_of_service_display=pos[1],
+        asam3=level.asam3,
+        asam4=level.asam4,
+        patient_class=patient_class,
+        services=services,
     )
 
 
@@ -111,39 +124,50 @@ _POS_PARTIAL: Final = ("52", "Psychiatric Facility-Partial Hospitalization")
 _POS_NON_RESIDENTIAL: Final = ("57", "Non-residential Substance Abuse Treatment Facility")
 _POS_GROUP_HOME: Final = ("14", "Group Home")
 
-LEVEL_CODES: Final[Mapping[str, LevelCodes]] = MappingProxyType({
-    row.level: row
-    for row in (
-        _row(DETOX, _ACUTE, _POS_RESIDENTIAL, "I", ("DETOX", "WM")),
-        _row(INPATIENT, _NONAC, _POS_RESIDENTIAL, "I", ("INPATIENT", "RES")),
-        _row(PHP, _AMB, _POS_PARTIAL, "O", ("PHP",)),
-        _row(IOP, _AMB, _POS_NON_RESIDENTIAL, "O", ("IOP",)),
-        _row(SOBER_LIVING, _AMB, _POS_GROUP_HOME, "O", ("SOBER_LIVING", "SLH")),
-        _row(OUTPATIENT, _AMB, _POS_NON_RESIDENTIAL, "O", ("OUTPATIENT", "OP")),
-    )
-})
+LEVEL_CODES: Final[Mapping[str, LevelCodes]] = MappingProxyType(
+    {
+        row.level: row
+        for row in (
+            _row(DETOX, _ACUTE, _POS_RESIDENTIAL, "I", ("DETOX", "WM")),
+            _row(INPATIENT, _NONAC, _POS_RESIDENTIAL, "I", ("INPATIENT", "RES")),
+            _row(PHP, _AMB, _POS_PARTIAL, "O", ("PHP",)),
+            _row(IOP, _AMB, _POS_NON_RESIDENTIAL, "O", ("IOP",)),
+            _row(SOBER_LIVING, _AMB, _POS_GROUP_HOME, "O", ("SOBER_LIVING", "SLH")),
+            _row(OUTPATIENT, _AMB, _POS_NON_RESIDENTIAL, "O", ("OUTPATIENT", "OP")),
+        )
+    }
+)
 """The standard levels' codes, most intensive first, keyed by level code.
 
 Sober living (a recovery residence) is not a billable clinical setting: CMS
 place of service 14 (group home) is the nearest code.
 """
 
-OUTCOME_CODES: Final[Mapping[Outcome, OutcomeCodes]] = MappingProxyType({
-    Outcome.COMPLETED: OutcomeCodes(
-        outcome=Outcome.COMPLETED, disposition="home", disposition_display="Home",
-        episode_status="finished", hl7_disposition="01",
-    ),
-    Outcome.DROPPED_OUT: OutcomeCodes(
-        outcome=Outcome.DROPPED_OUT, disposition="aadvice",
-        disposition_display="Left against advice", episode_status="finished",
-        hl7_disposition="07",
-    ),
-    Outcome.TRANSFERRED_OUT: OutcomeCodes(
-        outcome=Outcome.TRANSFERRED_OUT, disposition="other-hcf",
-        disposition_display="Other healthcare facility", episode_status="finished",
-        hl7_disposition="70",
-    ),
-})
+OUTCOME_CODES: Final[Mapping[Outcome, OutcomeCodes]] = MappingProxyType(
+    {
+        Outcome.COMPLETED: OutcomeCodes(
+            outcome=Outcome.COMPLETED,
+            disposition="home",
+            disposition_display="Home",
+            episode_status="finished",
+            hl7_disposition="01",
+        ),
+        Outcome.DROPPED_OUT: OutcomeCodes(
+            outcome=Outcome.DROPPED_OUT,
+            disposition="aadvice",
+            disposition_display="Left against advice",
+            episode_status="finished",
+            hl7_disposition="07",
+        ),
+        Outcome.TRANSFERRED_OUT: OutcomeCodes(
+            outcome=Outcome.TRANSFERRED_OUT,
+            disposition="other-hcf",
+            disposition_display="Other healthcare facility",
+            episode_status="finished",
+            hl7_disposition="70",
+        ),
+    }
+)
 """The outcomes' codes."""
 
 

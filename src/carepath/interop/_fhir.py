@@ -94,8 +94,15 @@ _CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 _FHIR_STRING: Final = re.compile(r"[ \r\n\t\S]")
 _EVENTS_AT: Final = re.compile(r"^events\[(\d+)\]")
 _OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
-_EOC_STATUSES: Final = ("planned", "waitlist", "active", "onhold", "finished", "cancelled",
-                        "entered-in-error")
+_EOC_STATUSES: Final = (
+    "planned",
+    "waitlist",
+    "active",
+    "onhold",
+    "finished",
+    "cancelled",
+    "entered-in-error",
+)
 # Messages for validation errors whose pydantic text would repeat what the sender wrote.
 _FIXED_MESSAGES: Final[Mapping[str, str]] = {
     "extra_forbidden": "an element FHIR does not define here",
@@ -132,8 +139,12 @@ def _check_version(version: object) -> FhirVersion:
         return "R4B"
     if version == "R5":
         return "R5"
-    raise InteropError(standard="FHIR", resource="Bundle", field="version",
-                       problem=f"unsupported FHIR version {version!r}; allowed: 'R4B', 'R5'")
+    raise InteropError(
+        standard="FHIR",
+        resource="Bundle",
+        field="version",
+        problem=f"unsupported FHIR version {version!r}; allowed: 'R4B', 'R5'",
+    )
 
 
 # -- export -------------------------------------------------------------------------------------
@@ -208,8 +219,11 @@ def _status_history(episode: Episode) -> list[dict[str, Any]]:
         if r.event is Event.ADMIT:
             new = "active"
         elif r.target in _OUTCOME_VALUES:
-            new = OUTCOME_CODES[Outcome(r.target)].episode_status if status == "active" \
+            new = (
+                OUTCOME_CODES[Outcome(r.target)].episode_status
+                if status == "active"
                 else "cancelled"
+            )
         if new != status:
             out.append({"status": status, "period": {"start": _dt(start), "end": _dt(r.at)}})
             status, start = new, r.at
@@ -229,12 +243,26 @@ def _event_ext(r: EventRecord, stay: _Stay | None) -> dict[str, Any]:
     if r.note is not None:
         parts.append(_text_ext("note", r.note))
     if r.override is not None:
-        parts.append({"url": "override", "extension": [
-            _text_ext("reason", r.override.reason), _text_ext("by", r.override.by)]})
+        parts.append(
+            {
+                "url": "override",
+                "extension": [
+                    _text_ext("reason", r.override.reason),
+                    _text_ext("by", r.override.by),
+                ],
+            }
+        )
     for reason in r.reasons:
-        parts.append({"url": "reason", "extension": [
-            _text_ext("kind", reason.kind), _text_ext("message", reason.message),
-            _ext("overridable", "Boolean", reason.overridable)]})
+        parts.append(
+            {
+                "url": "reason",
+                "extension": [
+                    _text_ext("kind", reason.kind),
+                    _text_ext("message", reason.message),
+                    _ext("overridable", "Boolean", reason.overridable),
+                ],
+            }
+        )
     if stay is not None:
         parts.append(_ext("encounter", "Reference", {"reference": stay.url}))
     return {"url": EXT_EVENT, "extension": parts}
@@ -249,8 +277,9 @@ def _service_type(level: Level, version: str) -> Any:
     return concept if version == "R4B" else [{"concept": concept}]
 
 
-def _encounter(episode: Episode, stay: _Stay, version: str, patient: dict[str, Any],
-               episode_url: str) -> dict[str, Any]:
+def _encounter(
+    episode: Episode, stay: _Stay, version: str, patient: dict[str, Any], episode_url: str
+) -> dict[str, Any]:
     codes = codes_for(stay.level)
     act = {"system": ACT_CODE_SYSTEM, "code": codes.act_code, "display": codes.act_display}
     period: dict[str, Any] = {"start": _dt(stay.enter.at)}
@@ -263,10 +292,17 @@ def _encounter(episode: Episode, stay: _Stay, version: str, patient: dict[str, A
         "identifier": [{"system": STAY_SYSTEM, "value": f"{episode.id}:{stay.enter.event_id}"}],
         "status": "in-progress" if stay.leave is None else ended,
         "class": act if version == "R4B" else [{"coding": [act]}],
-        "type": [{"coding": [{
-            "system": PLACE_OF_SERVICE_SYSTEM, "code": codes.place_of_service,
-            "display": codes.place_of_service_display,
-        }]}],
+        "type": [
+            {
+                "coding": [
+                    {
+                        "system": PLACE_OF_SERVICE_SYSTEM,
+                        "code": codes.place_of_service,
+                        "display": codes.place_of_service_display,
+                    }
+                ]
+            }
+        ],
         "serviceType": _service_type(stay.level, version),
         "subject": patient,
         "episodeOfCare": [{"reference": episode_url}],
@@ -275,16 +311,22 @@ def _encounter(episode: Episode, stay: _Stay, version: str, patient: dict[str, A
     if stay.leave is not None and stay.leave.target in _OUTCOME_VALUES:
         oc = OUTCOME_CODES[Outcome(stay.leave.target)]
         res["hospitalization" if version == "R4B" else "admission"] = {
-            "dischargeDisposition": {"coding": [{
-                "system": DISCHARGE_DISPOSITION_SYSTEM, "code": oc.disposition,
-                "display": oc.disposition_display,
-            }]}
+            "dischargeDisposition": {
+                "coding": [
+                    {
+                        "system": DISCHARGE_DISPOSITION_SYSTEM,
+                        "code": oc.disposition,
+                        "display": oc.disposition_display,
+                    }
+                ]
+            }
         }
     return res
 
 
-def _observations(episode: Episode, r: EventRecord, stay: _Stay | None,
-                  patient: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+def _observations(
+    episode: Episode, r: EventRecord, stay: _Stay | None, patient: dict[str, Any]
+) -> list[tuple[str, str, dict[str, Any]]]:
     a = r.assessment
     if a is None:
         return []
@@ -296,10 +338,13 @@ def _observations(episode: Episode, r: EventRecord, stay: _Stay | None,
             "extension": [_ext(EXT_EVENT_ID, "String", r.event_id)],
             "identifier": [{"system": ASSESSMENT_SYSTEM, "value": value}],
             "status": "final",
-            "category": [{"coding": [{"system": _CATEGORY, "code": "survey",
-                                      "display": "Survey"}]}],
-            "code": {"coding": [{"system": DIMENSION_SYSTEM, "code": d.value,
-                                 "display": d.label}], "text": d.label},
+            "category": [
+                {"coding": [{"system": _CATEGORY, "code": "survey", "display": "Survey"}]}
+            ],
+            "code": {
+                "coding": [{"system": DIMENSION_SYSTEM, "code": d.value, "display": d.label}],
+                "text": d.label,
+            },
             "subject": patient,
             "effectiveDateTime": _dt(r.at),
             "valueInteger": int(a[d]),
@@ -320,21 +365,32 @@ def bundle_data(
 ) -> dict[str, Any]:
     """The bundle as plain JSON data (what :func:`to_fhir` validates)."""
     pathway = episode.pathway
-    patient: dict[str, Any] = {"identifier": {"system": patient_system,
-                                              "value": episode.patient_id}}
+    patient: dict[str, Any] = {
+        "identifier": {"system": patient_system, "value": episode.patient_id}
+    }
     if patient_reference is not None:
         patient = {"reference": patient_reference, **patient}
     episode_url = _urn(EPISODE_SYSTEM, episode.id)
     stays, during = _stays(episode)
     history = episode.history
-    extensions: list[dict[str, Any]] = [{"url": EXT_PATHWAY, "extension": [
-        _ext("id", "String", pathway.id),
-        _ext("version", "String", pathway.version),
-        _ext("contentHash", "String", pathway.content_hash),
-    ]}]
+    extensions: list[dict[str, Any]] = [
+        {
+            "url": EXT_PATHWAY,
+            "extension": [
+                _ext("id", "String", pathway.id),
+                _ext("version", "String", pathway.version),
+                _ext("contentHash", "String", pathway.content_hash),
+            ],
+        }
+    ]
     if episode.previous_episode_id is not None:
-        extensions.append(_ext(EXT_PREVIOUS_EPISODE, "Identifier", {
-            "system": EPISODE_SYSTEM, "value": episode.previous_episode_id}))
+        extensions.append(
+            _ext(
+                EXT_PREVIOUS_EPISODE,
+                "Identifier",
+                {"system": EPISODE_SYSTEM, "value": episode.previous_episode_id},
+            )
+        )
     extensions += [_event_ext(r, during.get(r.event_id)) for r in history]
     period: dict[str, Any] = {"start": _dt(episode.started_at)}
     if episode.outcome is not None:
@@ -345,13 +401,18 @@ def bundle_data(
         "identifier": [{"system": EPISODE_SYSTEM, "value": episode.id}],
         "status": _episode_status(episode),
         "statusHistory": _status_history(episode),
-        "type": [{"text": f"Addiction treatment: {pathway.name} (carepath pathway "
-                          f"{pathway.id!r} version {pathway.version!r})"}],
+        "type": [
+            {
+                "text": f"Addiction treatment: {pathway.name} (carepath pathway "
+                f"{pathway.id!r} version {pathway.version!r})"
+            }
+        ],
         "patient": patient,
         "period": period,
     }
     entries: list[tuple[str, str, str, dict[str, Any]]] = [
-        (episode_url, EPISODE_SYSTEM, episode.id, eoc)]
+        (episode_url, EPISODE_SYSTEM, episode.id, eoc)
+    ]
     for stay in stays:
         res = _encounter(episode, stay, version, patient, episode_url)
         entries.append((stay.url, STAY_SYSTEM, res["identifier"][0]["value"], res))
@@ -363,8 +424,7 @@ def bundle_data(
         entry: dict[str, Any] = {"fullUrl": url, "resource": res}
         if bundle_type == "transaction":
             query = f"{quote(system, safe=':/')}|{quote(value, safe='')}"
-            entry["request"] = {"method": "PUT",
-                                "url": f"{res['resourceType']}?identifier={query}"}
+            entry["request"] = {"method": "PUT", "url": f"{res['resourceType']}?identifier={query}"}
         out_entries.append(entry)
     return {"resourceType": "Bundle", "type": bundle_type, "entry": out_entries}
 
@@ -418,13 +478,26 @@ def to_fhir(
     """
     v = _check_version(version)
     if not isinstance(episode, Episode):
-        raise InteropError(standard=_standard(v), resource="Bundle", field="episode",
-                           problem=f"expected an Episode, got {type(episode).__name__}")
+        raise InteropError(
+            standard=_standard(v),
+            resource="Bundle",
+            field="episode",
+            problem=f"expected an Episode, got {type(episode).__name__}",
+        )
     if bundle_type not in ("transaction", "collection"):
-        raise InteropError(standard=_standard(v), resource="Bundle", field="type",
-                           problem="bundle_type must be 'transaction' or 'collection'")
-    data = bundle_data(episode, v, patient_system=patient_system,
-                       patient_reference=patient_reference, bundle_type=bundle_type)
+        raise InteropError(
+            standard=_standard(v),
+            resource="Bundle",
+            field="type",
+            problem="bundle_type must be 'transaction' or 'collection'",
+        )
+    data = bundle_data(
+        episode,
+        v,
+        patient_system=patient_system,
+        patient_reference=patient_reference,
+        bundle_type=bundle_type,
+    )
     model: BundleR4B | BundleR5 = _validate(data, v)
     return model
 
@@ -475,10 +548,14 @@ def _validation_error(exc: Exception, data: object, version: str) -> InteropErro
                 if isinstance(res, Mapping) and isinstance(res.get("resourceType"), str):
                     rtype = res["resourceType"]
         resource, field = f"{rtype} (Bundle.entry[{i}])", loc[3:]
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" \
-        if len(errors) > 1 else ""
+    more = (
+        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
     return InteropError(
-        standard=_standard(version), resource=resource,
+        standard=_standard(version),
+        resource=resource,
         field=".".join(p if not p.isdigit() else f"[{p}]" for p in field).replace(".[", "["),
         problem=f"not valid FHIR: {_safe_message(first)}{more}",
     )
@@ -525,8 +602,9 @@ class _Node:
 
     def error(self, key: str, problem: str) -> InteropError:
         field = f"{self.path}.{key}" if self.path and key else (self.path or key)
-        return InteropError(standard=self.standard, resource=self.resource, field=field,
-                            problem=problem)
+        return InteropError(
+            standard=self.standard, resource=self.resource, field=field, problem=problem
+        )
 
     def get(self, key: str) -> object:
         return self.data.get(key)
@@ -550,8 +628,10 @@ class _Node:
         value = self.data.get(key) or []
         if not isinstance(value, list):
             raise self.error(key, "expected a list")
-        return [_Node(v, self.standard, self.resource, f"{self._sub(key)}[{i}]")
-                for i, v in enumerate(value)]
+        return [
+            _Node(v, self.standard, self.resource, f"{self._sub(key)}[{i}]")
+            for i, v in enumerate(value)
+        ]
 
     def time(self, key: str) -> datetime:
         text = self.text(key)
@@ -598,8 +678,9 @@ class _Node:
             except ValueError:
                 decoded = None
             if not isinstance(decoded, str):
-                raise self.error("extension", f"sub-extension {url + 'Json'!r} must hold a "
-                                 "JSON-encoded string")
+                raise self.error(
+                    "extension", f"sub-extension {url + 'Json'!r} must hold a JSON-encoded string"
+                )
             return decoded
         if required:
             raise self.error("extension", f"sub-extension {url!r} is missing")
@@ -635,15 +716,21 @@ def _read_assessments(observations: Sequence[_Node]) -> dict[str, dict[str, int]
     for obs in observations:
         links = obs.extensions(EXT_EVENT_ID)
         if len(links) != 1:
-            raise obs.error("extension", f"needs exactly one {EXT_EVENT_ID} extension "
-                            "naming the carepath event it belongs to")
+            raise obs.error(
+                "extension",
+                f"needs exactly one {EXT_EVENT_ID} extension "
+                "naming the carepath event it belongs to",
+            )
         event_id = links[0].get("valueString")
         if not isinstance(event_id, str):
             raise links[0].error("valueString", "expected the event id as a string")
         codes = [c for c in obs.node("code").nodes("coding") if c.get("system") == DIMENSION_SYSTEM]
         if len(codes) != 1 or codes[0].get("code") not in dims:
-            raise obs.error("code", f"needs one coding from {DIMENSION_SYSTEM} naming one of: "
-                            + ", ".join(d.value for d in DIMENSIONS))
+            raise obs.error(
+                "code",
+                f"needs one coding from {DIMENSION_SYSTEM} naming one of: "
+                + ", ".join(d.value for d in DIMENSIONS),
+            )
         dim = str(codes[0].get("code"))
         rating = obs.get("valueInteger")
         if isinstance(rating, bool) or not isinstance(rating, int) or not 0 <= rating <= 4:
@@ -655,9 +742,12 @@ def _read_assessments(observations: Sequence[_Node]) -> dict[str, dict[str, int]
     for event_id, ratings in out.items():
         if set(ratings) != dims:
             missing = ", ".join(sorted(dims - set(ratings)))
-            raise InteropError(standard=observations[0].standard, resource="Observation",
-                               field="code", problem=f"the assessment of event {event_id!r} "
-                               f"lacks a rating for: {missing}")
+            raise InteropError(
+                standard=observations[0].standard,
+                resource="Observation",
+                field="code",
+                problem=f"the assessment of event {event_id!r} lacks a rating for: {missing}",
+            )
     return out
 
 
@@ -667,26 +757,37 @@ def _coerce(bundle_or_json: object, version: FhirVersion | None) -> tuple[Any, F
         try:
             data = json.loads(bundle_or_json)
         except (ValueError, RecursionError):
-            raise InteropError(standard="FHIR", resource="Bundle",
-                               problem="not valid JSON") from None
+            raise InteropError(
+                standard="FHIR", resource="Bundle", problem="not valid JSON"
+            ) from None
     elif hasattr(bundle_or_json, "model_dump_json") and type(bundle_or_json).__module__.startswith(
-            "fhir.resources"):
+        "fhir.resources"
+    ):
         module = type(bundle_or_json).__module__
         if version is None:
             version = "R4B" if module.startswith("fhir.resources.R4B") else "R5"
             if module.startswith("fhir.resources.STU3"):
-                raise InteropError(standard="FHIR STU3", resource="Bundle",
-                                   problem="unsupported FHIR version; allowed: R4B, R5")
+                raise InteropError(
+                    standard="FHIR STU3",
+                    resource="Bundle",
+                    problem="unsupported FHIR version; allowed: R4B, R5",
+                )
         try:
             data = json.loads(bundle_or_json.model_dump_json())
         except Exception:  # a model built without validation
-            raise InteropError(standard=_standard(version), resource="Bundle",
-                               problem="the model cannot be serialised as FHIR JSON") from None
+            raise InteropError(
+                standard=_standard(version),
+                resource="Bundle",
+                problem="the model cannot be serialised as FHIR JSON",
+            ) from None
     else:
         data = bundle_or_json
     if not isinstance(data, Mapping):
-        raise InteropError(standard="FHIR", resource="Bundle",
-                           problem=f"expected a JSON object, got {type(data).__name__}")
+        raise InteropError(
+            standard="FHIR",
+            resource="Bundle",
+            problem=f"expected a JSON object, got {type(data).__name__}",
+        )
     v = _check_version(version) if version is not None else _detect(data)
     return data, v
 
@@ -721,8 +822,12 @@ def from_fhir(
         by_type.setdefault(str(rtype), []).append(_Node(res, std, name))
     episodes = by_type.get("EpisodeOfCare", [])
     if len(episodes) != 1:
-        raise InteropError(standard=std, resource="Bundle", field="entry",
-                           problem=f"expected exactly one EpisodeOfCare, found {len(episodes)}")
+        raise InteropError(
+            standard=std,
+            resource="Bundle",
+            field="entry",
+            problem=f"expected exactly one EpisodeOfCare, found {len(episodes)}",
+        )
     eoc = episodes[0]
     episode = _rebuild(eoc, by_type, pathway)
     _check_views(episode, eoc, by_type.get("Encounter", []), v)
@@ -755,19 +860,23 @@ def _rebuild(eoc: _Node, by_type: Mapping[str, list[_Node]], pathway: Pathway) -
             events.append(_read_event(ext, assessments))
     if assessments:
         unknown = next(iter(assessments))
-        raise InteropError(standard=eoc.standard, resource="Observation",
-                           field=f"extension({EXT_EVENT_ID})",
-                           problem=f"names event {unknown!r}, which is not in the "
-                           "EpisodeOfCare's event log")
+        raise InteropError(
+            standard=eoc.standard,
+            resource="Observation",
+            field=f"extension({EXT_EVENT_ID})",
+            problem=f"names event {unknown!r}, which is not in the EpisodeOfCare's event log",
+        )
     data = {
         "format": "carepath.episode",
         "format_version": 1,
         "id": episode_id,
         "patient_id": patient_id,
         "previous_episode_id": previous,
-        "pathway": {"id": str(p.value("id", "String")),
-                    "version": str(p.value("version", "String")),
-                    "content_hash": str(p.value("contentHash", "String"))},
+        "pathway": {
+            "id": str(p.value("id", "String")),
+            "version": str(p.value("version", "String")),
+            "content_hash": str(p.value("contentHash", "String")),
+        },
         "started_at": started.isoformat(),
         "events": events,
     }
@@ -775,10 +884,12 @@ def _rebuild(eoc: _Node, by_type: Mapping[str, list[_Node]], pathway: Pathway) -
     try:
         return Episode.from_dict(data, pathway)
     except PathwayMismatch:
-        raise eoc.error(f"extension({EXT_PATHWAY})",
-                        "recorded under another pathway (its id, version or content hash "
-                        f"differ from pathway {pathway.id!r} version {pathway.version!r}); "
-                        "pass the pathway the episode was recorded under") from None
+        raise eoc.error(
+            f"extension({EXT_PATHWAY})",
+            "recorded under another pathway (its id, version or content hash "
+            f"differ from pathway {pathway.id!r} version {pathway.version!r}); "
+            "pass the pathway the episode was recorded under",
+        ) from None
     except EpisodeLoadError as exc:
         field, problem = "extension", exc.problem
         m = _EVENTS_AT.match(exc.location)
@@ -788,15 +899,20 @@ def _rebuild(eoc: _Node, by_type: Mapping[str, list[_Node]], pathway: Pathway) -
             problem = f"event {events[i]['event_id']!r}: {problem}"
         elif exc.location:
             field = exc.location
-        raise InteropError(standard=eoc.standard, resource=eoc.resource, field=field,
-                           problem=problem, reasons=getattr(exc, "reasons", ())) from None
+        raise InteropError(
+            standard=eoc.standard,
+            resource=eoc.resource,
+            field=field,
+            problem=problem,
+            reasons=getattr(exc, "reasons", ()),
+        ) from None
     except CarepathError as exc:  # pragma: no cover - from_dict raises EpisodeLoadError
-        raise InteropError(standard=eoc.standard, resource=eoc.resource,
-                           problem=str(exc)) from None
+        raise InteropError(standard=eoc.standard, resource=eoc.resource, problem=str(exc)) from None
 
 
-def _check_vocabulary(eoc: _Node, events: Sequence[Mapping[str, Any]],
-                      positions: Sequence[int], pathway: Pathway) -> None:
+def _check_vocabulary(
+    eoc: _Node, events: Sequence[Mapping[str, Any]], positions: Sequence[int], pathway: Pathway
+) -> None:
     """Every event's ``event``, ``source`` and ``target`` is one of the pathway's words, so
     no later message repeats a code the sender made up."""
     words = {
@@ -810,17 +926,20 @@ def _check_vocabulary(eoc: _Node, events: Sequence[Mapping[str, Any]],
                 raise eoc.error(
                     f"extension[{positions[i]}].extension({key})",
                     f"event {event['event_id']!r}: not a {key} of pathway {pathway.id!r}; "
-                    "allowed: " + ", ".join(allowed))
+                    "allowed: " + ", ".join(allowed),
+                )
 
 
-def _check_views(episode: Episode, eoc: _Node, encounters: Sequence[_Node],
-                 version: FhirVersion) -> None:
+def _check_views(
+    episode: Episode, eoc: _Node, encounters: Sequence[_Node], version: FhirVersion
+) -> None:
     """The EpisodeOfCare status and the Encounters agree with the replayed events."""
     status = _episode_status(episode)
     given = eoc.get("status")
     if given not in _EOC_STATUSES:
-        raise eoc.error("status", "not an EpisodeOfCare status; allowed: "
-                        + ", ".join(_EOC_STATUSES))
+        raise eoc.error(
+            "status", "not an EpisodeOfCare status; allowed: " + ", ".join(_EOC_STATUSES)
+        )
     if given != status:
         raise eoc.error("status", f"is {given!r} but the event log leads to {status!r}")
     stays, _ = _stays(episode)
@@ -838,23 +957,38 @@ def _check_views(episode: Episode, eoc: _Node, encounters: Sequence[_Node],
         seen.add(key)
         period = enc.node(period_key)
         if period.time("start") != stay.enter.at:
-            raise period.error("start", "differs from the time of the event that began the "
-                               "stay")
+            raise period.error("start", "differs from the time of the event that began the stay")
         end = period.get("end")
         if (end is None) != (stay.leave is None) or (
-                stay.leave is not None and period.time("end") != stay.leave.at):
+            stay.leave is not None and period.time("end") != stay.leave.at
+        ):
             raise period.error("end", "differs from the time of the event that ended the stay")
         service = enc.get("serviceType")
-        concepts = [service] if isinstance(service, dict) else (
-            [s.get("concept") for s in service if isinstance(s, dict)]
-            if isinstance(service, list) else [])
-        codes = {c.get("code") for cc in concepts if isinstance(cc, dict)
-                 for c in cc.get("coding", []) if isinstance(c, dict)
-                 and c.get("system") == LEVEL_SYSTEM}
+        concepts = (
+            [service]
+            if isinstance(service, dict)
+            else (
+                [s.get("concept") for s in service if isinstance(s, dict)]
+                if isinstance(service, list)
+                else []
+            )
+        )
+        codes = {
+            c.get("code")
+            for cc in concepts
+            if isinstance(cc, dict)
+            for c in cc.get("coding", [])
+            if isinstance(c, dict) and c.get("system") == LEVEL_SYSTEM
+        }
         if codes != {stay.level.code}:
-            raise enc.error("serviceType", f"should carry the level code {stay.level.code!r} "
-                            "of the event log")
+            raise enc.error(
+                "serviceType", f"should carry the level code {stay.level.code!r} of the event log"
+            )
     missing = set(expected) - seen
     if missing:
-        raise InteropError(standard=eoc.standard, resource="Bundle", field="entry",
-                           problem=f"no Encounter for the stay {sorted(missing)[0]!r}")
+        raise InteropError(
+            standard=eoc.standard,
+            resource="Bundle",
+            field="entry",
+            problem=f"no Encounter for the stay {sorted(missing)[0]!r}",
+        )

@@ -37,50 +37,80 @@ _ADMITS: Final = frozenset({"A01", "A04"})
 _TRANSFERS: Final = frozenset({"A02", "A06", "A07"})
 _DISCHARGES: Final = frozenset({"A03"})
 _UPDATES: Final = frozenset({"A08"})
-_CANCELS: Final[Mapping[str, frozenset[str]]] = MappingProxyType({
-    "A11": _ADMITS, "A12": _TRANSFERS, "A13": _DISCHARGES,
-})
-_CANCEL_WHAT: Final[Mapping[str, str]] = MappingProxyType({
-    "A11": "an admission (A01/A04)", "A12": "a transfer (A02/A06/A07)",
-    "A13": "a discharge (A03)",
-})
+_CANCELS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {
+        "A11": _ADMITS,
+        "A12": _TRANSFERS,
+        "A13": _DISCHARGES,
+    }
+)
+_CANCEL_WHAT: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "A11": "an admission (A01/A04)",
+        "A12": "a transfer (A02/A06/A07)",
+        "A13": "a discharge (A03)",
+    }
+)
 _SUPPORTED: Final = _ADMITS | _TRANSFERS | _DISCHARGES | _UPDATES | frozenset(_CANCELS)
 
-_OUTCOME_EVENT: Final[Mapping[Outcome, Event]] = MappingProxyType({
-    Outcome.COMPLETED: Event.COMPLETE,
-    Outcome.DROPPED_OUT: Event.DROP_OUT,
-    Outcome.TRANSFERRED_OUT: Event.TRANSFER_OUT,
-})
+_OUTCOME_EVENT: Final[Mapping[Outcome, Event]] = MappingProxyType(
+    {
+        Outcome.COMPLETED: Event.COMPLETE,
+        Outcome.DROPPED_OUT: Event.DROP_OUT,
+        Outcome.TRANSFERRED_OUT: Event.TRANSFER_OUT,
+    }
+)
 
-DEFAULT_DISPOSITIONS: Final[Mapping[str, Outcome]] = MappingProxyType({
-    # UB-04 patient status codes, as commonly sent in PV1-36 (HL7 table 0112).
-    "01": Outcome.COMPLETED,  # discharged to home or self care
-    "07": Outcome.DROPPED_OUT,  # left against medical advice or discontinued care
-    # To a hospital, nursing facility, hospice, another institution, home health care.
-    **dict.fromkeys(
-        ("02", "03", "04", "05", "06", "43", "50", "51", "61", "62", "63", "64", "65", "66",
-         "70"),
-        Outcome.TRANSFERRED_OUT,
-    ),
-    # FHIR discharge-disposition codes, which some feeds send instead.
-    "HOME": Outcome.COMPLETED,
-    "ALT-HOME": Outcome.COMPLETED,
-    "AADVICE": Outcome.DROPPED_OUT,
-    **dict.fromkeys(("OTHER-HCF", "HOSP", "LONG", "PSY", "REHAB", "SNF"),
-                    Outcome.TRANSFERRED_OUT),
-})
+DEFAULT_DISPOSITIONS: Final[Mapping[str, Outcome]] = MappingProxyType(
+    {
+        # UB-04 patient status codes, as commonly sent in PV1-36 (HL7 table 0112).
+        "01": Outcome.COMPLETED,  # discharged to home or self care
+        "07": Outcome.DROPPED_OUT,  # left against medical advice or discontinued care
+        # To a hospital, nursing facility, hospice, another institution, home health care.
+        **dict.fromkeys(
+            (
+                "02",
+                "03",
+                "04",
+                "05",
+                "06",
+                "43",
+                "50",
+                "51",
+                "61",
+                "62",
+                "63",
+                "64",
+                "65",
+                "66",
+                "70",
+            ),
+            Outcome.TRANSFERRED_OUT,
+        ),
+        # FHIR discharge-disposition codes, which some feeds send instead.
+        "HOME": Outcome.COMPLETED,
+        "ALT-HOME": Outcome.COMPLETED,
+        "AADVICE": Outcome.DROPPED_OUT,
+        **dict.fromkeys(
+            ("OTHER-HCF", "HOSP", "LONG", "PSY", "REHAB", "SNF"), Outcome.TRANSFERRED_OUT
+        ),
+    }
+)
 """PV1-36 discharge dispositions the default :class:`LevelMap` knows (upper case).
 
 Expired (``"20"``) and other codes are left out on purpose: no carepath outcome
 fits them; map them yourself if your feed sends them.
 """
 
-_DEFAULT_SERVICES: Final[Mapping[str, str]] = MappingProxyType({
-    service: row.level for row in LEVEL_CODES.values() for service in row.services
-})
-_DEFAULT_PATIENT_CLASSES: Final[Mapping[str, str]] = MappingProxyType({
-    "I": "inpatient", "O": "outpatient",
-})
+_DEFAULT_SERVICES: Final[Mapping[str, str]] = MappingProxyType(
+    {service: row.level for row in LEVEL_CODES.values() for service in row.services}
+)
+_DEFAULT_PATIENT_CLASSES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "I": "inpatient",
+        "O": "outpatient",
+    }
+)
 
 
 def _map_error(problem: str) -> InteropError:
@@ -102,8 +132,9 @@ def _outcome(value: object) -> Outcome:
     try:
         return Outcome(value if isinstance(value, str) else "")
     except ValueError:
-        raise _map_error(f"{value!r} is not an outcome; allowed: "
-                         + ", ".join(o.value for o in Outcome)) from None
+        raise _map_error(
+            f"{value!r} is not an outcome; allowed: " + ", ".join(o.value for o in Outcome)
+        ) from None
 
 
 def _disposition_map(value: Mapping[str, Outcome | str]) -> Mapping[str, Outcome]:
@@ -149,17 +180,19 @@ class LevelMap:
 
     locations: Mapping[str, str] = attrs.field(factory=dict, converter=_upper_map)
     services: Mapping[str, str] = attrs.field(
-        factory=lambda: dict(_DEFAULT_SERVICES), converter=_upper_map)
+        factory=lambda: dict(_DEFAULT_SERVICES), converter=_upper_map
+    )
     patient_classes: Mapping[str, str] = attrs.field(
-        factory=lambda: dict(_DEFAULT_PATIENT_CLASSES), converter=_upper_map)
+        factory=lambda: dict(_DEFAULT_PATIENT_CLASSES), converter=_upper_map
+    )
     dispositions: Mapping[str, Outcome] = attrs.field(
-        factory=lambda: dict(DEFAULT_DISPOSITIONS), converter=_disposition_map)
+        factory=lambda: dict(DEFAULT_DISPOSITIONS), converter=_disposition_map
+    )
     missing_disposition: Outcome = attrs.field(default=Outcome.COMPLETED, converter=_outcome)
 
     def level_for(self, *, patient_class: str, location: str, service: str) -> str | None:
         """The level code the PV1 fields map to, or ``None``."""
-        return _lookup(self, patient_class=patient_class, location=location,
-                       service=service)[0]
+        return _lookup(self, patient_class=patient_class, location=location, service=service)[0]
 
     def outcome_for(self, disposition: str) -> Outcome | None:
         """The outcome a PV1-36 disposition means (``missing_disposition`` when empty)."""
@@ -168,12 +201,15 @@ class LevelMap:
         return self.dispositions.get(disposition.strip().upper())
 
 
-def _lookup(level_map: LevelMap, *, patient_class: str, location: str,
-            service: str) -> tuple[str | None, str]:
+def _lookup(
+    level_map: LevelMap, *, patient_class: str, location: str, service: str
+) -> tuple[str | None, str]:
     """The level code and the field it came from (``"PV1-3"``, ``"PV1-10"``, ``"PV1-2"``)."""
-    for table, key, field in ((level_map.locations, location, "PV1-3"),
-                              (level_map.services, service, "PV1-10"),
-                              (level_map.patient_classes, patient_class, "PV1-2")):
+    for table, key, field in (
+        (level_map.locations, location, "PV1-3"),
+        (level_map.services, service, "PV1-10"),
+        (level_map.patient_classes, patient_class, "PV1-2"),
+    ):
         found = table.get(key.strip().upper()) if key else None
         if found is not None:
             return found, field
@@ -207,8 +243,12 @@ _TS: Final = re.compile(
 def _timestamp(text: str, tz: tzinfo, resource: str, field: str) -> datetime:
     m = _TS.match(text.strip())
     if m is None:
-        raise InteropError(standard=_STANDARD, resource=resource, field=field,
-                           problem="not an HL7 timestamp (YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ])")
+        raise InteropError(
+            standard=_STANDARD,
+            resource=resource,
+            field=field,
+            problem="not an HL7 timestamp (YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ])",
+        )
     year, month, day, hour, minute, second, frac, sign, oh, om = m.groups()
     try:
         zone: tzinfo = tz
@@ -218,12 +258,19 @@ def _timestamp(text: str, tz: tzinfo, resource: str, field: str) -> datetime:
             delta = timedelta(hours=int(oh), minutes=int(om))
             zone = timezone(-delta if sign == "-" else delta)
         return datetime(
-            int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
-            int(second or 0), int((frac or "0").ljust(6, "0")), tzinfo=zone,
+            int(year),
+            int(month or 1),
+            int(day or 1),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((frac or "0").ljust(6, "0")),
+            tzinfo=zone,
         )
     except ValueError:
-        raise InteropError(standard=_STANDARD, resource=resource, field=field,
-                           problem="not a valid date and time") from None
+        raise InteropError(
+            standard=_STANDARD, resource=resource, field=field, problem="not a valid date and time"
+        ) from None
 
 
 def _split(text: str) -> list[str]:
@@ -240,9 +287,12 @@ def _split(text: str) -> list[str]:
         elif seg[:3] in ("FHS", "BHS", "BTS", "FTS"):
             continue
         elif not messages:
-            raise InteropError(standard=_STANDARD, resource="message #1", field="MSH",
-                               problem="text before the first MSH segment; every message "
-                               "starts with MSH")
+            raise InteropError(
+                standard=_STANDARD,
+                resource="message #1",
+                field="MSH",
+                problem="text before the first MSH segment; every message starts with MSH",
+            )
         else:
             messages[-1].append(seg)
     return ["\r".join(m) for m in messages]
@@ -255,9 +305,11 @@ def _texts(messages: object) -> list[str]:
     elif isinstance(messages, Iterable):
         items = messages
     else:
-        raise InteropError(standard=_STANDARD, resource="messages",
-                           problem=f"expected text or a list of texts, got "
-                           f"{type(messages).__name__}")
+        raise InteropError(
+            standard=_STANDARD,
+            resource="messages",
+            problem=f"expected text or a list of texts, got {type(messages).__name__}",
+        )
     out: list[str] = []
     for item in items:
         text: object = item
@@ -267,8 +319,11 @@ def _texts(messages: object) -> list[str]:
             except UnicodeDecodeError:
                 text = bytes(item).decode("latin-1")
         if not isinstance(text, str):
-            raise InteropError(standard=_STANDARD, resource="messages",
-                               problem=f"expected text, got {type(item).__name__}")
+            raise InteropError(
+                standard=_STANDARD,
+                resource="messages",
+                problem=f"expected text, got {type(item).__name__}",
+            )
         out.extend(_split(text))
     return out
 
@@ -287,9 +342,14 @@ def unescape(text: str, chars: Mapping[str, str]) -> str:
     esc = chars.get("ESCAPE", "")
     if not esc or esc not in text:
         return text
-    plain = {"F": chars.get("FIELD", "|"), "S": chars.get("COMPONENT", "^"),
-             "T": chars.get("SUBCOMPONENT", "&"), "R": chars.get("REPETITION", "~"),
-             "E": esc, "P": "#"}
+    plain = {
+        "F": chars.get("FIELD", "|"),
+        "S": chars.get("COMPONENT", "^"),
+        "T": chars.get("SUBCOMPONENT", "&"),
+        "R": chars.get("REPETITION", "~"),
+        "E": esc,
+        "P": "#",
+    }
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -298,7 +358,7 @@ def unescape(text: str, chars: Mapping[str, str]) -> str:
             out.append(text[i])
             i += 1
             continue
-        seq = text[i + 1:end]
+        seq = text[i + 1 : end]
         hexdata = _HEX.match(seq)
         if seq in plain:
             out.append(plain[seq])
@@ -307,7 +367,7 @@ def unescape(text: str, chars: Mapping[str, str]) -> str:
         elif seq in ("H", "N") or seq.startswith((".", "C", "M", "Z")):
             pass  # formatting or character-set switch: no text of its own
         else:
-            out.append(text[i:end + 1])
+            out.append(text[i : end + 1])
         i = end + 1
     return "".join(out)
 
@@ -352,27 +412,34 @@ def _parse(text: str, position: int, tz: tzinfo) -> _Message | None:
 
     where = f"message #{position}"
     try:
-        parsed = parse_message(text, find_groups=False,
-                               validation_level=VALIDATION_LEVEL.TOLERANT)
+        parsed = parse_message(text, find_groups=False, validation_level=VALIDATION_LEVEL.TOLERANT)
         f = _Fields(parsed)
         msg_type, trigger = f.get("MSH", 9, 1).upper(), f.get("MSH", 9, 2).upper()
         control_id = f.get("MSH", 10)
         values = {
-            "evn6": f.get("EVN", 6), "evn2": f.get("EVN", 2), "msh7": f.get("MSH", 7),
-            "evn1": f.get("EVN", 1).upper(), "patient_id": f.get("PID", 3),
-            "visit": f.get("PV1", 19), "patient_class": f.get("PV1", 2),
-            "location": f.get("PV1", 3), "service": f.get("PV1", 10),
+            "evn6": f.get("EVN", 6),
+            "evn2": f.get("EVN", 2),
+            "msh7": f.get("MSH", 7),
+            "evn1": f.get("EVN", 1).upper(),
+            "patient_id": f.get("PID", 3),
+            "visit": f.get("PV1", 19),
+            "patient_class": f.get("PV1", 2),
+            "location": f.get("PV1", 3),
+            "service": f.get("PV1", 10),
             "disposition": f.get("PV1", 36),
         }
     except CarepathError:  # pragma: no cover - nothing above raises one
         raise
     except Exception as exc:  # hl7apy raises many kinds; never pass them on
-        raise InteropError(standard=_STANDARD, resource=where,
-                           problem=f"not a parseable HL7 v2 message ({type(exc).__name__})"
-                           ) from None
+        raise InteropError(
+            standard=_STANDARD,
+            resource=where,
+            problem=f"not a parseable HL7 v2 message ({type(exc).__name__})",
+        ) from None
     if not control_id:
-        raise InteropError(standard=_STANDARD, resource=where, field="MSH-10",
-                           problem="missing message control id")
+        raise InteropError(
+            standard=_STANDARD, resource=where, field="MSH-10", problem="missing message control id"
+        )
     trigger = trigger or values["evn1"]
     name = f"message {control_id!r} ({msg_type}^{trigger})"
     if msg_type != "ADT" or trigger not in _SUPPORTED:
@@ -382,13 +449,23 @@ def _parse(text: str, position: int, tz: tzinfo) -> _Message | None:
             at = _timestamp(values[key], tz, name, field)
             break
     else:
-        raise InteropError(standard=_STANDARD, resource=name, field="EVN-2",
-                           problem="no event time (EVN-6, EVN-2 or MSH-7)")
+        raise InteropError(
+            standard=_STANDARD,
+            resource=name,
+            field="EVN-2",
+            problem="no event time (EVN-6, EVN-2 or MSH-7)",
+        )
     return _Message(
-        index=position, control_id=control_id, trigger=trigger, at=at,
-        patient_id=values["patient_id"], visit=values["visit"],
-        patient_class=values["patient_class"], location=values["location"],
-        service=values["service"], disposition=values["disposition"],
+        index=position,
+        control_id=control_id,
+        trigger=trigger,
+        at=at,
+        patient_id=values["patient_id"],
+        visit=values["visit"],
+        patient_class=values["patient_class"],
+        location=values["location"],
+        service=values["service"],
+        disposition=values["disposition"],
     )
 
 
@@ -403,7 +480,9 @@ def _effective(messages: list[_Message]) -> list[_Message]:
             unique.append(m)
         elif (earlier.trigger, earlier.at) != (m.trigger, m.at):
             raise InteropError(
-                standard=_STANDARD, resource=m.name, field="MSH-10",
+                standard=_STANDARD,
+                resource=m.name,
+                field="MSH-10",
                 problem=f"the message control id was already used by message "
                 f"#{earlier.index} (ADT^{earlier.trigger}) at another time; a retried "
                 "message repeats the original",
@@ -420,14 +499,17 @@ def _effective(messages: list[_Message]) -> list[_Message]:
             if kept[i].trigger in cancels:
                 break
         else:
-            raise InteropError(standard=_STANDARD, resource=m.name,
-                               problem=f"cancels {_CANCEL_WHAT[m.trigger]}, but no such "
-                               "message precedes it")
+            raise InteropError(
+                standard=_STANDARD,
+                resource=m.name,
+                problem=f"cancels {_CANCEL_WHAT[m.trigger]}, but no such message precedes it",
+            )
         if m.trigger == "A12":
-            discharge = next((k for k in kept[i + 1:] if k.trigger in _DISCHARGES), None)
+            discharge = next((k for k in kept[i + 1 :] if k.trigger in _DISCHARGES), None)
             if discharge is not None:
                 raise InteropError(
-                    standard=_STANDARD, resource=m.name,
+                    standard=_STANDARD,
+                    resource=m.name,
                     problem=f"cancels the transfer {kept[i].control_id!r}, but the visit "
                     f"was discharged after it ({discharge.control_id!r}); cancel the "
                     "discharge (A13) first",
@@ -441,41 +523,62 @@ def _check_visit(messages: list[_Message]) -> tuple[str, str]:
     visit = next((m.visit for m in messages if m.visit), "")
     for m in messages:
         if m.patient_id and m.patient_id != patient:
-            raise InteropError(standard=_STANDARD, resource=m.name, field="PID-3",
-                               problem="belongs to another patient than the earlier messages; "
-                               "replay one patient's visit at a time")
+            raise InteropError(
+                standard=_STANDARD,
+                resource=m.name,
+                field="PID-3",
+                problem="belongs to another patient than the earlier messages; "
+                "replay one patient's visit at a time",
+            )
         if m.visit and m.visit != visit:
-            raise InteropError(standard=_STANDARD, resource=m.name, field="PV1-19",
-                               problem="belongs to another visit than the earlier messages; "
-                               "replay one visit at a time")
+            raise InteropError(
+                standard=_STANDARD,
+                resource=m.name,
+                field="PV1-19",
+                problem="belongs to another visit than the earlier messages; "
+                "replay one visit at a time",
+            )
     if not patient:
-        raise InteropError(standard=_STANDARD, resource=messages[0].name, field="PID-3",
-                           problem="no patient identifier in any message")
+        raise InteropError(
+            standard=_STANDARD,
+            resource=messages[0].name,
+            field="PID-3",
+            problem="no patient identifier in any message",
+        )
     return patient, visit
 
 
-def _level(m: _Message, level_map: LevelMap, pathway: Pathway, *,
-           required: bool) -> tuple[str | None, str]:
+def _level(
+    m: _Message, level_map: LevelMap, pathway: Pathway, *, required: bool
+) -> tuple[str | None, str]:
     """The level a message names and the field it came from (``"PV1-2"``: patient class)."""
-    code, source = _lookup(level_map, patient_class=m.patient_class, location=m.location,
-                           service=m.service)
+    code, source = _lookup(
+        level_map, patient_class=m.patient_class, location=m.location, service=m.service
+    )
     if code is None:
         if not required:
             return None, ""
         raise InteropError(
-            standard=_STANDARD, resource=m.name, field="PV1-3/PV1-10/PV1-2",
+            standard=_STANDARD,
+            resource=m.name,
+            field="PV1-3/PV1-10/PV1-2",
             problem=f"no level for point of care {m.location!r}, hospital service "
             f"{m.service!r} or patient class {m.patient_class!r}; add one to the LevelMap",
         )
     if code not in {lv.code for lv in pathway.levels}:
-        raise InteropError(standard=_STANDARD, resource=m.name, field="PV1-3/PV1-10/PV1-2",
-                           problem=f"the LevelMap names level {code!r}, which pathway "
-                           f"{pathway.id!r} does not have")
+        raise InteropError(
+            standard=_STANDARD,
+            resource=m.name,
+            field="PV1-3/PV1-10/PV1-2",
+            problem=f"the LevelMap names level {code!r}, which pathway "
+            f"{pathway.id!r} does not have",
+        )
     return code, source
 
 
-def _move(m: _Message, episode: Episode, level_map: LevelMap,
-          pathway: Pathway) -> tuple[Event, str | None] | None:
+def _move(
+    m: _Message, episode: Episode, level_map: LevelMap, pathway: Pathway
+) -> tuple[Event, str | None] | None:
     """The carepath event a message means now, or ``None`` when it changes nothing."""
     if m.trigger in _ADMITS:
         return Event.ADMIT, _level(m, level_map, pathway, required=True)[0]
@@ -483,7 +586,9 @@ def _move(m: _Message, episode: Episode, level_map: LevelMap,
         outcome = level_map.outcome_for(m.disposition)
         if outcome is None:
             raise InteropError(
-                standard=_STANDARD, resource=m.name, field="PV1-36",
+                standard=_STANDARD,
+                resource=m.name,
+                field="PV1-36",
                 problem=f"unknown discharge disposition {m.disposition!r}; known: "
                 + ", ".join(sorted(level_map.dispositions)),
             )
@@ -492,8 +597,11 @@ def _move(m: _Message, episode: Episode, level_map: LevelMap,
     target, source = _level(m, level_map, pathway, required=m.trigger in _TRANSFERS)
     if target is None or (current is not None and target == current.code):
         return None  # a bed move within the level, or an update that changes no level
-    if (source == "PV1-2" and current is not None
-            and codes_for(current).patient_class == m.patient_class.strip().upper()):
+    if (
+        source == "PV1-2"
+        and current is not None
+        and codes_for(current).patient_class == m.patient_class.strip().upper()
+    ):
         # Only the patient class names a level, and it is the current level's class: a
         # demographic update or a bed move, not a change of level.
         return None
@@ -540,17 +648,27 @@ def from_hl7v2(
     """
     level_map = level_map if level_map is not None else LevelMap()
     if not isinstance(level_map, LevelMap):
-        raise InteropError(standard=_STANDARD, resource="messages", field="level_map",
-                           problem=f"expected a LevelMap, got {type(level_map).__name__}")
+        raise InteropError(
+            standard=_STANDARD,
+            resource="messages",
+            field="level_map",
+            problem=f"expected a LevelMap, got {type(level_map).__name__}",
+        )
     if not isinstance(tz, tzinfo):
-        raise InteropError(standard=_STANDARD, resource="messages", field="tz",
-                           problem=f"expected a tzinfo, got {type(tz).__name__}")
+        raise InteropError(
+            standard=_STANDARD,
+            resource="messages",
+            field="tz",
+            problem=f"expected a tzinfo, got {type(tz).__name__}",
+        )
     texts = _texts(messages)
     parsed = [m for i, t in enumerate(texts, 1) if (m := _parse(t, i, tz)) is not None]
     if not parsed:
-        raise InteropError(standard=_STANDARD, resource="messages",
-                           problem="no ADT admission, transfer, discharge or cancel message "
-                           "found")
+        raise InteropError(
+            standard=_STANDARD,
+            resource="messages",
+            problem="no ADT admission, transfer, discharge or cancel message found",
+        )
     patient_id, visit = _check_visit(parsed)
     effective = _effective(parsed)
     # A cancelled message leaves no trace: the start is the earliest message that stays
@@ -558,8 +676,9 @@ def from_hl7v2(
     first = min(effective or parsed, key=lambda m: (m.at, m.index))
     started = first.at
     try:
-        episode = pathway.start(patient_id, at=started,
-                                episode_id=episode_id or visit or first.control_id)
+        episode = pathway.start(
+            patient_id, at=started, episode_id=episode_id or visit or first.control_id
+        )
     except CarepathError as exc:
         raise InteropError(standard=_STANDARD, resource=first.name, problem=str(exc)) from None
     for m in effective:
@@ -568,13 +687,15 @@ def from_hl7v2(
             continue
         event, level = move
         try:
-            episode.record(event, level, at=m.at, event_id=m.control_id,
-                           note=f"HL7 v2 ADT^{m.trigger}")
+            episode.record(
+                event, level, at=m.at, event_id=m.control_id, note=f"HL7 v2 ADT^{m.trigger}"
+            )
         except TransitionRejected as exc:
             raise InteropError(
-                standard=_STANDARD, resource=m.name,
-                problem=f"the pathway has no {event.value} move from {exc.source} to "
-                f"{exc.target}", reasons=exc.reasons,
+                standard=_STANDARD,
+                resource=m.name,
+                problem=f"the pathway has no {event.value} move from {exc.source} to {exc.target}",
+                reasons=exc.reasons,
             ) from None
         except CarepathError as exc:
             raise InteropError(standard=_STANDARD, resource=m.name, problem=str(exc)) from None

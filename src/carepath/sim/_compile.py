@@ -132,8 +132,9 @@ class Compiled:
         n = len(levels)
         self.n_levels = n
         index = {lv.code: i for i, lv in enumerate(levels)}
-        maxima = np.array([pathway.criteria_for(lv).maximum.as_tuple() for lv in levels],
-                          dtype=np.int8)
+        maxima = np.array(
+            [pathway.criteria_for(lv).maximum.as_tuple() for lv in levels], dtype=np.int8
+        )
         fits: npt.NDArray[np.bool_] = np.all(RATINGS[None, :, :] <= maxima[:, None, :], axis=2)
         self.fits = fits
         placed = fits.argmax(axis=0).astype(np.int64)
@@ -205,18 +206,25 @@ class Compiled:
             return by_key.get((event, source, target), 0)
 
         self.admit = np.array([one(Event.ADMIT, INTAKE, c) for c in codes], dtype=np.int64)
-        self.step_up = np.array([[one(Event.STEP_UP, a, b) for b in codes] for a in codes],
-                                dtype=np.int64).reshape(n, n)
-        self.step_down = np.array([[one(Event.STEP_DOWN, a, b) for b in codes] for a in codes],
-                                  dtype=np.int64).reshape(n, n)
-        self.relapse = np.array([[one(Event.RELAPSE, a, b) for b in codes] for a in codes],
-                                dtype=np.int64).reshape(n, n)
-        self.complete = np.array([one(Event.COMPLETE, c, Outcome.COMPLETED.value)
-                                  for c in codes], dtype=np.int64)
-        self.drop_out = np.array([one(Event.DROP_OUT, c, Outcome.DROPPED_OUT.value)
-                                  for c in codes], dtype=np.int64)
-        self.transfer_out = np.array([one(Event.TRANSFER_OUT, c, Outcome.TRANSFERRED_OUT.value)
-                                      for c in codes], dtype=np.int64)
+        self.step_up = np.array(
+            [[one(Event.STEP_UP, a, b) for b in codes] for a in codes], dtype=np.int64
+        ).reshape(n, n)
+        self.step_down = np.array(
+            [[one(Event.STEP_DOWN, a, b) for b in codes] for a in codes], dtype=np.int64
+        ).reshape(n, n)
+        self.relapse = np.array(
+            [[one(Event.RELAPSE, a, b) for b in codes] for a in codes], dtype=np.int64
+        ).reshape(n, n)
+        self.complete = np.array(
+            [one(Event.COMPLETE, c, Outcome.COMPLETED.value) for c in codes], dtype=np.int64
+        )
+        self.drop_out = np.array(
+            [one(Event.DROP_OUT, c, Outcome.DROPPED_OUT.value) for c in codes], dtype=np.int64
+        )
+        self.transfer_out = np.array(
+            [one(Event.TRANSFER_OUT, c, Outcome.TRANSFERRED_OUT.value) for c in codes],
+            dtype=np.int64,
+        )
 
     @staticmethod
     def _alternative_table(
@@ -268,9 +276,12 @@ class Compiled:
                 if where.size == 0:
                     continue
                 ctx = GuardArrays(
-                    event=event, source=p._by_code.get(rule.source),
-                    target=p._by_code.get(rule.target), pathway=p,
-                    profiles=profile[where], days_in_level=days_in_level[where],
+                    event=event,
+                    source=p._by_code.get(rule.source),
+                    target=p._by_code.get(rule.target),
+                    pathway=p,
+                    profiles=profile[where],
+                    days_in_level=days_in_level[where],
                 )
                 passed = np.ones(where.size, dtype=np.bool_)
                 for g in guards:

@@ -63,7 +63,13 @@ EPOCH: Final = datetime(2000, 1, 1, tzinfo=UTC)
 EVENTS: Final[tuple[str, ...]] = tuple(e.value for e in Event)
 """Categories of ``events.event``."""
 EXITS: Final[tuple[str, ...]] = (
-    "step_down", "step_up", "relapse", "complete", "drop_out", "transfer_out", "censored",
+    "step_down",
+    "step_up",
+    "relapse",
+    "complete",
+    "drop_out",
+    "transfer_out",
+    "censored",
 )
 """Categories of ``stays.exit``."""
 
@@ -71,13 +77,18 @@ _STREAMS: Final = 32
 _BLOCK_STEPS: Final = 16
 _PATIENT_BLOCK: Final = 256
 
-_ADMIT, _STEP_DOWN, _STEP_UP, _RELAPSE = (EVENTS.index(e) for e in (
-    "admit", "step_down", "step_up", "relapse"))
-_COMPLETE, _DROP_OUT, _TRANSFER_OUT = (EVENTS.index(e) for e in (
-    "complete", "drop_out", "transfer_out"))
+_ADMIT, _STEP_DOWN, _STEP_UP, _RELAPSE = (
+    EVENTS.index(e) for e in ("admit", "step_down", "step_up", "relapse")
+)
+_COMPLETE, _DROP_OUT, _TRANSFER_OUT = (
+    EVENTS.index(e) for e in ("complete", "drop_out", "transfer_out")
+)
 _X_STEP_DOWN, _X_STEP_UP, _X_RELAPSE, _X_COMPLETE, _X_DROP, _X_TRANSFER, _X_CENSORED = range(7)
-_OUTCOME_ORDER: Final = (Outcome.COMPLETED.value, Outcome.DROPPED_OUT.value,
-                         Outcome.TRANSFERRED_OUT.value)
+_OUTCOME_ORDER: Final = (
+    Outcome.COMPLETED.value,
+    Outcome.DROPPED_OUT.value,
+    Outcome.TRANSFERRED_OUT.value,
+)
 _POW5: Final = tuple(5**d for d in range(len(DIMENSIONS)))
 
 _CLASS = int(Stream.COHORT_CLASS)
@@ -142,8 +153,11 @@ class Tables:
         self.drop_edge: list[float] = []
         self.improve: list[list[float]] = []
         for i, c in enumerate(self.codes):
-            pr, pd_, pt = (_daily(model.relapse[c]), _daily(model.drop_out[c]),
-                           _daily(model.transfer_out[c]))
+            pr, pd_, pt = (
+                _daily(model.relapse[c]),
+                _daily(model.drop_out[c]),
+                _daily(model.transfer_out[c]),
+            )
             stay = (1.0 - pr) * (1.0 - pd_) * (1.0 - pt)
             self.event_cdf.append([1.0 - stay**k for k in range(self.review[i] + 1)])
             total = pr + pd_ + pt
@@ -153,8 +167,7 @@ class Tables:
             self.improve.append([1.0 - keep ** (e / 7.0) for e in range(self.review[i] + 1)])
         self.continuation = [model.continuation[c] for c in self.codes]
         self.step_down_to = [
-            self.index[model.step_down_to[c]] if c in model.step_down_to else -1
-            for c in self.codes
+            self.index[model.step_down_to[c]] if c in model.step_down_to else -1 for c in self.codes
         ]
         self.maxima: list[tuple[int, ...]] = [
             p.criteria_for(lv).maximum.as_tuple() for lv in p.levels
@@ -241,8 +254,7 @@ class Rows:
 
 
 def _index(prof: list[int]) -> int:
-    return (prof[0] + 5 * prof[1] + 25 * prof[2] + 125 * prof[3] + 625 * prof[4]
-            + 3125 * prof[5])
+    return prof[0] + 5 * prof[1] + 25 * prof[2] + 125 * prof[3] + 625 * prof[4] + 3125 * prof[5]
 
 
 def run(

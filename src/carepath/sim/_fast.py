@@ -50,8 +50,9 @@ _PATIENT_SHIFT: Final = np.uint64(STEP_BITS + STREAM_BITS)
 _STEP_SHIFT: Final = np.uint64(STREAM_BITS)
 _ONE: Final = 2.0**DRAW_BITS
 _TABLE_SHIFT: Final = np.uint64(54)
-_DELTA: Final = np.array([sum(5**d for d in range(6) if c >> d & 1) for c in range(64)],
-                         dtype=np.int64)
+_DELTA: Final = np.array(
+    [sum(5**d for d in range(6) if c >> d & 1) for c in range(64)], dtype=np.int64
+)
 """``_DELTA[c]``: how much the profile index changes when the dimensions in the bit set
 ``c`` move by one rating."""
 _GATHER_BITS: Final = np.uint64(0x0102040810204080)
@@ -76,10 +77,12 @@ _BELOW_TOP_BITS: Final = ((RATINGS < 4) << np.arange(6)).sum(axis=1).astype(np.i
 """Per profile: which ratings are below 4, as bits."""
 _SLICE: Final = 32_768
 
-_ADMIT, _STEP_DOWN, _STEP_UP, _RELAPSE = (EVENTS.index(e) for e in (
-    "admit", "step_down", "step_up", "relapse"))
-_COMPLETE, _DROP_OUT, _TRANSFER_OUT = (EVENTS.index(e) for e in (
-    "complete", "drop_out", "transfer_out"))
+_ADMIT, _STEP_DOWN, _STEP_UP, _RELAPSE = (
+    EVENTS.index(e) for e in ("admit", "step_down", "step_up", "relapse")
+)
+_COMPLETE, _DROP_OUT, _TRANSFER_OUT = (
+    EVENTS.index(e) for e in ("complete", "drop_out", "transfer_out")
+)
 _X_STEP_DOWN, _X_STEP_UP, _X_RELAPSE, _X_COMPLETE, _X_DROP, _X_TRANSFER, _X_CENSORED = range(7)
 _ADMITTING, _IN_CARE, _ENDED = 0, 1, 2
 
@@ -153,9 +156,15 @@ class _Draws:
     def __init__(self, seed: int) -> None:
         k1, k2 = keys(seed)
         self.k1, self.k2 = np.uint64(k1), np.uint64(k2)
-        self._three = {s: np.arange(s >> 1, (s >> 1) + 3, dtype=np.uint64)[None, :] for s in (
-            int(Stream.PROFILE), int(Stream.IMPROVE), int(Stream.WORSEN),
-            int(Stream.WORSEN_OUT))}
+        self._three = {
+            s: np.arange(s >> 1, (s >> 1) + 3, dtype=np.uint64)[None, :]
+            for s in (
+                int(Stream.PROFILE),
+                int(Stream.IMPROVE),
+                int(Stream.WORSEN),
+                int(Stream.WORSEN_OUT),
+            )
+        }
 
     def _group(self, stream: int) -> U64:
         """The pairs of the six streams from ``stream``, which must start a pair."""
@@ -220,14 +229,22 @@ class _Draws:
         for i in range(0, m, rows):
             z = base[i : i + rows, None] | self._group(stream)
             self._hash(z)
-            np.less(_halves(z), limit[i : i + rows] if per_row else limit,
-                    out=out[i : i + rows, :6])
+            np.less(
+                _halves(z), limit[i : i + rows] if per_row else limit, out=out[i : i + rows, :6]
+            )
         return out.view(_WORD).reshape(-1)
 
 
 _Int = type[np.integer[Any]]
 _EV_TYPES: Final[tuple[_Int, ...]] = (
-    np.int64, np.int32, np.int32, np.int8, np.int8, np.int8, np.int16)
+    np.int64,
+    np.int32,
+    np.int32,
+    np.int8,
+    np.int8,
+    np.int8,
+    np.int16,
+)
 _ST_TYPES: Final[tuple[_Int, ...]] = (np.int64, np.int32, np.int8, np.int32, np.int32, np.int8)
 
 
@@ -256,10 +273,23 @@ class ArrayRows:
         self._st_seq: list[I64] = []
         self._ev_count = np.zeros(n, dtype=np.int64)
         self._st_count = np.zeros(n, dtype=np.int64)
-        (self.ev_patient, self.ev_episode, self.ev_day, self.ev_event, self.ev_from,
-         self.ev_to, self.ev_assessment) = (np.zeros(0, d) for d in _EV_TYPES)
-        (self.st_patient, self.st_episode, self.st_level, self.st_start, self.st_end,
-         self.st_exit) = (np.zeros(0, d) for d in _ST_TYPES)
+        (
+            self.ev_patient,
+            self.ev_episode,
+            self.ev_day,
+            self.ev_event,
+            self.ev_from,
+            self.ev_to,
+            self.ev_assessment,
+        ) = (np.zeros(0, d) for d in _EV_TYPES)
+        (
+            self.st_patient,
+            self.st_episode,
+            self.st_level,
+            self.st_start,
+            self.st_end,
+            self.st_exit,
+        ) = (np.zeros(0, d) for d in _ST_TYPES)
 
     def _seq(self, count: I64, patient: I64) -> I64:
         rel = patient - self._first
@@ -267,25 +297,52 @@ class ArrayRows:
         count[rel] += 1  # patients are distinct within one call
         return seq
 
-    def event(self, patient: I64, episode: I64, day: I64, event: int, source: I64,
-              target: I64 | int, assessment: I64 | int) -> None:
+    def event(
+        self,
+        patient: I64,
+        episode: I64,
+        day: I64,
+        event: int,
+        source: I64,
+        target: I64 | int,
+        assessment: I64 | int,
+    ) -> None:
         m = patient.size
         if m:
             self._ev_seq.append(self._seq(self._ev_count, patient))
-            self._ev.append(tuple(_column(v, m, d) for v, d in zip(
-                (patient, episode, day, event, source, target, assessment), _EV_TYPES,
-                strict=True)))
+            self._ev.append(
+                tuple(
+                    _column(v, m, d)
+                    for v, d in zip(
+                        (patient, episode, day, event, source, target, assessment),
+                        _EV_TYPES,
+                        strict=True,
+                    )
+                )
+            )
 
-    def stay(self, patient: I64, episode: I64, level: I64, start: I64, end: I64 | int,
-             exit_: int) -> None:
+    def stay(
+        self, patient: I64, episode: I64, level: I64, start: I64, end: I64 | int, exit_: int
+    ) -> None:
         m = patient.size
         if m:
             self._st_seq.append(self._seq(self._st_count, patient))
-            self._st.append(tuple(_column(v, m, d) for v, d in zip(
-                (patient, episode, level, start, end, exit_), _ST_TYPES, strict=True)))
+            self._st.append(
+                tuple(
+                    _column(v, m, d)
+                    for v, d in zip(
+                        (patient, episode, level, start, end, exit_), _ST_TYPES, strict=True
+                    )
+                )
+            )
 
-    def _ordered(self, parts: list[tuple[npt.NDArray[Any], ...]], seqs: list[I64],
-                 count: I64, types: tuple[_Int, ...]) -> list[npt.NDArray[Any]]:
+    def _ordered(
+        self,
+        parts: list[tuple[npt.NDArray[Any], ...]],
+        seqs: list[I64],
+        count: I64,
+        types: tuple[_Int, ...],
+    ) -> list[npt.NDArray[Any]]:
         if not parts:
             return [np.zeros(0, d) for d in types]
         columns = [np.concatenate(c) for c in zip(*parts, strict=True)]
@@ -300,11 +357,23 @@ class ArrayRows:
 
     def finish(self) -> None:
         """Put the rows in patient order (each patient's in the order they came)."""
-        (self.ev_patient, self.ev_episode, self.ev_day, self.ev_event, self.ev_from,
-         self.ev_to, self.ev_assessment) = self._ordered(self._ev, self._ev_seq,
-                                                         self._ev_count, _EV_TYPES)
-        (self.st_patient, self.st_episode, self.st_level, self.st_start, self.st_end,
-         self.st_exit) = self._ordered(self._st, self._st_seq, self._st_count, _ST_TYPES)
+        (
+            self.ev_patient,
+            self.ev_episode,
+            self.ev_day,
+            self.ev_event,
+            self.ev_from,
+            self.ev_to,
+            self.ev_assessment,
+        ) = self._ordered(self._ev, self._ev_seq, self._ev_count, _EV_TYPES)
+        (
+            self.st_patient,
+            self.st_episode,
+            self.st_level,
+            self.st_start,
+            self.st_end,
+            self.st_exit,
+        ) = self._ordered(self._st, self._st_seq, self._st_count, _ST_TYPES)
         self._ev, self._st, self._ev_seq, self._st_seq = [], [], [], []
 
 
@@ -350,11 +419,32 @@ class Columns:
         me, ms = rows.ev_patient.size, rows.st_patient.size
         while ne + me > self.ev[0].size or ns + ms > self.st[0].size:
             self.grow()
-        for c, v in zip(self.ev, (rows.ev_patient, rows.ev_episode, rows.ev_day, rows.ev_event,
-                                  rows.ev_from, rows.ev_to, rows.ev_assessment), strict=True):
+        for c, v in zip(
+            self.ev,
+            (
+                rows.ev_patient,
+                rows.ev_episode,
+                rows.ev_day,
+                rows.ev_event,
+                rows.ev_from,
+                rows.ev_to,
+                rows.ev_assessment,
+            ),
+            strict=True,
+        ):
             c[ne : ne + me] = v
-        for c, v in zip(self.st, (rows.st_patient, rows.st_episode, rows.st_level,
-                                  rows.st_start, rows.st_end, rows.st_exit), strict=True):
+        for c, v in zip(
+            self.st,
+            (
+                rows.st_patient,
+                rows.st_episode,
+                rows.st_level,
+                rows.st_start,
+                rows.st_end,
+                rows.st_exit,
+            ),
+            strict=True,
+        ):
             c[ns : ns + ms] = v
         self.counts += (me, ms)
 
@@ -363,44 +453,129 @@ class Columns:
         of views (nothing copied)."""
         rows = ArrayRows(first, 0)
         ne, ns = int(self.counts[0]), int(self.counts[1])
-        (rows.ev_patient, rows.ev_episode, rows.ev_day, rows.ev_event, rows.ev_from,
-         rows.ev_to, rows.ev_assessment) = (c[ev_from:ne] for c in self.ev)
-        (rows.st_patient, rows.st_episode, rows.st_level, rows.st_start, rows.st_end,
-         rows.st_exit) = (c[st_from:ns] for c in self.st)
+        (
+            rows.ev_patient,
+            rows.ev_episode,
+            rows.ev_day,
+            rows.ev_event,
+            rows.ev_from,
+            rows.ev_to,
+            rows.ev_assessment,
+        ) = (c[ev_from:ne] for c in self.ev)
+        (
+            rows.st_patient,
+            rows.st_episode,
+            rows.st_level,
+            rows.st_start,
+            rows.st_end,
+            rows.st_exit,
+        ) = (c[st_from:ns] for c in self.st)
         return rows
 
 
-def _compiled_run(fn: Callable[..., int], draw: _Draws, first: int, n: int, idx: I64,
-                  days: int, tab: Tables, comp: Compiled, out: Columns,
-                  *arrays: npt.NDArray[Any]) -> ArrayRows:
+def _compiled_run(
+    fn: Callable[..., int],
+    draw: _Draws,
+    first: int,
+    n: int,
+    idx: I64,
+    days: int,
+    tab: Tables,
+    comp: Compiled,
+    out: Columns,
+    *arrays: npt.NDArray[Any],
+) -> ArrayRows:
     """The patients' courses by the compiled kernel (:mod:`._kernel`), written after the
     rows already in ``out``; returns them as :class:`ArrayRows` (views) in patient order
     (the kernel writes each patient's rows in time order)."""
-    ints = np.array([
-        tab.n_levels, tab.remission, _ADMIT, _STEP_DOWN, _STEP_UP, _RELAPSE, _COMPLETE,
-        _DROP_OUT, _TRANSFER_OUT, _X_STEP_DOWN, _X_STEP_UP, _X_RELAPSE, _X_COMPLETE,
-        _X_DROP, _X_TRANSFER, _X_CENSORED, int(Stream.EVENT_TIME), int(Stream.EVENT_KIND),
-        int(Stream.IMPROVE), int(Stream.WORSEN), int(Stream.CONTINUE), int(Stream.READMIT),
-        int(Stream.READMIT_DELAY), int(Stream.RELAPSE_OUT), int(Stream.WORSEN_OUT),
-        int(_PATIENT_SHIFT), int(_STEP_SHIFT), int(Stream.COHORT_CLASS), int(Stream.PROFILE),
-        n], dtype=np.int64)
-    tables = (*arrays[:10], arrays[10].reshape(-1), *arrays[11:], comp.placement, comp.fits,
-              comp.relapse_target, comp.admit, comp.step_up, comp.step_down, comp.relapse,
-              comp.complete, comp.drop_out, comp.transfer_out, comp.profile_ok, comp.low,
-              comp.high, _RATED_BITS, _BELOW_TOP_BITS, _MAX_RATING, _DELTA)
+    ints = np.array(
+        [
+            tab.n_levels,
+            tab.remission,
+            _ADMIT,
+            _STEP_DOWN,
+            _STEP_UP,
+            _RELAPSE,
+            _COMPLETE,
+            _DROP_OUT,
+            _TRANSFER_OUT,
+            _X_STEP_DOWN,
+            _X_STEP_UP,
+            _X_RELAPSE,
+            _X_COMPLETE,
+            _X_DROP,
+            _X_TRANSFER,
+            _X_CENSORED,
+            int(Stream.EVENT_TIME),
+            int(Stream.EVENT_KIND),
+            int(Stream.IMPROVE),
+            int(Stream.WORSEN),
+            int(Stream.CONTINUE),
+            int(Stream.READMIT),
+            int(Stream.READMIT_DELAY),
+            int(Stream.RELAPSE_OUT),
+            int(Stream.WORSEN_OUT),
+            int(_PATIENT_SHIFT),
+            int(_STEP_SHIFT),
+            int(Stream.COHORT_CLASS),
+            int(Stream.PROFILE),
+            n,
+        ],
+        dtype=np.int64,
+    )
+    tables = (
+        *arrays[:10],
+        arrays[10].reshape(-1),
+        *arrays[11:],
+        comp.placement,
+        comp.fits,
+        comp.relapse_target,
+        comp.admit,
+        comp.step_up,
+        comp.step_down,
+        comp.relapse,
+        comp.complete,
+        comp.drop_out,
+        comp.transfer_out,
+        comp.profile_ok,
+        comp.low,
+        comp.high,
+        _RATED_BITS,
+        _BELOW_TOP_BITS,
+        _MAX_RATING,
+        _DELTA,
+    )
     ev_from, st_from = int(out.counts[0]), int(out.counts[1])
     start = 0
     while True:
-        start = call(fn, draw.k1, draw.k2, first, start, idx, days, ints, *tables, *out.ev,
-                     *out.st, out.counts)
+        start = call(
+            fn,
+            draw.k1,
+            draw.k2,
+            first,
+            start,
+            idx,
+            days,
+            ints,
+            *tables,
+            *out.ev,
+            *out.st,
+            out.counts,
+        )
         if start >= n:
             break
         out.grow()  # out of room: the rows so far (whole patients) are kept
     return out.rows(first, ev_from, st_from)
 
 
-def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa: PLR0915  # one cycle of the reference engine, as arrays
-             out: Columns | None = None) -> ArrayRows:
+def run_fast(  # noqa: PLR0915  # one cycle of the reference engine, as arrays
+    tab: Tables,
+    comp: Compiled,
+    seed: int,
+    first: int,
+    n: int,
+    out: Columns | None = None,
+) -> ArrayRows:
     """Simulate patients ``first .. first + n - 1`` with the fast engine.
 
     With ``out``, the rows are written (or, by the numpy loop, copied) after those
@@ -434,8 +609,9 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
     fn = None if comp.customs else kernel()
     pid = np.arange(first, first + n, dtype=np.int64)
     step = np.zeros(n, dtype=np.int64)
-    classes = np.array([sum(r * 5**d for d, r in enumerate(p)) for p in tab.class_profiles],
-                       dtype=np.int64)
+    classes = np.array(
+        [sum(r * 5**d for d, r in enumerate(p)) for p in tab.class_profiles], dtype=np.int64
+    )
     class_th = _th(tab.class_edges)
     jitter = _th([tab.jitter_low, tab.jitter_high])
     # Each patient's assessment as a profile index (ratings are RATINGS[idx]).
@@ -453,18 +629,42 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
         high = ~low & (jit >= jitter[1])
         idx = idx - _packed(_bytes(low) & _RATED[idx]) + _packed(_bytes(high) & _BELOW_TOP[idx])
     if fn is not None:
-        return _compiled_run(fn, draw, first, n, idx, days, tab, comp,
-                             Columns(n) if out is None else out, review, stay_cap,
-                             min_days, event_tab, event_start, improve, relapse_edge, drop_edge,
-                             continuation, step_down_to, worsen, readmit, delay_tab,
-                             delay_start, relapse_out, outcome_state, class_th, classes, jitter)
+        return _compiled_run(
+            fn,
+            draw,
+            first,
+            n,
+            idx,
+            days,
+            tab,
+            comp,
+            Columns(n) if out is None else out,
+            review,
+            stay_cap,
+            min_days,
+            event_tab,
+            event_start,
+            improve,
+            relapse_edge,
+            drop_edge,
+            continuation,
+            step_down_to,
+            worsen,
+            readmit,
+            delay_tab,
+            delay_start,
+            relapse_out,
+            outcome_state,
+            class_th,
+            classes,
+            jitter,
+        )
     zeros = np.zeros(n, dtype=np.int64)
     t, epno, lv, entered, last, rec, outcome = (zeros.copy() for _ in range(7))
     phase = np.zeros(n, dtype=np.int8)
 
     done = np.zeros(n, dtype=np.bool_)
     while pid.size:
-
         # -- after an outcome: a readmission, from the outcome cycle's numbers ------------
         o = np.flatnonzero(phase == _ENDED)
         if o.size:
@@ -474,15 +674,20 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
             done[o[~go]] = True
             o, b, oc = o[go], b[go], oc[go]
             w_delay = draw.word(b, int(Stream.READMIT_DELAY))
-            k = _bisect(delay_tab, delay_start, oc,
-                        draw.also(w_delay, int(Stream.READMIT_DELAY), b,
-                                  int(Stream.READMIT_DELAY)))
+            k = _bisect(
+                delay_tab,
+                delay_start,
+                oc,
+                draw.also(w_delay, int(Stream.READMIT_DELAY), b, int(Stream.READMIT_DELAY)),
+            )
             late = t[o] + k >= days
             done[o[late]] = True
             keep = ~late
             o, b, k, w_delay = o[keep], b[keep], k[keep], w_delay[keep]
-            relapsed = draw.also(w_delay, int(Stream.READMIT_DELAY), b,
-                                 int(Stream.RELAPSE_OUT)) < relapse_out[k]
+            relapsed = (
+                draw.also(w_delay, int(Stream.READMIT_DELAY), b, int(Stream.RELAPSE_OUT))
+                < relapse_out[k]
+            )
             r = np.flatnonzero(relapsed)
             if r.size:
                 w = draw.six_below(b[r], int(Stream.WORSEN_OUT), worsen)
@@ -507,15 +712,13 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
                 todo, cand = todo[valid], cand[valid]
                 if todo.size == 0:
                     break
-                ok = allowed(comp.admit[cand], ia[todo], np.zeros(todo.size, np.int64),
-                             Event.ADMIT)
+                ok = allowed(comp.admit[cand], ia[todo], np.zeros(todo.size, np.int64), Event.ADMIT)
                 target[todo[ok]] = cand[ok]
                 todo = todo[~ok]
             refused = target < 0
             done[a[refused]] = True
             a, ia, target = a[~refused], ia[~refused], target[~refused]
-            rows.event(pid[a], epno[a], t[a], _ADMIT, np.zeros(a.size, np.int64), target + 1,
-                       ia)
+            rows.event(pid[a], epno[a], t[a], _ADMIT, np.zeros(a.size, np.int64), target + 1, ia)
             lv[a] = target
             entered[a] = t[a]
             last[a] = t[a]
@@ -528,8 +731,8 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
         if done.any():
             live = ~done
             pid, step, idx, t, epno, lv, entered, last, rec, outcome = (
-                arr[live] for arr in (pid, step, idx, t, epno, lv, entered, last, rec,
-                                      outcome))
+                arr[live] for arr in (pid, step, idx, t, epno, lv, entered, last, rec, outcome)
+            )
             phase = phase[live]
             done = np.zeros(pid.size, dtype=np.bool_)
         if pid.size:
@@ -540,8 +743,12 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
             cap = en + mx
             nxt = np.where(cap > lr, np.minimum(lr + review[lc], cap), lr + 1)
             w_time = draw.word(b, int(Stream.EVENT_TIME))  # also the event kind's
-            k = _bisect(event_tab, event_start, lc,
-                        draw.also(w_time, int(Stream.EVENT_TIME), b, int(Stream.EVENT_TIME)))
+            k = _bisect(
+                event_tab,
+                event_start,
+                lc,
+                draw.also(w_time, int(Stream.EVENT_TIME), b, int(Stream.EVENT_TIME)),
+            )
             is_event = k <= nxt - tc
 
             # An unplanned event.
@@ -588,8 +795,12 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
                     continue
                 gi, ted = e[d], te[d]
                 src = lv[gi]
-                ok = allowed(check[src], rec[gi], ted - entered[gi],
-                             Event.DROP_OUT if which == 1 else Event.TRANSFER_OUT)
+                ok = allowed(
+                    check[src],
+                    rec[gi],
+                    ted - entered[gi],
+                    Event.DROP_OUT if which == 1 else Event.TRANSFER_OUT,
+                )
                 g, ted, src = gi[ok], ted[ok], src[ok]
                 rows.event(pid[g], epno[g], ted, event, src + 1, int(outcome_state[which]), -1)
                 rows.stay(pid[g], epno[g], src, entered[g], ted, exit_)
@@ -631,9 +842,10 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
                     entered[g] = t[g]
                     rec[g] = iu
                 # Ready to leave: step down, else complete.
-                ready = ((length >= min_days[src])
-                         & ((placed < src) | (_MAX_RATING[new] <= tab.remission))) | (
-                    length >= mx[s])
+                ready = (
+                    (length >= min_days[src])
+                    & ((placed < src) | (_MAX_RATING[new] <= tab.remission))
+                ) | (length >= mx[s])
                 ready &= ~up
                 y = np.flatnonzero(ready)
                 if y.size:
@@ -645,8 +857,12 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
                     want = np.flatnonzero((target >= 0) & cont)
                     down = np.zeros(y.size, dtype=np.bool_)
                     if want.size:
-                        down[want] = allowed(comp.step_down[sy[want], target[want]], iy[want],
-                                             ly[want], Event.STEP_DOWN)
+                        down[want] = allowed(
+                            comp.step_down[sy[want], target[want]],
+                            iy[want],
+                            ly[want],
+                            Event.STEP_DOWN,
+                        )
                     g, sd, td, idd = gy[down], sy[down], target[down], iy[down]
                     rows.event(pid[g], epno[g], t[g], _STEP_DOWN, sd + 1, td + 1, idd)
                     rows.stay(pid[g], epno[g], sd, entered[g], t[g], _X_STEP_DOWN)
@@ -657,8 +873,7 @@ def run_fast(tab: Tables, comp: Compiled, seed: int, first: int, n: int,  # noqa
                     gr, sr, ir = gy[rest], sy[rest], iy[rest]
                     ok = allowed(comp.complete[sr], ir, ly[rest], Event.COMPLETE)
                     g, sr, ir = gr[ok], sr[ok], ir[ok]
-                    rows.event(pid[g], epno[g], t[g], _COMPLETE, sr + 1, int(outcome_state[0]),
-                               ir)
+                    rows.event(pid[g], epno[g], t[g], _COMPLETE, sr + 1, int(outcome_state[0]), ir)
                     rows.stay(pid[g], epno[g], sr, entered[g], t[g], _X_COMPLETE)
                     outcome[g] = 0
                     phase[g] = _ENDED

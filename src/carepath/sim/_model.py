@@ -96,8 +96,17 @@ def _profiles(value: Iterable[int]) -> tuple[int, ...]:
 
 
 _MAPPINGS: Final = (
-    "reassess_days", "improvement", "relapse", "drop_out", "transfer_out", "continuation",
-    "step_down_to", "relapse_worsens", "readmission", "readmission_delay", "cost_per_day",
+    "reassess_days",
+    "improvement",
+    "relapse",
+    "drop_out",
+    "transfer_out",
+    "continuation",
+    "step_down_to",
+    "relapse_worsens",
+    "readmission",
+    "readmission_delay",
+    "cost_per_day",
 )
 """The parameters given as mappings (by level, outcome or dimension)."""
 
@@ -126,18 +135,19 @@ class CohortClass:
 def _default_classes() -> tuple[CohortClass, ...]:
     def c(name: str, weight: float, *ratings: int) -> CohortClass:
         return CohortClass(
-            name=name, weight=weight,
+            name=name,
+            weight=weight,
             profile=Assessment(**dict(zip(_DIMENSION_NAMES, ratings, strict=True))),
         )
 
     #      name           weight  wd bio emo rdy rel env
     return (
-        c("withdrawal",    0.24,  3,  1,  2,  2,  3,  2),
-        c("residential",   0.14,  1,  1,  2,  2,  3,  3),
-        c("day_programme", 0.06,  0,  1,  3,  2,  2,  2),
-        c("intensive",     0.16,  0,  1,  2,  2,  2,  1),
-        c("unsafe_home",   0.05,  0,  0,  1,  1,  1,  3),
-        c("outpatient",    0.45,  0,  0,  1,  1,  1,  1),
+        c("withdrawal", 0.24, 3, 1, 2, 2, 3, 2),
+        c("residential", 0.14, 1, 1, 2, 2, 3, 3),
+        c("day_programme", 0.06, 0, 1, 3, 2, 2, 2),
+        c("intensive", 0.16, 0, 1, 2, 2, 2, 1),
+        c("unsafe_home", 0.05, 0, 0, 1, 1, 1, 3),
+        c("outpatient", 0.45, 0, 0, 1, 1, 1, 1),
     )
 
 
@@ -161,8 +171,9 @@ class SyntheticCohort:
             raise _bad("cohort.classes", "a synthetic cohort needs at least one class")
         for i, k in enumerate(self.classes):
             if not isinstance(k, CohortClass):
-                raise _bad(f"cohort.classes[{i}]", f"expected a CohortClass, got "
-                           f"{type(k).__name__}")
+                raise _bad(
+                    f"cohort.classes[{i}]", f"expected a CohortClass, got {type(k).__name__}"
+                )
         if sum(k.weight for k in self.classes) <= 0.0:
             raise _bad("cohort.classes", "the class weights sum to zero")
 
@@ -231,8 +242,11 @@ def _cohort(value: object) -> SyntheticCohort | AssessedCohort:
         return AssessedCohort.from_frame(cast("pd.DataFrame", value))
     if isinstance(value, Sequence) and all(isinstance(a, Assessment) for a in value):
         return AssessedCohort.from_assessments(value)
-    raise _bad("cohort", "expected a SyntheticCohort, an AssessedCohort, a DataFrame of "
-               f"ratings or a list of Assessments, got {type(value).__name__}")
+    raise _bad(
+        "cohort",
+        "expected a SyntheticCohort, an AssessedCohort, a DataFrame of "
+        f"ratings or a list of Assessments, got {type(value).__name__}",
+    )
 
 
 # -- defaults ----------------------------------------------------------------------------------
@@ -242,23 +256,31 @@ def _cohort(value: object) -> SyntheticCohort | AssessedCohort:
 # follow-up within 30 days (see docs/simulation.md for the comparison and sources).
 _STANDARD: Final[dict[str, dict[str, float]]] = {
     #                reassess  improve  relapse  drop_out  transfer  continue
-    "detox":        {"r": 1,  "i": 0.70, "rl": 0.003, "d": 0.042, "t": 0.026, "c": 0.85},
-    "inpatient":    {"r": 7,  "i": 0.30, "rl": 0.004, "d": 0.017, "t": 0.006, "c": 0.75},
-    "php":          {"r": 7,  "i": 0.30, "rl": 0.004, "d": 0.020, "t": 0.007, "c": 0.45},
-    "iop":          {"r": 7,  "i": 0.22, "rl": 0.0025, "d": 0.015, "t": 0.0035, "c": 0.25},
+    "detox": {"r": 1, "i": 0.70, "rl": 0.003, "d": 0.042, "t": 0.026, "c": 0.85},
+    "inpatient": {"r": 7, "i": 0.30, "rl": 0.004, "d": 0.017, "t": 0.006, "c": 0.75},
+    "php": {"r": 7, "i": 0.30, "rl": 0.004, "d": 0.020, "t": 0.007, "c": 0.45},
+    "iop": {"r": 7, "i": 0.22, "rl": 0.0025, "d": 0.015, "t": 0.0035, "c": 0.25},
     "sober_living": {"r": 14, "i": 0.10, "rl": 0.0015, "d": 0.0095, "t": 0.0008, "c": 0.00},
-    "outpatient":   {"r": 14, "i": 0.10, "rl": 0.0015, "d": 0.0095, "t": 0.0008, "c": 0.00},
+    "outpatient": {"r": 14, "i": 0.10, "rl": 0.0015, "d": 0.0095, "t": 0.0008, "c": 0.00},
 }
 
 _RELAPSE_WORSENS: Final[dict[str, float]] = {
-    "withdrawal": 0.35, "biomedical": 0.05, "emotional": 0.25,
-    "readiness": 0.3, "relapse": 1.0, "environment": 0.15,
+    "withdrawal": 0.35,
+    "biomedical": 0.05,
+    "emotional": 0.25,
+    "readiness": 0.3,
+    "relapse": 1.0,
+    "environment": 0.15,
 }
 _READMISSION: Final[dict[str, float]] = {
-    "completed": 0.30, "dropped_out": 0.45, "transferred_out": 0.15,
+    "completed": 0.30,
+    "dropped_out": 0.45,
+    "transferred_out": 0.15,
 }
 _READMISSION_DELAY: Final[dict[str, int]] = {
-    "completed": 40, "dropped_out": 45, "transferred_out": 60,
+    "completed": 40,
+    "dropped_out": 45,
+    "transferred_out": 60,
 }
 
 
@@ -319,7 +341,8 @@ class SimulationModel:
 
     pathway: Pathway = attrs.field(validator=attrs.validators.instance_of(Pathway))
     cohort: SyntheticCohort | AssessedCohort = attrs.field(
-        factory=SyntheticCohort, converter=_cohort)
+        factory=SyntheticCohort, converter=_cohort
+    )
     reassess_days: Mapping[str, int] = attrs.field(converter=_mapping)
     improvement: Mapping[str, float] = attrs.field(converter=_mapping)
     relapse: Mapping[str, float] = attrs.field(converter=_mapping)
@@ -328,12 +351,15 @@ class SimulationModel:
     continuation: Mapping[str, float] = attrs.field(converter=_mapping)
     step_down_to: Mapping[str, str] = attrs.field(factory=dict, converter=_mapping)
     relapse_worsens: Mapping[str, float] = attrs.field(
-        factory=lambda: dict(_RELAPSE_WORSENS), converter=_mapping)
+        factory=lambda: dict(_RELAPSE_WORSENS), converter=_mapping
+    )
     relapse_after_discharge: float = 0.01
     readmission: Mapping[str, float] = attrs.field(
-        factory=lambda: dict(_READMISSION), converter=_mapping)
+        factory=lambda: dict(_READMISSION), converter=_mapping
+    )
     readmission_delay: Mapping[str, int] = attrs.field(
-        factory=lambda: dict(_READMISSION_DELAY), converter=_mapping)
+        factory=lambda: dict(_READMISSION_DELAY), converter=_mapping
+    )
     remission: int = 0
     cost_per_day: Mapping[str, float] = attrs.field(factory=dict, converter=_mapping)
     days: int = 365
@@ -343,8 +369,11 @@ class SimulationModel:
         known = set(codes)
         for name in _MAPPINGS:
             if not isinstance(getattr(self, name), Mapping):
-                raise WrongType(parameter=name, problem="expected a mapping (e.g. by level "
-                                f"code), got {type(getattr(self, name)).__name__}")
+                raise WrongType(
+                    parameter=name,
+                    problem="expected a mapping (e.g. by level "
+                    f"code), got {type(getattr(self, name)).__name__}",
+                )
 
         def keep(name: str, value: object) -> None:
             # Store the checked value as a plain int / float (numpy scalars come in too).
@@ -355,15 +384,21 @@ class SimulationModel:
             checked: dict[str, object] = {}
             for key, value in values.items():
                 if key not in known:
-                    raise _bad(f"{name}[{key!r}]", f"{key!r} is not a level of pathway "
-                               f"{self.pathway.id!r}; known: " + ", ".join(codes))
+                    raise _bad(
+                        f"{name}[{key!r}]",
+                        f"{key!r} is not a level of pathway "
+                        f"{self.pathway.id!r}; known: " + ", ".join(codes),
+                    )
                 checked[key] = check(f"{name}[{key!r}]", value)
             keep(name, checked)
             if complete:
                 for code in codes:
                     if code not in values:
-                        raise _bad(name, f"no value for level {code!r}; give every level of "
-                                   f"pathway {self.pathway.id!r}")
+                        raise _bad(
+                            name,
+                            f"no value for level {code!r}; give every level of "
+                            f"pathway {self.pathway.id!r}",
+                        )
 
         per_level("reassess_days", lambda p, v: _whole(p, v, 1, 365))
         per_level("improvement", _chance)
@@ -381,13 +416,14 @@ class SimulationModel:
         per_level("step_down_to", target, complete=False)
         for src, dst in self.step_down_to.items():
             if self.pathway.level(dst).intensity >= self.pathway.level(src).intensity:
-                raise _bad(f"step_down_to[{src!r}]",
-                           f"{dst!r} is not less intensive than {src!r}")
+                raise _bad(f"step_down_to[{src!r}]", f"{dst!r} is not less intensive than {src!r}")
         worsens: dict[str, float] = {}
         for key, value in self.relapse_worsens.items():
             if key not in _DIMENSION_NAMES:
-                raise _bad(f"relapse_worsens[{key!r}]", "not a dimension; known: "
-                           + ", ".join(_DIMENSION_NAMES))
+                raise _bad(
+                    f"relapse_worsens[{key!r}]",
+                    "not a dimension; known: " + ", ".join(_DIMENSION_NAMES),
+                )
             worsens[key] = _chance(f"relapse_worsens[{key!r}]", value)
         keep("relapse_worsens", worsens)
         for name in ("readmission", "readmission_delay"):
@@ -395,8 +431,7 @@ class SimulationModel:
             checked: dict[str, float] = {}
             for key, value in values.items():
                 if key not in _OUTCOMES:
-                    raise _bad(f"{name}[{key!r}]", "not an outcome; known: "
-                               + ", ".join(_OUTCOMES))
+                    raise _bad(f"{name}[{key!r}]", "not an outcome; known: " + ", ".join(_OUTCOMES))
                 if name == "readmission":
                     checked[key] = _chance(f"{name}[{key!r}]", value)
                 else:
@@ -405,8 +440,10 @@ class SimulationModel:
                 if key not in values:
                     raise _bad(name, f"no value for outcome {key!r}")
             keep(name, checked)
-        keep("relapse_after_discharge",
-             _hazard("relapse_after_discharge", self.relapse_after_discharge))
+        keep(
+            "relapse_after_discharge",
+            _hazard("relapse_after_discharge", self.relapse_after_discharge),
+        )
         keep("remission", _whole("remission", self.remission, 0, 4))
         keep("days", _whole("days", self.days, 1, MAX_DAYS))
 
@@ -447,8 +484,11 @@ class SimulationModel:
             if not isinstance(current, Mapping):
                 raise _bad(name, "not a per-level parameter of SimulationModel")
             if not isinstance(values, Mapping):
-                raise WrongType(parameter=name, problem="expected a mapping of the levels to "
-                                f"change, got {type(values).__name__}")
+                raise WrongType(
+                    parameter=name,
+                    problem="expected a mapping of the levels to "
+                    f"change, got {type(values).__name__}",
+                )
             merged[name] = {**current, **values}
         return attrs.evolve(self, **merged)
 

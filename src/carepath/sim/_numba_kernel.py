@@ -76,14 +76,20 @@ def words3(k1: Any, k2: Any, base: Any, first: int) -> Any:
 def mask6(w: Any, t0: Any, t1: Any, t2: Any, t3: Any, t4: Any, t5: Any) -> int:
     """Which of the six draws in the hashes ``w`` (:func:`words3`) are below their
     thresholds ``t0 .. t5``: bit ``d`` for draw ``d``."""
-    return (int((w[0] & _LOW) < t0) | int((w[0] >> _S32) < t1) << 1
-            | int((w[1] & _LOW) < t2) << 2 | int((w[1] >> _S32) < t3) << 3
-            | int((w[2] & _LOW) < t4) << 4 | int((w[2] >> _S32) < t5) << 5)
+    return (
+        int((w[0] & _LOW) < t0)
+        | int((w[0] >> _S32) < t1) << 1
+        | int((w[1] & _LOW) < t2) << 2
+        | int((w[1] >> _S32) < t3) << 3
+        | int((w[2] & _LOW) < t4) << 4
+        | int((w[2] >> _S32) < t5) << 5
+    )
 
 
 @_njit
-def below6(k1: Any, k2: Any, base: Any, first: int, t0: Any, t1: Any, t2: Any, t3: Any,
-           t4: Any, t5: Any) -> int:
+def below6(
+    k1: Any, k2: Any, base: Any, first: int, t0: Any, t1: Any, t2: Any, t3: Any, t4: Any, t5: Any
+) -> int:
     """:func:`mask6` of the six draws of streams ``first .. first + 5``."""
     return mask6(words3(k1, k2, base, first), t0, t1, t2, t3, t4, t5)
 
@@ -115,7 +121,14 @@ def ok(profile_ok: Any, low: Any, high: Any, cid: int, prof: int, days_in: int) 
 
 @_njit
 def put_event(
-    evs: Any, ne: int, p: int, epno: int, day: int, event: int, source: int, target: int,
+    evs: Any,
+    ne: int,
+    p: int,
+    epno: int,
+    day: int,
+    event: int,
+    source: int,
+    target: int,
     profile: int,
 ) -> int:
     """Write event row ``ne`` (patient, episode, day, event, from, to, profile); the next row."""
@@ -145,26 +158,90 @@ def put_stay(
 
 @_njit
 def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
-    k1: Any, k2: Any, first: int, start: int, idx0: Any, days: int, ints: Any,
-    review: Any, stay_cap: Any, min_days: Any, event_tab: Any, event_start: Any,
-    improve: Any, relapse_edge: Any, drop_edge: Any, continuation: Any,
-    step_down_to: Any, worsen: Any, readmit: Any, delay_tab: Any, delay_start: Any,
-    relapse_out: Any, outcome_state: Any, class_th: Any, classes: Any, jitter: Any,
-    placement: Any, fits: Any,
-    relapse_target: Any, c_admit: Any, c_step_up: Any, c_step_down: Any,
-    c_relapse: Any, c_complete: Any, c_drop_out: Any, c_transfer_out: Any,
-    profile_ok: Any, low: Any, high: Any, rated: Any, below_top: Any, max_rating: Any,
+    k1: Any,
+    k2: Any,
+    first: int,
+    start: int,
+    idx0: Any,
+    days: int,
+    ints: Any,
+    review: Any,
+    stay_cap: Any,
+    min_days: Any,
+    event_tab: Any,
+    event_start: Any,
+    improve: Any,
+    relapse_edge: Any,
+    drop_edge: Any,
+    continuation: Any,
+    step_down_to: Any,
+    worsen: Any,
+    readmit: Any,
+    delay_tab: Any,
+    delay_start: Any,
+    relapse_out: Any,
+    outcome_state: Any,
+    class_th: Any,
+    classes: Any,
+    jitter: Any,
+    placement: Any,
+    fits: Any,
+    relapse_target: Any,
+    c_admit: Any,
+    c_step_up: Any,
+    c_step_down: Any,
+    c_relapse: Any,
+    c_complete: Any,
+    c_drop_out: Any,
+    c_transfer_out: Any,
+    profile_ok: Any,
+    low: Any,
+    high: Any,
+    rated: Any,
+    below_top: Any,
+    max_rating: Any,
     delta: Any,
-    ev0: Any, ev1: Any, ev2: Any, ev3: Any, ev4: Any, ev5: Any, ev6: Any,
-    st0: Any, st1: Any, st2: Any, st3: Any, st4: Any, st5: Any, counts: Any,
+    ev0: Any,
+    ev1: Any,
+    ev2: Any,
+    ev3: Any,
+    ev4: Any,
+    ev5: Any,
+    ev6: Any,
+    st0: Any,
+    st1: Any,
+    st2: Any,
+    st3: Any,
+    st4: Any,
+    st5: Any,
+    counts: Any,
 ) -> Any:
     n_levels, remission = ints[0], ints[1]
     admit_e, down_e, up_e, relapse_e, complete_e, drop_e, transfer_e = (
-        ints[2], ints[3], ints[4], ints[5], ints[6], ints[7], ints[8])
+        ints[2],
+        ints[3],
+        ints[4],
+        ints[5],
+        ints[6],
+        ints[7],
+        ints[8],
+    )
     x_down, x_up, x_relapse, x_complete, x_drop, x_transfer, x_cens = (
-        ints[9], ints[10], ints[11], ints[12], ints[13], ints[14], ints[15])
+        ints[9],
+        ints[10],
+        ints[11],
+        ints[12],
+        ints[13],
+        ints[14],
+        ints[15],
+    )
     s_time, s_kind, s_improve, s_worsen, s_continue = (
-        ints[16], ints[17], ints[18], ints[19], ints[20])
+        ints[16],
+        ints[17],
+        ints[18],
+        ints[19],
+        ints[20],
+    )
     s_readmit, s_delay, s_relapse_out, s_worsen_out = ints[21], ints[22], ints[23], ints[24]
     pshift, sshift = _U(ints[25]), _U(ints[26])
     ev_cap, st_cap = ev0.shape[0], st0.shape[0]
@@ -209,9 +286,21 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                 if t + k >= days:
                     break
                 if also(k1, k2, b, w_delay, s_delay, s_relapse_out) < relapse_out[k]:
-                    idx += delta[below_top[idx] & below6(
-                        k1, k2, b, s_worsen_out, worsen[0], worsen[1], worsen[2], worsen[3],
-                        worsen[4], worsen[5])]
+                    idx += delta[
+                        below_top[idx]
+                        & below6(
+                            k1,
+                            k2,
+                            b,
+                            s_worsen_out,
+                            worsen[0],
+                            worsen[1],
+                            worsen[2],
+                            worsen[3],
+                            worsen[4],
+                            worsen[5],
+                        )
+                    ]
                 t += k
                 step += 1
                 epno += 1
@@ -250,8 +339,10 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
             w_time = word(k1, k2, b, s_time >> 1)  # also the event kind's, in the layout
             u_time = pick(w_time, s_time)
             chance = improve[lv, min(nxt - last, review[lv])]
-            better = delta[rated[idx] & below6(k1, k2, b, s_improve, chance, chance, chance,
-                                               chance, chance, chance)]
+            better = delta[
+                rated[idx]
+                & below6(k1, k2, b, s_improve, chance, chance, chance, chance, chance, chance)
+            ]
             k = bisect(event_tab, event_start, lv, u_time)
             if k <= nxt - t:
                 te = t + k
@@ -260,9 +351,24 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                     break
                 x = also(k1, k2, b, w_time, s_time, s_kind)
                 if x < relapse_edge[lv]:
-                    widx = idx + delta[below_top[idx] & below6(
-                        k1, k2, b, s_worsen, worsen[0], worsen[1], worsen[2], worsen[3],
-                        worsen[4], worsen[5])]
+                    widx = (
+                        idx
+                        + delta[
+                            below_top[idx]
+                            & below6(
+                                k1,
+                                k2,
+                                b,
+                                s_worsen,
+                                worsen[0],
+                                worsen[1],
+                                worsen[2],
+                                worsen[3],
+                                worsen[4],
+                                worsen[5],
+                            )
+                        ]
+                    )
                     src = lv
                     dst = relapse_target[src, widx]
                     if ok(profile_ok, low, high, c_relapse[src, dst], widx, te - entered):
@@ -280,12 +386,12 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                     if x < drop_edge[lv]:
                         which, cid, event, exit_ = 1, c_drop_out[lv], drop_e, x_drop
                     else:
-                        which, cid, event, exit_ = (2, c_transfer_out[lv], transfer_e,
-                                                    x_transfer)
+                        which, cid, event, exit_ = (2, c_transfer_out[lv], transfer_e, x_transfer)
                     src = lv
                     if ok(profile_ok, low, high, cid, rec, te - entered):
-                        ne = put_event(evs, ne, p, epno, te, event, src + 1,
-                                       outcome_state[which], -1)
+                        ne = put_event(
+                            evs, ne, p, epno, te, event, src + 1, outcome_state[which], -1
+                        )
                         ns_ = put_stay(sts, ns_, p, epno, src, entered, te, exit_)
                         outcome = which
                         phase = 2
@@ -314,9 +420,9 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
                     entered = t
                     rec = new
                 continue
-            ready = ((length >= min_days[src]
-                      and (placed < src or max_rating[new] <= remission))
-                     or length >= mx)
+            ready = (
+                length >= min_days[src] and (placed < src or max_rating[new] <= remission)
+            ) or length >= mx
             if not ready:
                 continue
             policy = step_down_to[src]
@@ -351,10 +457,26 @@ def run(  # noqa: PLR0915  # one patient's course, cycle by cycle
 
 @_njit
 def aggregate(
-    patient: Any, episode: Any, level: Any, start: Any, end: Any, exit_: Any, days: int,
-    censored: int, step_down: int, completed: Any, transferred: Any, drop_out: int,
-    discharge: Any, outcome: Any, residential: Any, los: Any, outcomes: Any, care_days: Any,
-    continuation: Any, readmissions: Any,
+    patient: Any,
+    episode: Any,
+    level: Any,
+    start: Any,
+    end: Any,
+    exit_: Any,
+    days: int,
+    censored: int,
+    step_down: int,
+    completed: Any,
+    transferred: Any,
+    drop_out: int,
+    discharge: Any,
+    outcome: Any,
+    residential: Any,
+    los: Any,
+    outcomes: Any,
+    care_days: Any,
+    continuation: Any,
+    readmissions: Any,
 ) -> bool:
     """The counts of :meth:`carepath.sim._result.Aggregate.of` from one block's stays, in
     one pass from the last stay back (each stay meets the first stay of the patient's
@@ -372,8 +494,9 @@ def aggregate(
         s = start[i]
         e = end[i]
         if i + 1 < m and (patient[i + 1] != patient[i] or episode[i + 1] != episode[i]):
-            if patient[i + 1] < patient[i] or (patient[i + 1] == patient[i]
-                                               and episode[i + 1] < episode[i]):
+            if patient[i + 1] < patient[i] or (
+                patient[i + 1] == patient[i] and episode[i + 1] < episode[i]
+            ):
                 break  # not in (patient, episode) order
             nf = i + 1
         if not (0 <= lv < n_levels and 0 <= x < n_exits and 0 <= e - s <= days):

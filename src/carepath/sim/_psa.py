@@ -25,24 +25,32 @@ __all__ = ["Beta", "Distribution", "Fixed", "Gamma", "LogNormal", "UncertainMode
 
 
 def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not (
-        math.isfinite(value) and value > 0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (math.isfinite(value) and value > 0)
     ):
-        raise InvalidParameter(parameter=f"{type(instance).__name__}.{attribute.name}",
-                               problem=f"{value!r} must be a finite number above 0")
+        raise InvalidParameter(
+            parameter=f"{type(instance).__name__}.{attribute.name}",
+            problem=f"{value!r} must be a finite number above 0",
+        )
 
 
 def _finite(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidParameter(parameter=f"{type(instance).__name__}.{attribute.name}",
-                               problem=f"{value!r} must be a finite number")
+        raise InvalidParameter(
+            parameter=f"{type(instance).__name__}.{attribute.name}",
+            problem=f"{value!r} must be a finite number",
+        )
 
 
 def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     _finite(instance, attribute, value)
     if value < 0:
-        raise InvalidParameter(parameter=f"{type(instance).__name__}.{attribute.name}",
-                               problem=f"{value!r} must be at least 0")
+        raise InvalidParameter(
+            parameter=f"{type(instance).__name__}.{attribute.name}",
+            problem=f"{value!r} must be at least 0",
+        )
 
 
 @final
@@ -120,8 +128,9 @@ class Uniform:
 
     def __attrs_post_init__(self) -> None:
         if self.high < self.low:
-            raise InvalidParameter(parameter="Uniform.high",
-                                   problem=f"{self.high} is below low {self.low}")
+            raise InvalidParameter(
+                parameter="Uniform.high", problem=f"{self.high} is below low {self.low}"
+            )
 
     @property
     def mean(self) -> float:
@@ -158,8 +167,9 @@ Distribution = Beta | Gamma | LogNormal | Uniform | Fixed
 """The distributions a parameter may be given as."""
 
 _CHANCES: Final = frozenset({"improvement", "continuation", "relapse_worsens", "readmission"})
-_HAZARDS: Final = frozenset({"relapse", "drop_out", "transfer_out", "cost_per_day",
-                             "relapse_after_discharge"})
+_HAZARDS: Final = frozenset(
+    {"relapse", "drop_out", "transfer_out", "cost_per_day", "relapse_after_discharge"}
+)
 _SCALAR: Final = frozenset({"relapse_after_discharge"})
 
 
@@ -169,20 +179,29 @@ def _key(name: str) -> int:
 
 def _check_support(path: str, name: str, dist: object) -> None:
     if not isinstance(dist, Beta | Gamma | LogNormal | Uniform | Fixed):
-        raise InvalidParameter(parameter=path, problem="expected a distribution (Beta, Gamma, "
-                               f"LogNormal, Uniform or Fixed), got {type(dist).__name__}")
+        raise InvalidParameter(
+            parameter=path,
+            problem="expected a distribution (Beta, Gamma, "
+            f"LogNormal, Uniform or Fixed), got {type(dist).__name__}",
+        )
     low, high = dist.support
     if low < 0:
         raise InvalidParameter(parameter=path, problem=f"{dist!r} can be negative")
     if name in _CHANCES and high > 1:
-        raise InvalidParameter(parameter=path, problem=f"{dist!r} can exceed 1; a chance "
-                               "needs a distribution on [0, 1] (Beta, or Uniform within it)")
+        raise InvalidParameter(
+            parameter=path,
+            problem=f"{dist!r} can exceed 1; a chance "
+            "needs a distribution on [0, 1] (Beta, or Uniform within it)",
+        )
 
 
 def _distributions(value: object) -> dict[str, Distribution | dict[str, Distribution]]:
     if not isinstance(value, Mapping):
-        raise WrongType(parameter="distributions", problem="expected a mapping of parameter "
-                        f"names to distributions, got {type(value).__name__}")
+        raise WrongType(
+            parameter="distributions",
+            problem="expected a mapping of parameter "
+            f"names to distributions, got {type(value).__name__}",
+        )
     return {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
 
 
@@ -198,22 +217,25 @@ class UncertainModel:
             or to a mapping of level / outcome / dimension to distributions.
     """
 
-    model: SimulationModel = attrs.field(
-        validator=attrs.validators.instance_of(SimulationModel))
+    model: SimulationModel = attrs.field(validator=attrs.validators.instance_of(SimulationModel))
     distributions: Mapping[str, Distribution | Mapping[str, Distribution]] = attrs.field(
-        converter=_distributions)
+        converter=_distributions
+    )
 
     def __attrs_post_init__(self) -> None:
         for name, value in self.distributions.items():
             if name not in _CHANCES | _HAZARDS:
-                raise InvalidParameter(parameter=name, problem="not a parameter that may be "
-                                       "uncertain; allowed: " + ", ".join(
-                                           sorted(_CHANCES | _HAZARDS)))
+                raise InvalidParameter(
+                    parameter=name,
+                    problem="not a parameter that may be "
+                    "uncertain; allowed: " + ", ".join(sorted(_CHANCES | _HAZARDS)),
+                )
             if name in _SCALAR:
                 _check_support(name, name, value)
             elif not isinstance(value, Mapping):
-                raise InvalidParameter(parameter=name, problem="expected a mapping of "
-                                       "names to distributions")
+                raise InvalidParameter(
+                    parameter=name, problem="expected a mapping of names to distributions"
+                )
             else:
                 for key, dist in value.items():
                     _check_support(f"{name}[{key!r}]", name, dist)

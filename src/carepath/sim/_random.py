@@ -40,8 +40,17 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "DRAW_BITS", "MAX_PATIENTS", "MAX_STEPS", "STEP_BITS", "STREAM_BITS", "Stream", "counter",
-    "grid", "keys", "uniform", "uniforms",
+    "DRAW_BITS",
+    "MAX_PATIENTS",
+    "MAX_STEPS",
+    "STEP_BITS",
+    "STREAM_BITS",
+    "Stream",
+    "counter",
+    "grid",
+    "keys",
+    "uniform",
+    "uniforms",
 ]
 
 _MASK: Final = (1 << 64) - 1
@@ -150,8 +159,11 @@ def _keys_of(seed: int) -> tuple[np.uint64, np.uint64]:
 
 
 def _hash(
-    p: npt.NDArray[np.uint64], s: npt.NDArray[np.uint64], pair: npt.NDArray[np.uint64],
-    k1: np.uint64, k2: np.uint64,
+    p: npt.NDArray[np.uint64],
+    s: npt.NDArray[np.uint64],
+    pair: npt.NDArray[np.uint64],
+    k1: np.uint64,
+    k2: np.uint64,
 ) -> npt.NDArray[np.uint64]:
     """The 64-bit words of (broadcast) patients, steps and stream pairs (see
     :func:`counter`)."""

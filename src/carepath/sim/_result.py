@@ -36,30 +36,37 @@ _RELAPSE_CODE: Final = EVENTS.index("relapse")
 
 def _codes(values: Any, categories: list[str]) -> pd.Categorical:
     # The engines write valid codes only: no check (a pass over the column) needed.
-    return pd.Categorical.from_codes(np.asarray(values, dtype=np.int8), categories=categories,
-                                     validate=False)
+    return pd.Categorical.from_codes(
+        np.asarray(values, dtype=np.int8), categories=categories, validate=False
+    )
 
 
 def _frames(rows: Rows | ArrayRows, tab: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The events and stays tables of some rows. Columns already in the tables' dtypes
     (the fast engine's) are used as they are, not copied: the tables are views of them."""
-    events = pd.DataFrame({
-        "patient": np.asarray(rows.ev_patient, dtype=np.int64),
-        "episode": np.asarray(rows.ev_episode, dtype=np.int32),
-        "day": np.asarray(rows.ev_day, dtype=np.int32),
-        "event": _codes(rows.ev_event, list(EVENTS)),
-        "from_level": _codes(rows.ev_from, list(tab.states)),
-        "to_level": _codes(rows.ev_to, list(tab.states)),
-        "assessment": np.asarray(rows.ev_assessment, dtype=np.int16),
-    }, copy=False)
-    stays = pd.DataFrame({
-        "patient": np.asarray(rows.st_patient, dtype=np.int64),
-        "episode": np.asarray(rows.st_episode, dtype=np.int32),
-        "level": _codes(rows.st_level, list(tab.codes)),
-        "start_day": np.asarray(rows.st_start, dtype=np.int32),
-        "end_day": np.asarray(rows.st_end, dtype=np.int32),
-        "exit": _codes(rows.st_exit, list(EXITS)),
-    }, copy=False)
+    events = pd.DataFrame(
+        {
+            "patient": np.asarray(rows.ev_patient, dtype=np.int64),
+            "episode": np.asarray(rows.ev_episode, dtype=np.int32),
+            "day": np.asarray(rows.ev_day, dtype=np.int32),
+            "event": _codes(rows.ev_event, list(EVENTS)),
+            "from_level": _codes(rows.ev_from, list(tab.states)),
+            "to_level": _codes(rows.ev_to, list(tab.states)),
+            "assessment": np.asarray(rows.ev_assessment, dtype=np.int16),
+        },
+        copy=False,
+    )
+    stays = pd.DataFrame(
+        {
+            "patient": np.asarray(rows.st_patient, dtype=np.int64),
+            "episode": np.asarray(rows.st_episode, dtype=np.int32),
+            "level": _codes(rows.st_level, list(tab.codes)),
+            "start_day": np.asarray(rows.st_start, dtype=np.int32),
+            "end_day": np.asarray(rows.st_end, dtype=np.int32),
+            "exit": _codes(rows.st_exit, list(EXITS)),
+        },
+        copy=False,
+    )
     return events, stays
 
 
@@ -147,16 +154,21 @@ class Summary:
         def show(title: str, frame: pd.DataFrame) -> str:
             return f"{title}\n{frame.to_string(float_format=lambda x: f'{x:.3f}')}"
 
-        return "\n\n".join([
-            show("Length of stay (days, ended stays)", self.length_of_stay),
-            show("Outcome shares per level", self.outcomes),
-            show("Step-down continuation after detox / inpatient (days)", self.continuation),
-            show("Readmissions (days)", self.readmissions),
-            f"Relapses per patient: {self.relapses_per_patient:.3f}",
-            show("Days of care and cost", self.care),
-            *([show("Across parameter samples (mean, 95% interval)", self.across_samples)]
-              if self.across_samples is not None else []),
-        ])
+        return "\n\n".join(
+            [
+                show("Length of stay (days, ended stays)", self.length_of_stay),
+                show("Outcome shares per level", self.outcomes),
+                show("Step-down continuation after detox / inpatient (days)", self.continuation),
+                show("Readmissions (days)", self.readmissions),
+                f"Relapses per patient: {self.relapses_per_patient:.3f}",
+                show("Days of care and cost", self.care),
+                *(
+                    [show("Across parameter samples (mean, 95% interval)", self.across_samples)]
+                    if self.across_samples is not None
+                    else []
+                ),
+            ]
+        )
 
 
 @final
@@ -168,8 +180,15 @@ class Aggregate:
     parts) gives exactly the summary of all the rows at once.
     """
 
-    __slots__ = ("care_days", "continuation", "los", "outcomes", "patients", "readmissions",
-                 "relapses")
+    __slots__ = (
+        "care_days",
+        "continuation",
+        "los",
+        "outcomes",
+        "patients",
+        "readmissions",
+        "relapses",
+    )
 
     def __init__(self, levels: int, days: int) -> None:
         self.patients = 0
@@ -195,8 +214,9 @@ class Aggregate:
         self.care_days += other.care_days
 
     @classmethod
-    def of(cls, events: pd.DataFrame, stays: pd.DataFrame, pathway: Pathway, patients: int,
-           days: int) -> Aggregate:
+    def of(
+        cls, events: pd.DataFrame, stays: pd.DataFrame, pathway: Pathway, patients: int, days: int
+    ) -> Aggregate:
         """The counts of one block of whole patients (every row of each patient)."""
         n_levels = len(pathway.levels)
         agg = cls(n_levels, days)
@@ -211,25 +231,34 @@ class Aggregate:
         length = end - start
         # Censored stays counted at length days + 1, a column dropped after.
         los_key = level * (days + 2) + np.where(ended, length, days + 1)
-        agg.los = np.bincount(los_key, minlength=n_levels * (days + 2)).reshape(
-            n_levels, days + 2)[:, : days + 1].copy()
+        agg.los = (
+            np.bincount(los_key, minlength=n_levels * (days + 2))
+            .reshape(n_levels, days + 2)[:, : days + 1]
+            .copy()
+        )
         # Stays per (level, exit), then the outcome columns as sums over exits.
-        by_exit = np.bincount(level * len(EXITS) + exit_,
-                              minlength=n_levels * len(EXITS)).reshape(n_levels, len(EXITS))
+        by_exit = np.bincount(level * len(EXITS) + exit_, minlength=n_levels * len(EXITS)).reshape(
+            n_levels, len(EXITS)
+        )
         is_ended = np.arange(len(EXITS)) != _EXIT["censored"]
-        for col, mask in enumerate((is_ended, _exits(_COMPLETED) & is_ended,
-                                    np.arange(len(EXITS)) == _EXIT["drop_out"],
-                                    _exits(_TRANSFERRED))):
+        for col, mask in enumerate(
+            (
+                is_ended,
+                _exits(_COMPLETED) & is_ended,
+                np.arange(len(EXITS)) == _EXIT["drop_out"],
+                _exits(_TRANSFERRED),
+            )
+        ):
             agg.outcomes[:, col] = by_exit[:, mask].sum(axis=1)
-        agg.care_days = np.bincount(level, weights=length, minlength=n_levels).astype(
-            np.int64)
+        agg.care_days = np.bincount(level, weights=length, minlength=n_levels).astype(np.int64)
 
         # The first stay of every episode: where a readmission enters care. For each
         # stay, the first stay of the patient's next episode (if any): group the stays
         # by (patient, episode), first stays in row order (as drop_duplicates).
         m = len(stays)
         key = (stays["patient"].to_numpy().astype(np.int64) << 20) | stays[
-            "episode"].to_numpy().astype(np.int64)
+            "episode"
+        ].to_numpy().astype(np.int64)
         in_order = m < 2 or bool((key[1:] >= key[:-1]).all())  # as the engines write them
         order = None if in_order else np.argsort(key, kind="stable")
         sk = key if order is None else key[order]
@@ -241,7 +270,7 @@ class Aggregate:
         if order is not None:
             group[order] = group.copy()
         nxt_row = np.full(m + 1, -1, dtype=np.int64)  # per group: the next group's first stay
-        nxt_row[:first_row.size - 1] = first_row[1:]
+        nxt_row[: first_row.size - 1] = first_row[1:]
         cand = nxt_row[group] if m else np.zeros(0, dtype=np.int64)
         has = cand >= 0
         has[has] = key[cand[has]] == key[has] + 1
@@ -249,8 +278,9 @@ class Aggregate:
         next_level = np.where(has, level[np.maximum(cand, 0)], -1)
         gap = next_start - end
 
-        residential = [i for i, lv in enumerate(pathway.levels)
-                       if lv.setting is Setting.RESIDENTIAL]
+        residential = [
+            i for i, lv in enumerate(pathway.levels) if lv.setting is Setting.RESIDENTIAL
+        ]
         is_residential = np.zeros(n_levels, dtype=np.bool_)
         is_residential[residential] = True
         d = np.flatnonzero(_exits(_DISCHARGE)[exit_] & is_residential[level])
@@ -260,21 +290,29 @@ class Aggregate:
         for i, window in enumerate((14, 30)):
             seen = end_d + window <= days
             followed = stepped | (lower & (gap_d <= window))
-            agg.continuation[i] = (int(np.count_nonzero(seen)),
-                                   int(np.count_nonzero(followed & seen)))
+            agg.continuation[i] = (
+                int(np.count_nonzero(seen)),
+                int(np.count_nonzero(followed & seen)),
+            )
 
         r = np.flatnonzero(_exits(_OUTCOME_EXITS)[exit_])
         end_r, gap_r, has_r = end[r], gap[r], has[r]
         for i, window in enumerate((30, 90)):
             seen = end_r + window <= days
-            agg.readmissions[i] = (int(np.count_nonzero(seen)),
-                                   int(np.count_nonzero(has_r & (gap_r <= window) & seen)))
+            agg.readmissions[i] = (
+                int(np.count_nonzero(seen)),
+                int(np.count_nonzero(has_r & (gap_r <= window) & seen)),
+            )
         return agg
 
 
-def _compiled_counts(agg: Aggregate, stays: pd.DataFrame,
-                     codes: tuple[npt.NDArray[Any], npt.NDArray[Any]], pathway: Pathway,
-                     days: int) -> bool:
+def _compiled_counts(
+    agg: Aggregate,
+    stays: pd.DataFrame,
+    codes: tuple[npt.NDArray[Any], npt.NDArray[Any]],
+    pathway: Pathway,
+    days: int,
+) -> bool:
     """Count one block's stays into ``agg`` with the compiled pass of
     :mod:`._numba_kernel`, when numba is there; False (nothing counted) otherwise or when
     the stays are not in (patient, episode) order."""
@@ -282,16 +320,28 @@ def _compiled_counts(agg: Aggregate, stays: pd.DataFrame,
     if fn is None:
         return False
     return call(
-        fn, np.asarray(stays["patient"].to_numpy(), dtype=np.int64),
+        fn,
+        np.asarray(stays["patient"].to_numpy(), dtype=np.int64),
         np.asarray(stays["episode"].to_numpy(), dtype=np.int32),
         np.asarray(codes[0], dtype=np.int8),
         np.asarray(stays["start_day"].to_numpy(), dtype=np.int32),
         np.asarray(stays["end_day"].to_numpy(), dtype=np.int32),
-        np.asarray(codes[1], dtype=np.int8), days, _EXIT["censored"], _EXIT["step_down"],
-        _exits(_COMPLETED), _exits(_TRANSFERRED), _EXIT["drop_out"], _exits(_DISCHARGE),
+        np.asarray(codes[1], dtype=np.int8),
+        days,
+        _EXIT["censored"],
+        _EXIT["step_down"],
+        _exits(_COMPLETED),
+        _exits(_TRANSFERRED),
+        _EXIT["drop_out"],
+        _exits(_DISCHARGE),
         _exits(_OUTCOME_EXITS),
         np.array([lv.setting is Setting.RESIDENTIAL for lv in pathway.levels]),
-        agg.los, agg.outcomes, agg.care_days, agg.continuation, agg.readmissions)
+        agg.los,
+        agg.outcomes,
+        agg.care_days,
+        agg.continuation,
+        agg.readmissions,
+    )
 
 
 def _exits(names: tuple[str, ...]) -> npt.NDArray[np.bool_]:
@@ -314,28 +364,37 @@ def _quantile(counts: npt.NDArray[np.int64], q: float) -> float:
     return float(x_lo + (pos - lo) * (x_hi - x_lo))
 
 
-def _finish(agg: Aggregate, pathway: Pathway, cost_per_day: Mapping[str, float],
-            level_costs: Sequence[float] | None = None) -> Summary:
+def _finish(
+    agg: Aggregate,
+    pathway: Pathway,
+    cost_per_day: Mapping[str, float],
+    level_costs: Sequence[float] | None = None,
+) -> Summary:
     """The summary of some counts; ``level_costs`` (cost per level, NaN for none) when
     the days were not all priced at one ``cost_per_day`` (pooled parameter samples)."""
     codes = pd.Index([lv.code for lv in pathway.levels], name="level")
     patients = agg.patients
-    length = pd.DataFrame({
-        "stays": agg.los.sum(axis=1).astype(np.int64),
-        "median": [_quantile(h, 0.5) for h in agg.los],
-        "q1": [_quantile(h, 0.25) for h in agg.los],
-        "q3": [_quantile(h, 0.75) for h in agg.los],
-    }, index=codes)
+    length = pd.DataFrame(
+        {
+            "stays": agg.los.sum(axis=1).astype(np.int64),
+            "median": [_quantile(h, 0.5) for h in agg.los],
+            "q1": [_quantile(h, 0.25) for h in agg.los],
+            "q3": [_quantile(h, 0.75) for h in agg.los],
+        },
+        index=codes,
+    )
     ended = agg.outcomes[:, 0]
     share = np.where(ended > 0, ended, np.nan)
     outcomes = pd.DataFrame({"ended": ended.astype(np.int64)}, index=codes)
     for i, col in enumerate(("completed", "dropped_out", "transferred"), start=1):
         outcomes[col] = agg.outcomes[:, i] / share
 
-    def windows(data: npt.NDArray[np.int64], keys: tuple[int, int],
-                names: list[str]) -> pd.DataFrame:
-        frame = pd.DataFrame(data.copy(), index=pd.Index(list(keys), name="within_days"),
-                             columns=names)
+    def windows(
+        data: npt.NDArray[np.int64], keys: tuple[int, int], names: list[str]
+    ) -> pd.DataFrame:
+        frame = pd.DataFrame(
+            data.copy(), index=pd.Index(list(keys), name="within_days"), columns=names
+        )
         frame["share"] = frame[names[1]] / frame[names[0]].where(frame[names[0]] > 0)
         return frame
 
@@ -345,9 +404,13 @@ def _finish(agg: Aggregate, pathway: Pathway, cost_per_day: Mapping[str, float],
     care = pd.DataFrame({"days": care_days})
     care.loc["total"] = int(care_days.sum())
     care["days_per_patient"] = care["days"] / patients if patients else math.nan
-    costs = list(level_costs) if level_costs is not None else [
-        float(care_days[c] * cost_per_day[c]) if c in cost_per_day else math.nan
-        for c in codes]
+    costs = (
+        list(level_costs)
+        if level_costs is not None
+        else [
+            float(care_days[c] * cost_per_day[c]) if c in cost_per_day else math.nan for c in codes
+        ]
+    )
     known = [x for x in costs if not math.isnan(x)]
     care["cost"] = [*costs, float(sum(known)) if known else math.nan]
     care.index.name = "level"
@@ -363,7 +426,11 @@ def _finish(agg: Aggregate, pathway: Pathway, cost_per_day: Mapping[str, float],
 
 
 def _summary(
-    events: pd.DataFrame, stays: pd.DataFrame, pathway: Pathway, patients: int, days: int,
+    events: pd.DataFrame,
+    stays: pd.DataFrame,
+    pathway: Pathway,
+    patients: int,
+    days: int,
     cost_per_day: Mapping[str, float],
 ) -> Summary:
     return _finish(Aggregate.of(events, stays, pathway, patients, days), pathway, cost_per_day)
@@ -463,8 +530,15 @@ class SimulationResult:
             costs: Mapping[str, float] = self._model.cost_per_day
             aggs = self._aggregates
             if aggs is None:
-                aggs = {None: Aggregate.of(self.events, self.stays, pathway,
-                                           int(self.metadata["n"]), int(self.metadata["days"]))}
+                aggs = {
+                    None: Aggregate.of(
+                        self.events,
+                        self.stays,
+                        pathway,
+                        int(self.metadata["n"]),
+                        int(self.metadata["days"]),
+                    )
+                }
                 self._aggregates = aggs
             total = Aggregate(len(pathway.levels), int(self.metadata["days"]))
             for a in aggs.values():
@@ -478,19 +552,26 @@ class SimulationResult:
                 own = {k: draws.get(str(k), costs) for k in aggs}
                 level_costs: list[float] = []
                 for i, lv in enumerate(pathway.levels):
-                    priced = [float(a.care_days[i] * own[k][lv.code])
-                              for k, a in aggs.items() if lv.code in own[k]]
+                    priced = [
+                        float(a.care_days[i] * own[k][lv.code])
+                        for k, a in aggs.items()
+                        if lv.code in own[k]
+                    ]
                     level_costs.append(float(sum(priced)) if priced else math.nan)
                 summary = _finish(total, pathway, costs, level_costs)
-                per = pd.DataFrame.from_records([
-                    _finish(a, pathway, own[k]).metrics()
-                    for k, a in sorted(aggs.items(), key=lambda kv: kv[0] or 0)
-                ])
-                across = pd.DataFrame({
-                    "mean": per.mean(),
-                    "low": per.quantile(0.025),
-                    "high": per.quantile(0.975),
-                })
+                per = pd.DataFrame.from_records(
+                    [
+                        _finish(a, pathway, own[k]).metrics()
+                        for k, a in sorted(aggs.items(), key=lambda kv: kv[0] or 0)
+                    ]
+                )
+                across = pd.DataFrame(
+                    {
+                        "mean": per.mean(),
+                        "low": per.quantile(0.025),
+                        "high": per.quantile(0.975),
+                    }
+                )
                 across.index.name = "metric"
                 summary = attrs.evolve(summary, across_samples=across)
             self._summary = summary
@@ -512,8 +593,11 @@ class SimulationResult:
             table = pa.Table.from_pandas(frame, preserve_index=False)
             meta = dict(table.schema.metadata or {})
             meta[b"carepath"] = text.encode("utf-8")
-            pq.write_table(table.replace_schema_metadata(meta), out / f"{name}.parquet",
-                           **parquet_options(frame))
+            pq.write_table(
+                table.replace_schema_metadata(meta),
+                out / f"{name}.parquet",
+                **parquet_options(frame),
+            )
         (out / "metadata.json").write_text(text + "\n", encoding="utf-8")
         return out
 
@@ -534,25 +618,38 @@ class SimulationResult:
         m = self.metadata
         first, n = int(m.get("first_patient", 0)), int(m["n"])
         if isinstance(patient, bool) or not isinstance(patient, numbers.Integral):
-            raise InvalidParameter(parameter="patient", problem="expected a patient index "
-                                   f"(a whole number), got {type(patient).__name__}")
+            raise InvalidParameter(
+                parameter="patient",
+                problem=f"expected a patient index (a whole number), got {type(patient).__name__}",
+            )
         patient = int(patient)
         if not first <= patient < first + n:
-            raise InvalidParameter(parameter="patient", problem=f"{patient} is not a patient "
-                                   f"of this result; allowed {first} to {first + n - 1}")
+            raise InvalidParameter(
+                parameter="patient",
+                problem=f"{patient} is not a patient "
+                f"of this result; allowed {first} to {first + n - 1}",
+            )
         samples = m.get("samples")
         events = self.events
         if samples is None:
             if sample is not None:
-                raise InvalidParameter(parameter="sample", problem="this result has no "
-                                       "parameter samples; leave sample out")
+                raise InvalidParameter(
+                    parameter="sample",
+                    problem="this result has no parameter samples; leave sample out",
+                )
             rows = events[events["patient"] == patient]
         else:
-            if sample is None or isinstance(sample, bool) or not isinstance(
-                    sample, numbers.Integral) or not 0 <= int(sample) < int(samples):
+            if (
+                sample is None
+                or isinstance(sample, bool)
+                or not isinstance(sample, numbers.Integral)
+                or not 0 <= int(sample) < int(samples)
+            ):
                 got = "missing" if sample is None else repr(sample)
-                raise InvalidParameter(parameter="sample", problem=f"{got}; a result of "
-                                       f"samples={samples} needs sample=0 to {samples - 1}")
+                raise InvalidParameter(
+                    parameter="sample",
+                    problem=f"{got}; a result of samples={samples} needs sample=0 to {samples - 1}",
+                )
             sample = int(sample)
             rows = events[(events["patient"] == patient) & (events["sample"] == sample)]
         pathway = self.pathway
@@ -560,25 +657,32 @@ class SimulationResult:
         ep: Episode | None = None
         number = -1
         for i, episode, day, event, source, target, profile in zip(
-            rows.index.tolist(), rows["episode"].tolist(), rows["day"].tolist(),
-            rows["event"].astype(str).tolist(), rows["from_level"].astype(str).tolist(),
-            rows["to_level"].astype(str).tolist(), rows["assessment"].tolist(), strict=True,
+            rows.index.tolist(),
+            rows["episode"].tolist(),
+            rows["day"].tolist(),
+            rows["event"].astype(str).tolist(),
+            rows["from_level"].astype(str).tolist(),
+            rows["to_level"].astype(str).tolist(),
+            rows["assessment"].tolist(),
+            strict=True,
         ):
             at = EPOCH + pd.Timedelta(days=day).to_pytimedelta()
             a = Assessment.from_index(profile) if profile >= 0 else None
             of = f"sample {sample}, " if sample is not None else ""
-            where = (f"events row {i} ({of}patient {patient}, episode {episode}, day {day}, "
-                     f"{event})")
+            where = f"events row {i} ({of}patient {patient}, episode {episode}, day {day}, {event})"
             try:
                 if episode != number:
-                    ep = pathway.start(str(patient), at=at, episode_id=f"{patient}.{episode}",
-                                       previous=ep)
+                    ep = pathway.start(
+                        str(patient), at=at, episode_id=f"{patient}.{episode}", previous=ep
+                    )
                     episodes.append(ep)
                     number = episode
                 assert ep is not None
                 if ep.state != source:
-                    raise EpisodeLoadError(problem=f"the episode is at {ep.state!r}, the row "
-                                           f"says {source!r}", location=where)
+                    raise EpisodeLoadError(
+                        problem=f"the episode is at {ep.state!r}, the row says {source!r}",
+                        location=where,
+                    )
                 if event in ("admit", "step_down", "step_up"):
                     rec = getattr(ep, event)(target, at=at, assessment=a)
                 elif event in ("relapse", "complete"):
@@ -590,8 +694,10 @@ class SimulationResult:
             except CarepathError as exc:
                 raise EpisodeLoadError(problem=str(exc), location=where) from None
             if rec.target != target:
-                raise EpisodeLoadError(problem=f"the pathway leads to {rec.target!r}, the row "
-                                       f"says {target!r}", location=where)
+                raise EpisodeLoadError(
+                    problem=f"the pathway leads to {rec.target!r}, the row says {target!r}",
+                    location=where,
+                )
         return episodes
 
     def __repr__(self) -> str:

@@ -41,9 +41,37 @@ blocks of 50,000), small enough that 1,000,000 patients on 2 workers peak near 8
 
 # Two-sided 95% quantiles of Student's t by degrees of freedom.
 _T975: Final = (
-    math.nan, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    math.nan,
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
 )
 
 
@@ -65,11 +93,15 @@ def _check_out(where: Path) -> None:
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent  # the nearest existing ancestor would hold it
     if existing == where and not where.is_dir():
-        raise InvalidParameter(parameter="out", problem=f"{where} exists and is not a "
-                               "directory; choose a directory for the Parquet parts")
+        raise InvalidParameter(
+            parameter="out",
+            problem=f"{where} exists and is not a "
+            "directory; choose a directory for the Parquet parts",
+        )
     if existing != where and not existing.is_dir():
-        raise InvalidParameter(parameter="out", problem=f"{where} cannot be created: "
-                               f"{existing} is not a directory")
+        raise InvalidParameter(
+            parameter="out", problem=f"{where} cannot be created: {existing} is not a directory"
+        )
 
 
 class SimulationWarning(UserWarning):
@@ -85,17 +117,22 @@ def engine_for(pathway: Pathway, engine: Engine | None = None) -> Engine:
     """The engine that will run ``pathway``: ``"fast"`` unless asked for the reference
     engine or a guard cannot be compiled (then a :class:`SimulationWarning` says why)."""
     if engine not in (None, "fast", "reference"):
-        raise InvalidParameter(parameter="engine",
-                               problem=f"{engine!r} is not an engine; allowed: fast, reference")
+        raise InvalidParameter(
+            parameter="engine", problem=f"{engine!r} is not an engine; allowed: fast, reference"
+        )
     if engine == "reference":
         return "reference"
     try:
         compiled(pathway)
     except NotCompilable as exc:
-        warnings.warn(SimulationWarning(
-            f"the fast engine cannot run pathway {pathway.id!r}: {exc}; using the reference "
-            "engine (same results, slower). Give the guard a check_array(ctx) method "
-            "(carepath.sim.ArrayGuard) to use the fast engine."), stacklevel=3)
+        warnings.warn(
+            SimulationWarning(
+                f"the fast engine cannot run pathway {pathway.id!r}: {exc}; using the reference "
+                "engine (same results, slower). Give the guard a check_array(ctx) method "
+                "(carepath.sim.ArrayGuard) to use the fast engine."
+            ),
+            stacklevel=3,
+        )
         return "reference"
     return "fast"
 
@@ -207,14 +244,19 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     """
     if isinstance(model, UncertainModel):
         if samples is None:
-            raise InvalidParameter(parameter="samples", problem="a model with distributions "
-                                   "needs samples=K (the number of parameter draws)")
+            raise InvalidParameter(
+                parameter="samples",
+                problem="a model with distributions "
+                "needs samples=K (the number of parameter draws)",
+            )
         base = model.model
     elif isinstance(model, SimulationModel):
         base = model
     else:
-        raise WrongType(parameter="model", problem="expected a SimulationModel or an "
-                        f"UncertainModel, got {type(model).__name__}")
+        raise WrongType(
+            parameter="model",
+            problem=f"expected a SimulationModel or an UncertainModel, got {type(model).__name__}",
+        )
     if n is None:
         n = len(base.cohort.profiles) if isinstance(base.cohort, AssessedCohort) else 1000
     n = _whole("n", n, 1, MAX_PATIENTS)
@@ -233,29 +275,45 @@ def simulate(  # noqa: PLR0915  # the one public entry point
             chunk_size = max(1, min(chunk_size, -(-n // workers)))
     chunk_size = _whole("chunk_size", chunk_size, 1, MAX_PATIENTS)
     if executor is not None and not isinstance(executor, Executor):
-        raise WrongType(parameter="executor", problem="expected a concurrent.futures."
-                        f"Executor, got {type(executor).__name__}")
+        raise WrongType(
+            parameter="executor",
+            problem=f"expected a concurrent.futures.Executor, got {type(executor).__name__}",
+        )
     where = Path(out) if out is not None else None
     if where is not None:
         _check_out(where)
         for sub in (EVENTS_DIR, STAYS_DIR):
             if (where / sub).exists() and any((where / sub).glob("part-*.parquet")):
-                raise InvalidParameter(parameter="out", problem=f"{where / sub} already holds "
-                                       "parts; choose an empty directory")
+                raise InvalidParameter(
+                    parameter="out",
+                    problem=f"{where / sub} already holds parts; choose an empty directory",
+                )
 
     runs: list[tuple[int | None, SimulationModel]] = (
-        [(None, base)] if samples is None else [
+        [(None, base)]
+        if samples is None
+        else [
             (s, model.draw(seed, s) if isinstance(model, UncertainModel) else base)
             for s in range(samples)
         ]
     )
     work: list[tuple[Job, Block]] = []
     for sample, m in runs:
-        job = Job(model=m, seed=seed, days=days, engine=chosen, sample=sample,
-                  out=str(where) if where is not None else None)
+        job = Job(
+            model=m,
+            seed=seed,
+            days=days,
+            engine=chosen,
+            sample=sample,
+            out=str(where) if where is not None else None,
+        )
         for b0 in range(first_patient, first_patient + n, chunk_size):
-            work.append((job, Block(index=len(work), first=b0,
-                                    count=min(chunk_size, first_patient + n - b0))))
+            work.append(
+                (
+                    job,
+                    Block(index=len(work), first=b0, count=min(chunk_size, first_patient + n - b0)),
+                )
+            )
     total = n * len(runs)
     parts: dict[int, Part] = {}
     done = 0
@@ -321,9 +379,16 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     if where is not None:
         where.mkdir(parents=True, exist_ok=True)
         (where / "metadata.json").write_text(
-            json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        return SimulationResult(events=None, stays=None, metadata=metadata,
-                                model=summary_model, aggregates=aggregates, parts=where)
+            json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        return SimulationResult(
+            events=None,
+            stays=None,
+            metadata=metadata,
+            model=summary_model,
+            aggregates=aggregates,
+            parts=where,
+        )
     if not tables:
         ordered = [parts[i] for i in sorted(parts)]
         tables = [(q.events, q.stays) for q in ordered]
@@ -332,8 +397,9 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     else:
         events = pd.concat([e for e, _ in tables], ignore_index=True)
         stays = pd.concat([s for _, s in tables], ignore_index=True)
-    return SimulationResult(events=events, stays=stays, metadata=metadata,
-                            model=summary_model, aggregates=aggregates)
+    return SimulationResult(
+        events=events, stays=stays, metadata=metadata, model=summary_model, aggregates=aggregates
+    )
 
 
 @final
@@ -383,8 +449,9 @@ def compare(
         mb = simulate(model_b, n=n, seed=seed + r, days=days).summary().metrics()
         for metric in dict.fromkeys([*ma, *mb]):
             a, b = ma.get(metric, math.nan), mb.get(metric, math.nan)
-            records.append({"replication": r, "metric": metric, "a": a, "b": b,
-                            "difference": b - a})
+            records.append(
+                {"replication": r, "metric": metric, "a": a, "b": b, "difference": b - a}
+            )
     reps = pd.DataFrame.from_records(records)
     order = list(dict.fromkeys(reps["metric"]))
     g = reps.groupby("metric", sort=False)
@@ -392,8 +459,10 @@ def compare(
     sd = g["difference"].std(ddof=1).reindex(order)
     count = g["difference"].count().reindex(order)
     half = pd.Series(
-        [_t975(int(k) - 1) * s / math.sqrt(k) if k > 1 else math.nan
-         for k, s in zip(count, sd, strict=True)],
+        [
+            _t975(int(k) - 1) * s / math.sqrt(k) if k > 1 else math.nan
+            for k, s in zip(count, sd, strict=True)
+        ],
         index=order,
     )
     table = mean.assign(ci_low=mean["difference"] - half, ci_high=mean["difference"] + half)

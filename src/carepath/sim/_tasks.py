@@ -45,10 +45,16 @@ def _rebuild_pathway(data: dict[str, Any]) -> Pathway:
 def _reduce_pathway(p: Pathway) -> tuple[Any, tuple[dict[str, Any]]]:
     # Pathways carry a lock and read-only mappings; workers rebuild them from their parts
     # (levels, criteria, rules, guards: frozen records), re-validated on arrival.
-    return _rebuild_pathway, ({
-        "id": p.id, "version": p.version, "name": p.name, "levels": p.levels,
-        "criteria": dict(p.criteria), "rules": p.rules,
-    },)
+    return _rebuild_pathway, (
+        {
+            "id": p.id,
+            "version": p.version,
+            "name": p.name,
+            "levels": p.levels,
+            "criteria": dict(p.criteria),
+            "rules": p.rules,
+        },
+    )
 
 
 copyreg.pickle(Pathway, _reduce_pathway)
@@ -83,8 +89,16 @@ class Part:
 
     __slots__ = ("aggregate", "count", "events", "index", "sample", "stays")
 
-    def __init__(self, *, index: int, sample: int | None, count: int, aggregate: Aggregate,
-                 events: pd.DataFrame | None, stays: pd.DataFrame | None) -> None:
+    def __init__(
+        self,
+        *,
+        index: int,
+        sample: int | None,
+        count: int,
+        aggregate: Aggregate,
+        events: pd.DataFrame | None,
+        stays: pd.DataFrame | None,
+    ) -> None:
         self.index = index
         self.sample = sample
         self.count = count
@@ -105,8 +119,9 @@ def part_name(index: int) -> str:
     return f"part-{index:06d}.parquet"
 
 
-def _slice(job: Job, tab: Tables, first: int, count: int
-           ) -> tuple[pd.DataFrame, pd.DataFrame, Aggregate]:
+def _slice(
+    job: Job, tab: Tables, first: int, count: int
+) -> tuple[pd.DataFrame, pd.DataFrame, Aggregate]:
     """The tables and counts of patients ``first .. first + count - 1`` of a job."""
     model = job.model
     rows: Any
@@ -135,8 +150,14 @@ def run_block(job: Job, block: Block) -> Part:
     tab = Tables(job.model, job.days)
     if job.out is None:
         events, stays, aggregate = _slice(job, tab, block.first, block.count)
-        return Part(index=block.index, sample=job.sample, count=block.count,
-                    aggregate=aggregate, events=events, stays=stays)
+        return Part(
+            index=block.index,
+            sample=job.sample,
+            count=block.count,
+            aggregate=aggregate,
+            events=events,
+            stays=stays,
+        )
     import pyarrow as pa  # noqa: PLC0415  # the extra is needed only here
     import pyarrow.parquet as pq  # noqa: PLC0415
 
@@ -160,8 +181,9 @@ def run_block(job: Job, block: Block) -> Part:
                     writers.append(pq.ParquetWriter(path, schema, **parquet_options(frame)))
             for writer, frame in zip(writers, frames, strict=True):
                 # One thread: the other cores run the other workers.
-                table = pa.Table.from_pandas(frame, schema=writer.schema,
-                                             preserve_index=False, nthreads=1)
+                table = pa.Table.from_pandas(
+                    frame, schema=writer.schema, preserve_index=False, nthreads=1
+                )
                 writer.write_table(table, row_group_size=max(1, table.num_rows))
         for writer in writers:
             writer.close()
@@ -174,12 +196,19 @@ def run_block(job: Job, block: Block) -> Part:
         for path in partial:
             path.unlink(missing_ok=True)
         raise
-    return Part(index=block.index, sample=job.sample, count=block.count,
-                aggregate=total, events=None, stays=None)
+    return Part(
+        index=block.index,
+        sample=job.sample,
+        count=block.count,
+        aggregate=total,
+        events=None,
+        stays=None,
+    )
 
 
-def run_in_memory(job: Job, blocks: Sequence[Block], finished: Callable[[Part], None]
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_in_memory(
+    job: Job, blocks: Sequence[Block], finished: Callable[[Part], None]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every block of a fast-engine job without ``out``, in this process, in order: the
     same rows and counts as :func:`run_block` block by block, but every block's rows go
     into one set of result columns (:class:`~carepath.sim._fast.Columns`), and the
@@ -194,8 +223,16 @@ def run_in_memory(job: Job, blocks: Sequence[Block], finished: Callable[[Part], 
         rows = run_fast(tab, comp, job.seed, block.first, block.count, out=out)
         events, stays = _frames(rows, tab)  # views of this block's rows, for its counts
         aggregate = Aggregate.of(events, stays, model.pathway, block.count, job.days)
-        finished(Part(index=block.index, sample=job.sample, count=block.count,
-                      aggregate=aggregate, events=None, stays=None))
+        finished(
+            Part(
+                index=block.index,
+                sample=job.sample,
+                count=block.count,
+                aggregate=aggregate,
+                events=None,
+                stays=None,
+            )
+        )
     events, stays = _frames(out.rows(), tab)
     if job.sample is not None:
         events.insert(0, "sample", np.full(len(events), job.sample, dtype=np.int32))

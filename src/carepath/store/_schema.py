@@ -94,8 +94,7 @@ episodes: Final = sa.Table(
 events: Final = sa.Table(
     "carepath_events",
     metadata,
-    sa.Column("episode_id", sa.String, sa.ForeignKey("carepath_episodes.id"),
-              primary_key=True),
+    sa.Column("episode_id", sa.String, sa.ForeignKey("carepath_episodes.id"), primary_key=True),
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("event_id", sa.String, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),

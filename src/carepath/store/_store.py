@@ -35,9 +35,16 @@ __all__ = ["EpisodeStore", "StoredEpisode"]
 _ADVISORY_LOCK: Final = 0x43A2E9A7  # PostgreSQL: serialises schema creation across processes
 _EVENT_INDEX: Final = re.compile(r"^events\[(\d+)\]")
 _HEADER_COLUMNS: Final = (
-    episodes.c.id, episodes.c.patient_id, episodes.c.pathway_id, episodes.c.pathway_version,
-    episodes.c.content_hash, episodes.c.version, episodes.c.state, episodes.c.started_at,
-    episodes.c.last_at, episodes.c.previous_episode_id,
+    episodes.c.id,
+    episodes.c.patient_id,
+    episodes.c.pathway_id,
+    episodes.c.pathway_version,
+    episodes.c.content_hash,
+    episodes.c.version,
+    episodes.c.state,
+    episodes.c.started_at,
+    episodes.c.last_at,
+    episodes.c.previous_episode_id,
 )
 
 
@@ -118,8 +125,9 @@ def _db_error(exc: sa.exc.SQLAlchemyError, episode_id: str) -> StoreError:
     first = lines[0] if lines else ""
     if not isinstance(orig, BaseException):
         first = first.split(" [SQL:")[0]
-    return StoreError(episode_id=episode_id,
-                      problem=f"database error ({type(source).__name__}): {first}")
+    return StoreError(
+        episode_id=episode_id, problem=f"database error ({type(source).__name__}): {first}"
+    )
 
 
 def _json_text(value: object) -> str:
@@ -140,8 +148,11 @@ def _parse_time(text: object, episode_id: str, seq: int | None, what: str) -> da
         else:
             if value.tzinfo is not None and value.utcoffset() is not None:
                 return value
-    raise CorruptRecord(episode_id=episode_id, seq=seq,
-                        problem=f"{what} is not an ISO 8601 date-time with a UTC offset")
+    raise CorruptRecord(
+        episode_id=episode_id,
+        seq=seq,
+        problem=f"{what} is not an ISO 8601 date-time with a UTC offset",
+    )
 
 
 _SAME_EVENT_FIELDS: Final = ("event", "source", "target", "assessment")
@@ -156,8 +167,11 @@ def _same_event(stored: str, new: dict[str, Any], episode_id: str) -> bool:
     try:
         old = json.loads(stored)
     except ValueError:
-        raise CorruptRecord(episode_id=episode_id, seq=None,
-                            problem=f"the stored event {new['event_id']!r} is not JSON") from None
+        raise CorruptRecord(
+            episode_id=episode_id,
+            seq=None,
+            problem=f"the stored event {new['event_id']!r} is not JSON",
+        ) from None
     if not isinstance(old, dict):
         return False
     return all(old.get(k) == new.get(k) for k in _SAME_EVENT_FIELDS) and _parse_time(
@@ -168,12 +182,18 @@ def _same_event(stored: str, new: dict[str, Any], episode_id: str) -> bool:
 def _payload_fields(p: object, episode_id: str, seq: int | None) -> dict[str, Any]:
     """Check the fields the store itself relies on; the full check is the replay."""
     if not isinstance(p, dict):
-        raise CorruptRecord(episode_id=episode_id, seq=seq,
-                            problem=f"an event must be a JSON object, got {type(p).__name__}")
+        raise CorruptRecord(
+            episode_id=episode_id,
+            seq=seq,
+            problem=f"an event must be a JSON object, got {type(p).__name__}",
+        )
     for key in ("event_id", "event", "source", "target", "at"):
         if not isinstance(p.get(key), str) or not p[key]:
-            raise CorruptRecord(episode_id=episode_id, seq=seq,
-                                problem=f"event field {key!r} is missing or not a string")
+            raise CorruptRecord(
+                episode_id=episode_id,
+                seq=seq,
+                problem=f"event field {key!r} is missing or not a string",
+            )
     _parse_time(p["at"], episode_id, seq, "event field 'at'")
     return p
 
@@ -250,8 +270,10 @@ class EpisodeStore:
         try:
             u = sa.make_url(url)
         except sa.exc.ArgumentError:
-            raise StoreError(problem="not a database URL; use sqlite:///file.db or "
-                             "postgresql+psycopg://user@host:port/database") from None
+            raise StoreError(
+                problem="not a database URL; use sqlite:///file.db or "
+                "postgresql+psycopg://user@host:port/database"
+            ) from None
         backend = u.get_backend_name()
         if backend == "sqlite":
             connect_args: dict[str, Any] = {"timeout": timeout}
@@ -260,13 +282,17 @@ class EpisodeStore:
                 u = u.set(drivername="postgresql+psycopg")
             connect_args = {"connect_timeout": max(1, round(timeout))}
         else:
-            raise StoreError(problem=f"unsupported database {backend!r}; use "
-                             "sqlite:///file.db or postgresql+psycopg://...")
+            raise StoreError(
+                problem=f"unsupported database {backend!r}; use "
+                "sqlite:///file.db or postgresql+psycopg://..."
+            )
         try:
             engine = sa.create_engine(u, hide_parameters=True, connect_args=connect_args)
         except ImportError as exc:
-            raise StoreError(problem=f"the {u.drivername} driver is not installed ({exc.name}); "
-                             "pip install 'carepath[postgres]'") from None
+            raise StoreError(
+                problem=f"the {u.drivername} driver is not installed ({exc.name}); "
+                "pip install 'carepath[postgres]'"
+            ) from None
         except sa.exc.SQLAlchemyError as exc:
             raise _db_error(exc, "") from exc
         if backend == "sqlite":
@@ -290,8 +316,10 @@ class EpisodeStore:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK)))
             if not sa.inspect(conn).has_table(schema.name):
                 if not create:
-                    raise StoreError(problem="the database holds no carepath store; open it "
-                                     "with create=True or run 'carepath store init URL'")
+                    raise StoreError(
+                        problem="the database holds no carepath store; open it "
+                        "with create=True or run 'carepath store init URL'"
+                    )
                 metadata.create_all(conn)
                 conn.execute(schema.insert().values(id=1, version=SCHEMA_VERSION))
                 return
@@ -299,12 +327,16 @@ class EpisodeStore:
             if not isinstance(version, int):
                 raise CorruptRecord(problem="the carepath_schema table holds no version")
             if version > SCHEMA_VERSION:
-                raise StoreError(problem=f"the store has schema version {version}, written by a "
-                                 f"newer carepath; this one reads up to {SCHEMA_VERSION}")
+                raise StoreError(
+                    problem=f"the store has schema version {version}, written by a "
+                    f"newer carepath; this one reads up to {SCHEMA_VERSION}"
+                )
             while version < SCHEMA_VERSION:
                 if version not in MIGRATIONS:
-                    raise StoreError(problem=f"the store has schema version {version}, from "
-                                     "which this carepath has no migration")
+                    raise StoreError(
+                        problem=f"the store has schema version {version}, from "
+                        "which this carepath has no migration"
+                    )
                 MIGRATIONS[version](conn)
                 version += 1
                 conn.execute(schema.update().values(version=version))
@@ -377,8 +409,10 @@ class EpisodeStore:
         now = self._now()
         with self._write(episode.id) as conn:
             if self._head(conn, episode.id, lock=True) is not None:
-                raise StoreError(episode_id=episode.id, problem="already in the store; use "
-                                 "append, apply or save to add events")
+                raise StoreError(
+                    episode_id=episode.id,
+                    problem="already in the store; use append, apply or save to add events",
+                )
             self._insert_episode(conn, data, now)
             self._insert_events(conn, episode.id, 0, data["events"], [now] * episode.version)
         return episode.version
@@ -406,19 +440,25 @@ class EpisodeStore:
                 self._insert_events(conn, episode.id, 0, data["events"], [now] * episode.version)
                 return episode.version
             self._same_header(head, data)
-            stored = {str(eid): str(text) for eid, text in conn.execute(
-                sa.select(events.c.event_id, events.c.payload)
-                .where(events.c.episode_id == episode.id).order_by(events.c.seq))}
-            mine = [r["event_id"] for r in data["events"][:len(stored)]]
+            stored = {
+                str(eid): str(text)
+                for eid, text in conn.execute(
+                    sa.select(events.c.event_id, events.c.payload)
+                    .where(events.c.episode_id == episode.id)
+                    .order_by(events.c.seq)
+                )
+            }
+            mine = [r["event_id"] for r in data["events"][: len(stored)]]
             if mine != list(stored):
                 raise ConcurrencyConflict(
-                    episode_id=episode.id, expected_version=None, actual_version=head.version,
+                    episode_id=episode.id,
+                    expected_version=None,
+                    actual_version=head.version,
                     problem="the stored events are not the start of the episode's history "
                     "(a move was cancelled or replaced after it was stored; the store is "
                     "append-only)",
                 )
-            return self._append_rows(conn, head, data["events"], None, lambda: now,
-                                     stored=stored)
+            return self._append_rows(conn, head, data["events"], None, lambda: now, stored=stored)
 
     def append(
         self,
@@ -448,8 +488,9 @@ class EpisodeStore:
         payloads: list[dict[str, Any]] = []
         for r in events:
             if not isinstance(r, EventRecord):
-                raise StoreError(episode_id=episode_id,
-                                 problem=f"expected EventRecords, got {type(r).__name__}")
+                raise StoreError(
+                    episode_id=episode_id, problem=f"expected EventRecords, got {type(r).__name__}"
+                )
             payloads.append(r.to_dict())
         if expected_version is not None and (
             isinstance(expected_version, bool) or not isinstance(expected_version, int)
@@ -482,8 +523,10 @@ class EpisodeStore:
             ConcurrencyConflict: still conflicting after ``retries`` retries.
         """
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise StoreError(episode_id=episode_id,
-                             problem=f"retries must be a whole number >= 0, got {retries!r}")
+            raise StoreError(
+                episode_id=episode_id,
+                problem=f"retries must be a whole number >= 0, got {retries!r}",
+            )
         conflict: ConcurrencyConflict | None = None
         for attempt in range(retries + 1):
             if attempt:
@@ -501,7 +544,8 @@ class EpisodeStore:
             return episode
         assert conflict is not None
         raise ConcurrencyConflict(
-            episode_id=episode_id, expected_version=conflict.expected_version,
+            episode_id=episode_id,
+            expected_version=conflict.expected_version,
             actual_version=conflict.actual_version,
             problem=f"other writers kept changing the episode; gave up after {retries} retries",
         )
@@ -521,40 +565,63 @@ class EpisodeStore:
 
     def _insert_episode(self, conn: Connection, data: dict[str, Any], now: datetime) -> None:
         evs: list[dict[str, Any]] = data["events"]
-        conn.execute(episodes.insert().values(
-            id=data["id"],
-            patient_id=data["patient_id"],
-            pathway_id=data["pathway"]["id"],
-            pathway_version=data["pathway"]["version"],
-            content_hash=data["pathway"]["content_hash"],
-            version=len(evs),
-            state=evs[-1]["target"] if evs else "intake",
-            started_at=data["started_at"],
-            last_at=evs[-1]["at"] if evs else data["started_at"],
-            previous_episode_id=data["previous_episode_id"],
-            created_at=now,
-        ))
+        conn.execute(
+            episodes.insert().values(
+                id=data["id"],
+                patient_id=data["patient_id"],
+                pathway_id=data["pathway"]["id"],
+                pathway_version=data["pathway"]["version"],
+                content_hash=data["pathway"]["content_hash"],
+                version=len(evs),
+                state=evs[-1]["target"] if evs else "intake",
+                started_at=data["started_at"],
+                last_at=evs[-1]["at"] if evs else data["started_at"],
+                previous_episode_id=data["previous_episode_id"],
+                created_at=now,
+            )
+        )
 
     def _insert_events(
-        self, conn: Connection, episode_id: str, version: int,
-        payloads: Sequence[dict[str, Any]], recorded: Sequence[datetime],
+        self,
+        conn: Connection,
+        episode_id: str,
+        version: int,
+        payloads: Sequence[dict[str, Any]],
+        recorded: Sequence[datetime],
     ) -> None:
         if payloads:
-            conn.execute(events.insert(), [
-                {"episode_id": episode_id, "seq": version + i, "event_id": p["event_id"],
-                 "payload": _json_text(p), "recorded_at": at}
-                for i, (p, at) in enumerate(zip(payloads, recorded, strict=True), 1)
-            ])
+            conn.execute(
+                events.insert(),
+                [
+                    {
+                        "episode_id": episode_id,
+                        "seq": version + i,
+                        "event_id": p["event_id"],
+                        "payload": _json_text(p),
+                        "recorded_at": at,
+                    }
+                    for i, (p, at) in enumerate(zip(payloads, recorded, strict=True), 1)
+                ],
+            )
 
     @staticmethod
     def _same_header(head: _Head, data: dict[str, Any]) -> None:
-        mine = (data["patient_id"], data["pathway"]["content_hash"],
-                _parse_time(data["started_at"], head.id, None, "started_at"))
-        stored = (head.patient_id, head.content_hash,
-                  _parse_time(head.started_at, head.id, None, "the stored started_at"))
+        mine = (
+            data["patient_id"],
+            data["pathway"]["content_hash"],
+            _parse_time(data["started_at"], head.id, None, "started_at"),
+        )
+        stored = (
+            head.patient_id,
+            head.content_hash,
+            _parse_time(head.started_at, head.id, None, "the stored started_at"),
+        )
         if mine != stored:
-            raise StoreError(episode_id=head.id, problem="the stored episode has another "
-                             "patient id, pathway content hash or start time")
+            raise StoreError(
+                episode_id=head.id,
+                problem="the stored episode has another "
+                "patient id, pathway content hash or start time",
+            )
 
     def _append_rows(
         self,
@@ -575,11 +642,15 @@ class EpisodeStore:
             ids = list(dict.fromkeys(p["event_id"] for p in payloads))
             found: dict[str, str] = {}
             for start in range(0, len(ids), 500):  # bounded IN lists
-                chunk = ids[start:start + 500]
-                found.update((str(eid), str(text)) for eid, text in conn.execute(
-                    sa.select(events.c.event_id, events.c.payload).where(
-                        events.c.episode_id == episode_id, events.c.event_id.in_(chunk))
-                ))
+                chunk = ids[start : start + 500]
+                found.update(
+                    (str(eid), str(text))
+                    for eid, text in conn.execute(
+                        sa.select(events.c.event_id, events.c.payload).where(
+                            events.c.episode_id == episode_id, events.c.event_id.in_(chunk)
+                        )
+                    )
+                )
             stored = found
         new: list[dict[str, Any]] = []
         new_recorded: list[datetime] = []
@@ -589,7 +660,8 @@ class EpisodeStore:
             if eid in stored:
                 if not _same_event(stored[eid], p, episode_id):
                     raise ConcurrencyConflict(
-                        episode_id=episode_id, expected_version=expected_version,
+                        episode_id=episode_id,
+                        expected_version=expected_version,
                         actual_version=version,
                         problem=f"event id {eid!r} is already stored for a different event "
                         "(another writer, or a corrected resend); load the episode and apply "
@@ -597,7 +669,8 @@ class EpisodeStore:
                     )
                 if new:
                     raise ConcurrencyConflict(
-                        episode_id=episode_id, expected_version=expected_version,
+                        episode_id=episode_id,
+                        expected_version=expected_version,
                         actual_version=version,
                         problem=f"event {eid!r} is already stored but follows a new event "
                         f"({new[-1]['event_id']!r}); the histories diverge",
@@ -612,15 +685,19 @@ class EpisodeStore:
         if not new:
             return version  # a retry of an append already made: nothing to do
         if expected_version is not None and expected_version != version:
-            raise ConcurrencyConflict(episode_id=episode_id, expected_version=expected_version,
-                                      actual_version=version)
+            raise ConcurrencyConflict(
+                episode_id=episode_id, expected_version=expected_version, actual_version=version
+            )
         state: str = head.state
         last_at = _parse_time(head.last_at, episode_id, version, "the stored last_at")
         for offset, p in enumerate(new, 1):
-            if p["source"] != state or _parse_time(p["at"], episode_id, version + offset,
-                                                   "event field 'at'") < last_at:
+            if (
+                p["source"] != state
+                or _parse_time(p["at"], episode_id, version + offset, "event field 'at'") < last_at
+            ):
                 raise ConcurrencyConflict(
-                    episode_id=episode_id, expected_version=expected_version,
+                    episode_id=episode_id,
+                    expected_version=expected_version,
                     actual_version=version,
                     problem=f"event {p['event_id']!r} does not continue the stored history "
                     f"(stored state {state!r}, event from {p['source']!r}, or earlier than "
@@ -632,9 +709,15 @@ class EpisodeStore:
             now = clock()
             new_recorded = [now] * len(new)
         self._insert_events(conn, episode_id, version, new, new_recorded)
-        conn.execute(episodes.update().where(episodes.c.id == episode_id).values(
-            version=version + len(new), state=state, last_at=new[-1]["at"],
-        ))
+        conn.execute(
+            episodes.update()
+            .where(episodes.c.id == episode_id)
+            .values(
+                version=version + len(new),
+                state=state,
+                last_at=new[-1]["at"],
+            )
+        )
         return version + len(new)
 
     # -- reading --------------------------------------------------------------------------------
@@ -656,10 +739,12 @@ class EpisodeStore:
         except EpisodeLoadError as exc:
             m = _EVENT_INDEX.match(exc.location)
             seq = int(m.group(1)) + 1 if m else None
-            where = exc.location[m.end():].lstrip(".") if m else exc.location
-            raise CorruptRecord(episode_id=episode_id, seq=seq,
-                                problem=f"{where}: {exc.problem}" if where else exc.problem
-                                ) from exc
+            where = exc.location[m.end() :].lstrip(".") if m else exc.location
+            raise CorruptRecord(
+                episode_id=episode_id,
+                seq=seq,
+                problem=f"{where}: {exc.problem}" if where else exc.problem,
+            ) from exc
 
     def data(self, episode_id: str) -> dict[str, Any]:
         """The stored episode as :meth:`Episode.to_dict` data, without replaying it.
@@ -674,7 +759,8 @@ class EpisodeStore:
                 raise EpisodeNotFound(episode_id=episode_id)
             result = conn.execute(
                 sa.select(events.c.seq, events.c.event_id, events.c.payload)
-                .where(events.c.episode_id == episode_id).order_by(events.c.seq)
+                .where(events.c.episode_id == episode_id)
+                .order_by(events.c.seq)
             )
             rows = [(int(seq), str(eid), str(text)) for seq, eid, text in result]
         return self._episode_data(head, rows)
@@ -698,9 +784,13 @@ class EpisodeStore:
             heads = [_Head._make(row) for row in conn.execute(query)]
         out = [
             StoredEpisode(
-                id=h.id, patient_id=h.patient_id, pathway_id=h.pathway_id,
-                pathway_version=h.pathway_version, content_hash=h.content_hash,
-                version=h.version, state=h.state,
+                id=h.id,
+                patient_id=h.patient_id,
+                pathway_id=h.pathway_id,
+                pathway_version=h.pathway_version,
+                content_hash=h.content_hash,
+                version=h.version,
+                state=h.state,
                 started_at=_parse_time(h.started_at, h.id, None, "started_at"),
                 previous_episode_id=h.previous_episode_id,
             )
@@ -715,13 +805,15 @@ class EpisodeStore:
         for expected, (seq, _, _) in enumerate(rows, 1):
             if seq != expected:
                 raise CorruptRecord(
-                    episode_id=episode_id, seq=seq,
+                    episode_id=episode_id,
+                    seq=seq,
                     problem=f"sequence number out of range: expected {expected} (events are "
                     f"numbered 1 to the episode's version, {head.version}, without gaps)",
                 )
         if len(rows) != head.version:
             raise CorruptRecord(
-                episode_id=episode_id, seq=len(rows) + 1 if len(rows) < head.version else None,
+                episode_id=episode_id,
+                seq=len(rows) + 1 if len(rows) < head.version else None,
                 problem=f"the episode's version is {head.version} but {len(rows)} events "
                 "are stored",
             )
@@ -735,23 +827,36 @@ class EpisodeStore:
                 try:
                     payloads.append(json.loads(text))
                 except (TypeError, ValueError):
-                    raise CorruptRecord(episode_id=episode_id, seq=seq,
-                                        problem="the event's payload is not valid JSON") from None
+                    raise CorruptRecord(
+                        episode_id=episode_id,
+                        seq=seq,
+                        problem="the event's payload is not valid JSON",
+                    ) from None
         for (seq, event_id, _), payload in zip(rows, payloads, strict=True):
             if not isinstance(payload, dict):
-                raise CorruptRecord(episode_id=episode_id, seq=seq, problem="the event's "
-                                    f"payload must be a JSON object, not {type(payload).__name__}")
+                raise CorruptRecord(
+                    episode_id=episode_id,
+                    seq=seq,
+                    problem="the event's "
+                    f"payload must be a JSON object, not {type(payload).__name__}",
+                )
             if payload.get("event_id") != event_id:
-                raise CorruptRecord(episode_id=episode_id, seq=seq,
-                                    problem="the payload's event id differs from the row's")
+                raise CorruptRecord(
+                    episode_id=episode_id,
+                    seq=seq,
+                    problem="the payload's event id differs from the row's",
+                )
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "id": episode_id,
             "patient_id": head.patient_id,
             "previous_episode_id": head.previous_episode_id,
-            "pathway": {"id": head.pathway_id, "version": head.pathway_version,
-                        "content_hash": head.content_hash},
+            "pathway": {
+                "id": head.pathway_id,
+                "version": head.pathway_version,
+                "content_hash": head.content_hash,
+            },
             "started_at": head.started_at,
             "events": payloads,
         }
@@ -767,15 +872,18 @@ class EpisodeStore:
         The whole export reads one consistent snapshot.
         """
         heads_q = sa.select(*_HEADER_COLUMNS).order_by(episodes.c.id)
-        events_q = (
-            sa.select(events.c.episode_id, events.c.seq, events.c.event_id, events.c.payload,
-                      events.c.recorded_at)
-            .order_by(events.c.episode_id, events.c.seq)
-        )
+        events_q = sa.select(
+            events.c.episode_id,
+            events.c.seq,
+            events.c.event_id,
+            events.c.payload,
+            events.c.recorded_at,
+        ).order_by(events.c.episode_id, events.c.seq)
         if patient_id is not None:
             heads_q = heads_q.where(episodes.c.patient_id == patient_id)
             events_q = events_q.join(episodes, episodes.c.id == events.c.episode_id).where(
-                episodes.c.patient_id == patient_id)
+                episodes.c.patient_id == patient_id
+            )
         count = 0
         with self._read("") as conn:
             heads = [_Head._make(row) for row in conn.execute(heads_q)]
@@ -794,8 +902,11 @@ class EpisodeStore:
                 out.write(_json_text(data) + "\n")
                 count += 1
             if pending is not None:
-                raise CorruptRecord(episode_id=pending[0], seq=pending[1],
-                                    problem="an event row belongs to no stored episode")
+                raise CorruptRecord(
+                    episode_id=pending[0],
+                    seq=pending[1],
+                    problem="an event row belongs to no stored episode",
+                )
         return count
 
     def import_episodes(self, lines: Iterable[str]) -> int:
@@ -824,8 +935,9 @@ class EpisodeStore:
                 if head is None:
                     # The header first, with no events; the events then go through the
                     # same checks as an append (each continues the last, in time order).
-                    self._insert_episode(conn, {**data, "events": []},
-                                         min(recorded, default=self._now()))
+                    self._insert_episode(
+                        conn, {**data, "events": []}, min(recorded, default=self._now())
+                    )
                     head = self._head(conn, episode_id, lock=True)
                     if head is None:  # pragma: no cover - inserted just above
                         raise EpisodeNotFound(episode_id=episode_id)
@@ -842,26 +954,33 @@ class EpisodeStore:
         except ValueError:
             raise CorruptRecord(problem=f"{where}: not valid JSON") from None
         ok = (
-            isinstance(data, dict) and data.get("format") == FORMAT
+            isinstance(data, dict)
+            and data.get("format") == FORMAT
             and data.get("format_version") == FORMAT_VERSION
             and all(isinstance(data.get(k), str) for k in ("id", "patient_id", "started_at"))
             and isinstance(data.get("pathway"), dict)
-            and all(isinstance(data["pathway"].get(k), str)
-                    for k in ("id", "version", "content_hash"))
-            and (data.get("previous_episode_id") is None
-                 or isinstance(data["previous_episode_id"], str))
+            and all(
+                isinstance(data["pathway"].get(k), str) for k in ("id", "version", "content_hash")
+            )
+            and (
+                data.get("previous_episode_id") is None
+                or isinstance(data["previous_episode_id"], str)
+            )
             and isinstance(data.get("events"), list)
         )
         if not ok:
-            raise CorruptRecord(problem=f"{where}: not a carepath episode export "
-                                f"(format {FORMAT!r} version {FORMAT_VERSION})")
+            raise CorruptRecord(
+                problem=f"{where}: not a carepath episode export "
+                f"(format {FORMAT!r} version {FORMAT_VERSION})"
+            )
         episode_id: str = data["id"]
         _parse_time(data["started_at"], episode_id, None, f"{where}: started_at")
         recorded: list[datetime] = []
         for seq, p in enumerate(data["events"], 1):
             _payload_fields(p, episode_id, seq)
-            recorded.append(_parse_time(p.pop("recorded_at", None), episode_id, seq,
-                                        f"{where}: recorded_at"))
+            recorded.append(
+                _parse_time(p.pop("recorded_at", None), episode_id, seq, f"{where}: recorded_at")
+            )
         return data, recorded
 
     # -- checking -------------------------------------------------------------------------------
@@ -885,10 +1004,15 @@ class EpisodeStore:
             version = conn.execute(sa.select(schema.c.version)).scalar()
             if version != SCHEMA_VERSION:
                 problems.append(f"schema version {version!r}, expected {SCHEMA_VERSION}")
-            orphans = conn.execute(
-                sa.select(events.c.episode_id).distinct()
-                .where(~events.c.episode_id.in_(sa.select(episodes.c.id)))
-            ).scalars().all()
+            orphans = (
+                conn.execute(
+                    sa.select(events.c.episode_id)
+                    .distinct()
+                    .where(~events.c.episode_id.in_(sa.select(episodes.c.id)))
+                )
+                .scalars()
+                .all()
+            )
         problems.extend(f"events stored for unknown episode {e!r}" for e in orphans)
         for stored in self.episodes():
             try:
