@@ -446,38 +446,42 @@ def is_quotable(value: object, *, kind: CodeKind = "code") -> bool:
     """Whether ``value`` may appear in an error message: a ``str`` of the kind's alphabet
     and length (see :data:`CodeKind`) and not shaped like personal data (six or more
     digits in a row, alone or with ``- . / :`` between them: SSNs, dates, phone
-    numbers). A UUID is always quotable as an ``"id"``."""
+    numbers). The empty string, and a UUID as an ``"id"``, are always quotable."""
     if not isinstance(value, str):
         return False
-    if kind == "id" and _UUID.fullmatch(value):
+    if not value or (kind == "id" and _UUID.fullmatch(value)):  # nothing to leak
         return True
     return _KINDS[kind].fullmatch(value) is not None and not _personal_shaped(value)
 
 
-def describe(value: object, *, what: str = "a well-formed code") -> str:
-    """Words for a value that is not quoted: its length or type, never its content.
+def describe(value: object, *, what: str = "") -> str:
+    """Words for a value that is not quoted: its length or type, never its content;
+    with ``what``, also what it is not.
 
     >>> describe("123-45-6789", what="a known hospital-service code")
     'an 11-character value that is not a known hospital-service code'
+    >>> describe("Jane Doe")
+    'an 8-character value'
     """
     if isinstance(value, str):
         n = len(value)
-        if n == 0:
-            return f"an empty value that is not {what}"
         digits = str(n)  # "an" before eight, eleven, eighteen, eighty, eleven thousand...
         vowel = digits.startswith("8") or (len(digits) % 3 == 2 and digits[:2] in ("11", "18"))
-        return f"{'an' if vowel else 'a'} {n}-character value that is not {what}"
+        words = "an empty value" if n == 0 else f"{'an' if vowel else 'a'} {n}-character value"
+        return f"{words} that is not {what}" if what else words
     kind = {bool: "a boolean", int: "a number", float: "a number", type(None): "null"}.get(
         type(value), "a list" if isinstance(value, list | tuple) else "an object"
     )
-    return f"{kind}, not {what}"
+    return f"{kind}, not {what}" if what else kind
 
 
-def show(value: object, *, kind: CodeKind = "code", what: str = "a well-formed code") -> str:
+def show(value: object, *, kind: CodeKind = "code", what: str = "") -> str:
     """``repr(value)`` when :func:`is_quotable`, else :func:`describe`.
 
     >>> show("MED")
     "'MED'"
+    >>> show("Jane Doe")
+    'an 8-character value'
     >>> show("Jane Doe", what="a known hospital-service code")
     'an 8-character value that is not a known hospital-service code'
     """
