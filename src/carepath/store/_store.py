@@ -27,6 +27,7 @@ from carepath._errors import (
 from carepath._pathway import Pathway
 
 from . import _backup
+from ._connect import db_error, sqlite_begin, sqlite_connect
 from ._rows import EPISODES, EVENTS, Head, episode_data, parse_time
 from ._schema import MIGRATIONS, SCHEMA_VERSION, episodes, events, metadata, schema
 from ._writes import (
@@ -78,39 +79,7 @@ class StoredEpisode:
     previous_episode_id: str | None = None
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" event (below) emit BEGIN itself: pysqlite's own
-    # transaction handling would start write transactions lazily and late.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-        cursor.execute("PRAGMA synchronous=FULL")  # a committed append survives power loss
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    # A writer takes the write lock up front (waiting up to the busy timeout), so two
-    # writers never both read a version and then race to upgrade their locks.
-    write = conn.get_execution_options().get("carepath_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-def _db_error(exc: sa.exc.SQLAlchemyError, episode_id: str) -> StoreError:
-    """A driver error as a StoreError: its class and first line, never row contents."""
-    orig = getattr(exc, "orig", None)
-    source: BaseException = orig if isinstance(orig, BaseException) else exc
-    lines = str(source).strip().splitlines()
-    first = lines[0] if lines else ""
-    if not isinstance(orig, BaseException):
-        first = first.split(" [SQL:")[0]
-    return StoreError(
-        episode_id=episode_id, problem=f"database error ({type(source).__name__}): {first}"
-    )
-
-
+@final
 class EpisodeStore:
     """Episodes stored as append-only event logs, in SQLite or PostgreSQL.
 
@@ -206,10 +175,10 @@ class EpisodeStore:
                 "pip install 'carepath[postgres]'"
             ) from None
         except sa.exc.SQLAlchemyError as exc:
-            raise _db_error(exc, "") from exc
+            raise db_error(exc, "") from exc
         if backend == "sqlite":
-            sa_event.listen(engine, "connect", _sqlite_connect)
-            sa_event.listen(engine, "begin", _sqlite_begin)
+            sa_event.listen(engine, "connect", sqlite_connect)
+            sa_event.listen(engine, "begin", sqlite_begin)
         self = object.__new__(cls)
         self._engine = engine
         self._sqlite = backend == "sqlite"
@@ -293,7 +262,7 @@ class EpisodeStore:
                 with conn.begin():
                     yield conn
         except sa.exc.SQLAlchemyError as exc:
-            raise _db_error(exc, episode_id) from exc
+            raise db_error(exc, episode_id) from exc
 
     @contextmanager
     def _read(self, episode_id: str) -> Iterator[Connection]:
@@ -304,7 +273,7 @@ class EpisodeStore:
                 with conn.begin():
                     yield conn
         except sa.exc.SQLAlchemyError as exc:
-            raise _db_error(exc, episode_id) from exc
+            raise db_error(exc, episode_id) from exc
 
     # -- writing --------------------------------------------------------------------------------
 
