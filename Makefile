@@ -27,6 +27,7 @@ demo: $(VENV)/.core
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks examples type_tests
 	$(BIN)/ruff format --check src tests benchmarks examples type_tests
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy

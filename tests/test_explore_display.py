@@ -20,6 +20,7 @@ from carepath import (
     Episode,
     Override,
     Pathway,
+    definitions,
     explore,
     load_catalog,
     place,
@@ -119,7 +120,7 @@ def _mermaid_edges(text: str) -> dict[tuple[str, str], str]:
 @pytest.mark.parametrize("guards", [False, True])
 def test_mermaid_contains_every_level_and_rule(guards: bool) -> None:
     p = standard_pathway()
-    text = p.to_mermaid(guards=guards)
+    text = explore.to_mermaid(p, guards=guards)
     assert text.startswith("flowchart TD\n")
     for lv in p.levels:
         assert f'n_{lv.code}["{lv.name}"]' in text
@@ -136,7 +137,7 @@ def test_mermaid_contains_every_level_and_rule(guards: bool) -> None:
 def test_mermaid_colours_levels_by_setting_and_highlights_an_episode() -> None:
     p = standard_pathway()
     ep = sample_episode()
-    text = p.to_mermaid(episode=ep)
+    text = explore.to_mermaid(p, episode=ep)
     assert "class n_inpatient,n_detox residential" in text
     assert "class n_dropped_out current" in text
     visited = re.search(r"class (\S+) visited", text)
@@ -150,17 +151,17 @@ def test_mermaid_colours_levels_by_setting_and_highlights_an_episode() -> None:
 
 
 def test_mermaid_event_filter_and_escaping() -> None:
-    text = standard_pathway().to_mermaid(events={"step_down", "complete"}, direction="LR")
+    text = explore.to_mermaid(standard_pathway(), events={"step_down", "complete"}, direction="LR")
     assert "admit" not in text
     assert "n_intake" not in text
     assert "step_down" in text
     with pytest.raises(explore.ExploreError):
-        standard_pathway().to_mermaid(direction="up")
+        explore.to_mermaid(standard_pathway(), direction="up")
 
 
 def test_graphviz_source_has_every_state_and_highlights_the_route() -> None:
     p = standard_pathway()
-    dot = p.to_graphviz(episode=sample_episode(), guards=True)
+    dot = explore.to_graphviz(p, episode=sample_episode(), guards=True)
     src = dot.source
     for state in p.states:
         assert re.search(rf"^\s+{state} \[", src, re.MULTILINE), state
@@ -170,7 +171,7 @@ def test_graphviz_source_has_every_state_and_highlights_the_route() -> None:
 
 @NO_DOT
 def test_graphviz_renders_svg() -> None:  # pragma: no cover - needs the dot program
-    svg = standard_pathway().to_graphviz().pipe(format="svg").decode()
+    svg = explore.to_graphviz(standard_pathway()).pipe(format="svg").decode()
     assert "<svg" in svg
     assert "Outpatient" in svg
 
@@ -701,7 +702,7 @@ def test_cli_diagram_svg_needs_dot() -> None:
 
 def test_cli_reads_a_pathway_file(tmp_path: Path) -> None:
     path = tmp_path / "standard.json"
-    path.write_text(standard_pathway().to_json(), encoding="utf-8")
+    path.write_text(definitions.dumps(standard_pathway(), "json"), encoding="utf-8")
     result = CliRunner().invoke(
         main, ["paths", "--pathway", str(path), "--to", "completed", "--max-steps", "2"]
     )

@@ -21,6 +21,7 @@ from carepath._assessment import Dimension
 from carepath._levels import Outcome
 
 from ._common import SETTING_COLOURS, episode_stays, state_colour
+from ._diagrams import diagram_svg, to_mermaid
 
 if TYPE_CHECKING:
     from carepath._criteria import Placement
@@ -71,8 +72,6 @@ def _days(value: float | None) -> str:
 
 def pathway_html(pathway: Pathway) -> str:
     """The pathway's diagram (inline SVG when ``dot`` is available, else Mermaid) and levels."""
-    from ._diagrams import diagram_svg, to_mermaid  # noqa: PLC0415  # graphviz only if present
-
     svg = diagram_svg(pathway)
     if svg is not None:
         diagram = f'<div class="carepath-diagram">{_strip_xml_prolog(svg)}</div>'
