@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("pandas")
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from carepath import Assessment, Episode, standard_pathway  # noqa: E402
-from carepath.sim import (  # noqa: E402
+from carepath import Assessment, Episode, standard_pathway
+from carepath.sim import (
     CareRecords,
     InvalidRecords,
     SimulationModel,
