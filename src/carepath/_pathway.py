@@ -37,6 +37,7 @@ from ._guards import (
 from ._levels import INTAKE, Level, Outcome
 from ._machine import Engine, trigger_name
 from ._suggest import did_you_mean
+from ._textio import show
 from .levels import STANDARD_CRITERIA, STANDARD_LEVELS
 
 if TYPE_CHECKING:
@@ -801,7 +802,7 @@ def _describe(value: object) -> str:
     if isinstance(value, Level):
         return f"level {value.code!r}"
     if isinstance(value, str):
-        return repr(value)
+        return show(value)  # a sender's value is quoted only when it is a short code
     return f"a {type(value).__name__}"
 
 
