@@ -31,7 +31,8 @@ from carepath._levels import Level, Outcome
 
 from ._codes import LEVEL_CODES, codes_for
 from ._hl7_reader import STANDARD as _STANDARD
-from ._hl7_reader import HL7Limits, RawMessage, describe, read_message, split_messages
+from ._hl7_reader import HL7Limits, RawMessage, read_message, split_messages
+from ._quote import quotable, show
 from ._stitching import Course, Stay, Stitching, stitch
 
 if TYPE_CHECKING:
@@ -329,7 +330,7 @@ class LevelMap:
         if unknown:
             raise _map_error(
                 "unknown keys "
-                + ", ".join(describe(k, "key") for k in unknown)
+                + ", ".join(show(k, what="a known key") for k in unknown)
                 + "; allowed: "
                 + ", ".join(sorted(known))
             )
@@ -356,9 +357,6 @@ def _lookup(
     return None, ""
 
 
-_CODE: Final = re.compile(r"[A-Za-z0-9_.\-]{1,20}")
-
-
 @final
 @attrs.frozen(kw_only=True)
 class _Message:
@@ -377,7 +375,7 @@ class _Message:
     def name(self) -> str:
         """The message as errors and notes name it: its control id when that is a short
         code, else its position in the input."""
-        if _CODE.fullmatch(self.control_id):
+        if quotable(self.control_id, kind="id"):
             return f"message {self.control_id!r} (ADT^{self.trigger})"
         return f"message #{self.index} (ADT^{self.trigger})"
 
@@ -476,9 +474,9 @@ def _patient_id(raw: RawMessage, level_map: LevelMap, name: str) -> str:
     if level_map.untyped_patient_id and len(untyped) == len(reps) == 1 and not authority:
         return untyped[0][0]
     types = sorted({r[4].upper() for r in reps if len(r) > 4 and r[4]})
-    found = ", ".join(describe(t, "identifier type") for t in types) or "only untyped ones"
+    found = ", ".join(show(t, what="an identifier type") for t in types) or "only untyped ones"
     wanted_types = "/".join(level_map.patient_id_types)
-    owner_text = f" from assigning authority {describe(authority, 'code')}" if authority else ""
+    owner_text = f" from assigning authority {show(authority, what='a code')}" if authority else ""
     raise InteropError(
         standard=_STANDARD,
         resource=name,
@@ -614,7 +612,7 @@ def _effective(messages: list[_Message]) -> list[_Message]:
 
 
 def _quote_id(m: _Message) -> str:
-    return repr(m.control_id) if _CODE.fullmatch(m.control_id) else f"message #{m.index}"
+    return repr(m.control_id) if quotable(m.control_id, kind="id") else f"message #{m.index}"
 
 
 def _check_visit(messages: list[_Message]) -> tuple[str, str]:
@@ -661,10 +659,13 @@ def _unit_codes(m: _Message) -> str:
     unit = m.location.split("^")[0] if m.location else ""
     parts = []
     if unit:
-        parts.append(f"point of care {describe(unit, 'point-of-care code')} to LevelMap.locations")
+        parts.append(
+            f"point of care {show(unit, what='a point-of-care code')} to LevelMap.locations"
+        )
     if m.service:
         parts.append(
-            f"hospital service {describe(m.service, 'hospital-service code')} to LevelMap.services"
+            f"hospital service {show(m.service, what='a hospital-service code')} "
+            "to LevelMap.services"
         )
     return " or ".join(parts) if parts else "a point of care (PV1-3) or hospital service (PV1-10)"
 
@@ -691,13 +692,14 @@ def _level(
                 standard=_STANDARD,
                 resource=m.name,
                 field="PV1-3/PV1-10",
-                problem=f"only the patient class (PV1-2 {describe(klass, 'patient-class code')}) "
-                f"suggests a level; add {_unit_codes(m)}, or set "
+                problem="only the patient class (PV1-2 "
+                f"{show(klass, what='a patient-class code')}) suggests a level; "
+                f"add {_unit_codes(m)}, or set "
                 "LevelMap.patient_class_fallback to accept the guess",
             )
         findings = (
             f"finding: level {code!r} guessed from the patient class alone (PV1-2 "
-            f"{describe(klass, 'patient-class code')}); add {_unit_codes(m)}",
+            f"{show(klass, what='a patient-class code')}); add {_unit_codes(m)}",
         )
     if code is None:
         if not required:
@@ -735,10 +737,10 @@ def _move(
             outcome = level_map.unmapped_disposition
             code = m.disposition.strip().upper()
             meaning = DISCHARGE_STATUS.get(code)
-            said = describe(code, "discharge-disposition code")
+            said = show(code, what="a discharge-disposition code")
             known = f" ({meaning})" if meaning else " (not a UB-04 discharge status)"
             findings = (
-                f"finding: PV1-36 {said}{known if _CODE.fullmatch(code) else ''} maps to no "
+                f"finding: PV1-36 {said}{known if quotable(code) else ''} maps to no "
                 f"outcome; recorded as {outcome.value} (LevelMap.unmapped_disposition); "
                 "map it in LevelMap.dispositions",
             )

@@ -19,7 +19,15 @@ import attrs
 
 from carepath._errors import InteropError
 
-__all__ = ["HL7Limits", "RawMessage", "describe", "read_message", "split_messages", "unescape"]
+from ._quote import show
+
+__all__ = [
+    "HL7Limits",
+    "RawMessage",
+    "read_message",
+    "split_messages",
+    "unescape",
+]
 
 STANDARD: Final = "HL7 v2"
 
@@ -30,28 +38,9 @@ VERSIONS: Final = frozenset(
 """The HL7 v2 versions (MSH-12) carepath reads."""
 
 _BATCH: Final = frozenset({"FHS", "BHS", "BTS", "FTS"})
-_WANTED: Final = ("MSH", "EVN", "PID", "PV1")
-
-_CODE: Final = re.compile(r"[A-Za-z0-9_.\-]{1,20}")
-
-
-def describe(value: str, kind: str) -> str:
-    """How an error message shows a value a sender put in a field.
-
-    A short, well-formed code (1 to 20 characters from ``A-Z a-z 0-9 _ . -``) is quoted;
-    anything else is described by its length only, so free text, names, dates or SSNs
-    misplaced in a coded field never reach an error message or a log.
-
-    >>> describe("DTX", "point-of-care code")
-    "'DTX'"
-    >>> describe("123-45-6789 ", "hospital-service code")
-    'a 12-character value that is not a well-formed hospital-service code'
-    """
-    if _CODE.fullmatch(value):
-        return repr(value)
-    if not value:
-        return f"an empty {kind}"
-    return f"a {len(value)}-character value that is not a well-formed {kind}"
+# The segments read, each split only as far as its last field read (the rest of the
+# segment stays one string, never split: bounded work whatever it holds).
+_WANTED: Final = {"MSH": 12, "EVN": 7, "PID": 4, "PV1": 37}
 
 
 def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -307,8 +296,9 @@ def read_message(segments: list[str], position: int, limits: HL7Limits) -> RawMe
     found: dict[str, list[str]] = {}
     for seg in segments:
         name = seg[:3]
-        if name in _WANTED and name not in found:
-            fields = seg.split(fs)
+        splits = _WANTED.get(name)
+        if splits is not None and name not in found:
+            fields = seg.split(fs, splits)
             if name == "MSH":
                 # MSH-1 is the field separator itself: with it inserted, MSH-n is fields[n].
                 fields.insert(1, fs)
@@ -319,8 +309,8 @@ def read_message(segments: list[str], position: int, limits: HL7Limits) -> RawMe
         raise _error(
             position,
             "MSH-12",
-            f"not a parseable HL7 v2 message: version {describe(version, 'version')} is not "
-            "one carepath reads (2.1 to 2.8.2)",
+            "not a parseable HL7 v2 message: version "
+            f"{show(version, what='an HL7 version')} is not one carepath reads (2.1 to 2.8.2)",
         )
     raw.version = version
     return raw

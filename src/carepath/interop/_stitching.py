@@ -28,6 +28,8 @@ import attrs
 from carepath._errors import InvalidArgument
 from carepath._levels import Outcome
 
+from ._quote import show
+
 __all__ = ["Course", "Link", "Stay", "Stitching", "stitch"]
 
 Rule = Literal["session", "step", "new_episode"]
@@ -125,7 +127,11 @@ class Stay:
 
 
 def _quote(refs: Sequence[str]) -> str:
-    return ", ".join(repr(r) for r in refs) if refs else "none"
+    return ", ".join(_id(r) for r in refs) if refs else "none"
+
+
+def _id(ref: str) -> str:
+    return show(ref, kind="id", what="a well-formed id")
 
 
 @final
@@ -163,13 +169,13 @@ class Link:
     def explain(self) -> str:
         """The decision in one sentence: the rule, the gap and the records involved."""
         if self.outcome is None:
-            after = f"visit {self.previous!r} ({self.from_level}) was still open"
+            after = f"visit {_id(self.previous)} ({self.from_level}) was still open"
         else:
             after = (
-                f"{self.gap_days:.1f} days after visit {self.previous!r} ({self.from_level}) "
+                f"{self.gap_days:.1f} days after visit {_id(self.previous)} ({self.from_level}) "
                 f"ended {self.outcome.value} (discharge {_quote(self.ended_by)}, kept for audit)"
             )
-        start = f"visit {self.next!r} ({self.to_level}, started by {_quote(self.started_by)})"
+        start = f"visit {_id(self.next)} ({self.to_level}, started by {_quote(self.started_by)})"
         if self.rule == "session":
             window = (
                 f"within session_gap_days={self.limit_days:g}"
