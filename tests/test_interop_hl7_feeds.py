@@ -54,7 +54,7 @@ def test_a_next_day_step_down_to_another_visit_continues_the_episode() -> None:
         ("M5", Event.COMPLETE, "completed"),
     ]
     note = ep.history[2].note or ""
-    assert note.startswith("HL7 v2 ADT^A04; step: visit 'V2' (iop, started by 'M4')")
+    assert note.startswith("HL7 v2 ADT^A04\nstep: visit 'V2' (iop, started by 'M4')")
     assert "1.0 days after visit 'V1' (inpatient) ended completed" in note
     assert "discharge 'M3', kept for audit" in note
     assert "within continuity_days=14" in note

@@ -776,7 +776,8 @@ def _plan(messages: Sequence[_Message], level_map: LevelMap, pathway: Pathway) -
 
 
 def _note(mv: _Move, extra: Sequence[str] = ()) -> str:
-    return "; ".join((f"HL7 v2 ADT^{mv.message.trigger}", *mv.findings, *extra))
+    """``HL7 v2 ADT^A04``, then one line per stitching decision and per finding."""
+    return "\n".join((f"HL7 v2 ADT^{mv.message.trigger}", *extra, *mv.findings))
 
 
 def _apply(episode: Episode, mv: _Move, event: Event, level: str | None, note: str) -> None:
