@@ -3,13 +3,16 @@
 - :func:`to_fhir` / :func:`from_fhir`: an episode as a FHIR Bundle (R4B or R5) and
   back, exactly (fhir.resources).
 - :func:`from_hl7v2`: a visit's ADT messages replayed into an episode, each
-  message recorded as a fact (hl7apy); :class:`LevelMap` says which PV1 fields
-  mean which level.
+  message recorded as a fact; :func:`episodes_from_hl7v2`: a whole feed of many
+  visits and patients read into courses of treatment, stitched by a
+  :class:`Stitching` policy (:func:`stitch` works on neutral :class:`Stay` records,
+  for any source) with every decision explained (:class:`Link`); :class:`LevelMap`
+  is a site's reading of PV1 and PID-3; :class:`HL7Limits` bounds the reader.
 - :data:`LEVEL_CODES` and :data:`OUTCOME_CODES`: the one table of code mappings.
 
-Importing this package imports neither fhir.resources nor hl7apy; each function
-imports what it needs when called, so the HL7 reader works with only the ``hl7``
-extra installed, and the FHIR functions with only ``fhir``.
+Importing this package imports no extra: the HL7 v2 reader is carepath's own
+(bounded, linear-time) and needs no extra; the FHIR functions import
+fhir.resources when called.
 """
 
 from ._codes import LEVEL_CODES as LEVEL_CODES
@@ -20,18 +23,36 @@ from ._codes import codes_for as codes_for
 from ._fhir import FhirVersion as FhirVersion
 from ._fhir import from_fhir as from_fhir
 from ._fhir import to_fhir as to_fhir
+from ._hl7 import DEFAULT_DISPOSITIONS as DEFAULT_DISPOSITIONS
+from ._hl7 import DISCHARGE_STATUS as DISCHARGE_STATUS
 from ._hl7 import LevelMap as LevelMap
+from ._hl7 import episodes_from_hl7v2 as episodes_from_hl7v2
 from ._hl7 import from_hl7v2 as from_hl7v2
+from ._hl7_reader import HL7Limits as HL7Limits
+from ._stitching import Course as Course
+from ._stitching import Link as Link
+from ._stitching import Stay as Stay
+from ._stitching import Stitching as Stitching
+from ._stitching import stitch as stitch
 
 __all__ = [
+    "DEFAULT_DISPOSITIONS",
+    "DISCHARGE_STATUS",
     "LEVEL_CODES",
     "OUTCOME_CODES",
+    "Course",
     "FhirVersion",
+    "HL7Limits",
     "LevelCodes",
     "LevelMap",
+    "Link",
     "OutcomeCodes",
+    "Stay",
+    "Stitching",
     "codes_for",
+    "episodes_from_hl7v2",
     "from_fhir",
     "from_hl7v2",
+    "stitch",
     "to_fhir",
 ]
