@@ -1,7 +1,10 @@
 """FHIR and HL7 v2 in and out (extras ``fhir`` and ``hl7``).
 
-- :func:`to_fhir` / :func:`from_fhir`: an episode as a FHIR Bundle (R4B or R5) and
+- :func:`to_fhir` / :func:`from_fhir`: an episode as a FHIR Bundle (R4, R4B or R5) and
   back, exactly (fhir.resources).
+- :func:`read_fhir` / :func:`episodes_from_fhir_ndjson`: FHIR an EHR wrote (bundles of
+  any type, lists of resources, Bulk Data NDJSON) read into each patient's episodes;
+  :class:`CodeMap` says which codes mean which level.
 - :func:`from_hl7v2`: a visit's ADT messages replayed into an episode, each
   message recorded as a fact (hl7apy); :class:`LevelMap` says which PV1 fields
   mean which level.
@@ -17,21 +20,35 @@ from ._codes import OUTCOME_CODES as OUTCOME_CODES
 from ._codes import LevelCodes as LevelCodes
 from ._codes import OutcomeCodes as OutcomeCodes
 from ._codes import codes_for as codes_for
+from ._fhir import CODE_SYSTEMS as CODE_SYSTEMS
+from ._fhir import DEFAULT_LEVEL_CODES as DEFAULT_LEVEL_CODES
+from ._fhir import CodeMap as CodeMap
+from ._fhir import FhirImport as FhirImport
 from ._fhir import FhirVersion as FhirVersion
+from ._fhir import ImportFinding as ImportFinding
+from ._fhir import episodes_from_fhir_ndjson as episodes_from_fhir_ndjson
 from ._fhir import from_fhir as from_fhir
+from ._fhir import read_fhir as read_fhir
 from ._fhir import to_fhir as to_fhir
 from ._hl7 import LevelMap as LevelMap
 from ._hl7 import from_hl7v2 as from_hl7v2
 
 __all__ = [
+    "CODE_SYSTEMS",
+    "DEFAULT_LEVEL_CODES",
     "LEVEL_CODES",
     "OUTCOME_CODES",
+    "CodeMap",
+    "FhirImport",
     "FhirVersion",
+    "ImportFinding",
     "LevelCodes",
     "LevelMap",
     "OutcomeCodes",
     "codes_for",
+    "episodes_from_fhir_ndjson",
     "from_fhir",
     "from_hl7v2",
+    "read_fhir",
     "to_fhir",
 ]

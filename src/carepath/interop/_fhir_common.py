@@ -20,7 +20,14 @@ from carepath._levels import Level, Outcome
 
 from ._codes import CAREPATH_FHIR, OUTCOME_CODES
 
-FhirVersion = Literal["R4B", "R5"]
+FhirVersion = Literal["R4", "R4B", "R5"]
+"""FHIR versions: R4 (4.0.1, what US EHRs export), R4B (4.3.0) and R5 (5.0.0).
+
+fhir.resources ships R4B and R5 models, not R4: an R4 bundle is validated with the R4B
+models, which is sound for what carepath writes and reads (Bundle, EpisodeOfCare,
+Encounter, Observation, QuestionnaireResponse, Patient, Location have the same
+elements in R4 and R4B); the tests check carepath's R4 output against the official
+R4 JSON schema."""
 
 EXT_PATHWAY: Final = f"{CAREPATH_FHIR}/StructureDefinition/pathway"
 """EpisodeOfCare extension: the pathway's ``id``, ``version`` and ``contentHash``."""
@@ -77,7 +84,7 @@ def _standard(version: str) -> str:
 def _bundle_class(version: str) -> Any:
     """The fhir.resources Bundle model of ``version``, imported only now."""
     try:
-        if version == "R4B":
+        if version in ("R4", "R4B"):
             from fhir.resources.R4B.bundle import Bundle as B4  # noqa: PLC0415  # optional extra
 
             return B4
@@ -91,6 +98,8 @@ def _bundle_class(version: str) -> Any:
 
 
 def _check_version(version: object) -> FhirVersion:
+    if version == "R4":
+        return "R4"
     if version == "R4B":
         return "R4B"
     if version == "R5":
@@ -99,7 +108,7 @@ def _check_version(version: object) -> FhirVersion:
         standard="FHIR",
         resource="Bundle",
         field="version",
-        problem=f"unsupported FHIR version {version!r}; allowed: 'R4B', 'R5'",
+        problem=f"unsupported FHIR version {version!r}; allowed: 'R4', 'R4B', 'R5'",
     )
 
 
