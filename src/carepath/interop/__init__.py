@@ -30,6 +30,7 @@ from ._fhir import episodes_from_fhir_ndjson as episodes_from_fhir_ndjson
 from ._fhir import from_fhir as from_fhir
 from ._fhir import read_fhir as read_fhir
 from ._fhir import to_fhir as to_fhir
+from ._fhir import to_fhir_json as to_fhir_json
 from ._hl7 import LevelMap as LevelMap
 from ._hl7 import from_hl7v2 as from_hl7v2
 
@@ -51,4 +52,5 @@ __all__ = [
     "from_hl7v2",
     "read_fhir",
     "to_fhir",
+    "to_fhir_json",
 ]

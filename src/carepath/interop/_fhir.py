@@ -21,7 +21,7 @@ from ._fhir_common import (
     PATIENT_SYSTEM,
     FhirVersion,
 )
-from ._fhir_export import bundle_data, to_fhir
+from ._fhir_export import bundle_data, to_fhir, to_fhir_json
 from ._fhir_foreign import FhirImport, ImportFinding
 from ._fhir_import import from_fhir
 from ._fhir_read import (
@@ -55,4 +55,5 @@ __all__ = [
     "from_fhir",
     "read_fhir",
     "to_fhir",
+    "to_fhir_json",
 ]

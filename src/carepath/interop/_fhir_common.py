@@ -55,6 +55,18 @@ _CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 
 # A FHIR string needs at least one character other than exotic whitespace.
 _FHIR_STRING: Final = re.compile(r"[ \r\n\t\S]")
+# Whitespace the R4/R4B JSON schemas' string pattern (^[ \r\n\t\S]+$, a JavaScript regex)
+# refuses: JavaScript's \s apart from space, CR, LF and tab.
+_SCHEMA_SPACE: Final = re.compile(
+    "[\x0b\x0c\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
+
+
+def fhir_string_ok(text: str) -> bool:
+    """Whether ``text`` is a valid FHIR ``string`` for fhir.resources and the JSON schemas."""
+    return bool(_FHIR_STRING.search(text)) and not _SCHEMA_SPACE.search(text)
+
+
 _EVENTS_AT: Final = re.compile(r"^events\[(\d+)\]")
 _OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
 _EOC_STATUSES: Final = (

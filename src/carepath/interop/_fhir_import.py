@@ -183,6 +183,8 @@ def from_fhir(
             continue
         rtype = res.get("resourceType") if isinstance(res, dict) else None
         name = f"{rtype} {entry.get('fullUrl') or f'(Bundle.entry[{i}])'}"
+        if isinstance(res, dict) and res.get("status") == "entered-in-error":
+            continue  # a stay or assessment a correction removed (to_fhir(replaces=...))
         by_type.setdefault(str(rtype), []).append(_Node(res, std, name))
     episodes = by_type.get("EpisodeOfCare", [])
     if len(episodes) != 1:
@@ -309,7 +311,7 @@ def _check_views(
     stays, _ = _stays(episode)
     expected = {f"{episode.id}:{s.enter.event_id}": s for s in stays}
     seen: set[str] = set()
-    period_key = "period" if version == "R4B" else "actualPeriod"
+    period_key = "period" if version != "R5" else "actualPeriod"
     for enc in encounters:
         ids = [n for n in enc.nodes("identifier") if n.get("system") == STAY_SYSTEM]
         if len(ids) != 1:
