@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from carepath._criteria import Placement
     from carepath._episode import Episode
     from carepath._pathway import Pathway
-    from carepath.sim import SimulationResult
+    from carepath.sim import CareRecords, SimulationResult
 
 __all__ = ["episode_html", "pathway_html", "placement_html", "result_html"]
 
@@ -226,7 +226,7 @@ class _Counts:
                 self.open_stays[str(level)] += int(n)
 
 
-def _counts(result: SimulationResult) -> _Counts:
+def _counts(result: SimulationResult | CareRecords) -> _Counts:
     """Counts from the event and exit columns only, vectorised; streamed parts one at a time."""
     counts = _Counts()
     parts = result.parts
@@ -273,7 +273,7 @@ def _frame_table(frame: Any, *, extra: tuple[str, Mapping[str, str]] | None = No
     return _table(head, rows)
 
 
-def result_html(result: SimulationResult) -> str:
+def result_html(result: SimulationResult | CareRecords) -> str:
     """A simulated cohort's summary as HTML tables (what ``SimulationResult`` shows in notebooks).
 
     Built from ``result.summary()`` (which a run streamed to Parquet computes without

@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 
 from carepath._episode import Episode, EventRecord
 from carepath._errors import InteropError
+from carepath._extras import require
 from carepath._guards import Event
 from carepath._levels import Level, Outcome
 
@@ -95,18 +96,8 @@ def _standard(version: str) -> str:
 
 def _bundle_class(version: str) -> Any:
     """The fhir.resources Bundle model of ``version``, imported only now."""
-    try:
-        if version in ("R4", "R4B"):
-            from fhir.resources.R4B.bundle import Bundle as B4  # noqa: PLC0415  # optional extra
-
-            return B4
-        from fhir.resources.bundle import Bundle as B5  # noqa: PLC0415  # optional extra
-
-        return B5
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "FHIR support needs the 'fhir' extra: pip install 'carepath[fhir]'"
-        ) from exc
+    module = "fhir.resources.bundle" if version == "R5" else "fhir.resources.R4B.bundle"
+    return require(module, extra="fhir", needed_for="FHIR import and export").Bundle
 
 
 def _check_version(version: object) -> FhirVersion:
