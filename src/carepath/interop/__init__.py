@@ -1,7 +1,10 @@
 """FHIR and HL7 v2 in and out (extras ``fhir`` and ``hl7``).
 
-- :func:`to_fhir` / :func:`from_fhir`: an episode as a FHIR Bundle (R4B or R5) and
+- :func:`to_fhir` / :func:`from_fhir`: an episode as a FHIR Bundle (R4, R4B or R5) and
   back, exactly (fhir.resources).
+- :func:`read_fhir` / :func:`episodes_from_fhir_ndjson`: FHIR an EHR wrote (bundles of
+  any type, lists of resources, Bulk Data NDJSON) read into each patient's episodes;
+  :class:`CodeMap` says which codes mean which level.
 - :func:`from_hl7v2`: a visit's ADT messages replayed into an episode, each
   message recorded as a fact; :func:`episodes_from_hl7v2`: a whole feed of many
   visits and patients read into courses of treatment, stitched by a
@@ -20,9 +23,17 @@ from ._codes import OUTCOME_CODES as OUTCOME_CODES
 from ._codes import LevelCodes as LevelCodes
 from ._codes import OutcomeCodes as OutcomeCodes
 from ._codes import codes_for as codes_for
+from ._fhir import CODE_SYSTEMS as CODE_SYSTEMS
+from ._fhir import DEFAULT_LEVEL_CODES as DEFAULT_LEVEL_CODES
+from ._fhir import CodeMap as CodeMap
+from ._fhir import FhirImport as FhirImport
 from ._fhir import FhirVersion as FhirVersion
+from ._fhir import ImportFinding as ImportFinding
+from ._fhir import episodes_from_fhir_ndjson as episodes_from_fhir_ndjson
 from ._fhir import from_fhir as from_fhir
+from ._fhir import read_fhir as read_fhir
 from ._fhir import to_fhir as to_fhir
+from ._fhir import to_fhir_json as to_fhir_json
 from ._hl7 import DEFAULT_DISPOSITIONS as DEFAULT_DISPOSITIONS
 from ._hl7 import DISCHARGE_STATUS as DISCHARGE_STATUS
 from ._hl7 import LevelMap as LevelMap
@@ -36,13 +47,18 @@ from ._stitching import Stitching as Stitching
 from ._stitching import stitch as stitch
 
 __all__ = [
+    "CODE_SYSTEMS",
     "DEFAULT_DISPOSITIONS",
+    "DEFAULT_LEVEL_CODES",
     "DISCHARGE_STATUS",
     "LEVEL_CODES",
     "OUTCOME_CODES",
+    "CodeMap",
     "Course",
+    "FhirImport",
     "FhirVersion",
     "HL7Limits",
+    "ImportFinding",
     "LevelCodes",
     "LevelMap",
     "Link",
@@ -50,9 +66,12 @@ __all__ = [
     "Stay",
     "Stitching",
     "codes_for",
+    "episodes_from_fhir_ndjson",
     "episodes_from_hl7v2",
     "from_fhir",
     "from_hl7v2",
+    "read_fhir",
     "stitch",
     "to_fhir",
+    "to_fhir_json",
 ]
