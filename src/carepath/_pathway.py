@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, Literal, final
 
 import attrs
 
@@ -753,19 +753,23 @@ class Pathway:
         episode: Episode | None = None,
         events: Iterable[Event | str] | None = None,
         direction: str = "TD",
+        detail: Literal["summary", "full"] = "summary",
     ) -> str:
-        """The pathway as a Mermaid flowchart; levels coloured by setting.
+        """The pathway as a Mermaid flowchart: one colour per level, its setting as its shape.
 
         Args:
             guards: Show each rule's guard kinds on its edge.
             episode: Highlight this episode's route and its current state.
             events: Only rules of these events.
             direction: ``"TD"`` (top down) or ``"LR"`` (left to right).
+            detail: ``"summary"`` (levels ranked by intensity, step-downs and step-ups
+                as the main flow, parallel rules merged into one edge, admissions and
+                exits open to every level drawn once) or ``"full"`` (every rule).
         """
         from .explore import _diagrams  # noqa: PLC0415  # keeps import carepath light
 
         return _diagrams.to_mermaid(
-            self, guards=guards, episode=episode, events=events, direction=direction
+            self, guards=guards, episode=episode, events=events, direction=direction, detail=detail
         )
 
     def to_graphviz(
@@ -775,14 +779,15 @@ class Pathway:
         episode: Episode | None = None,
         events: Iterable[Event | str] | None = None,
         direction: str = "TD",
+        detail: Literal["summary", "full"] = "summary",
     ) -> Any:
         """The pathway as a ``graphviz.Digraph`` (extra ``viz``); arguments as for
-        :meth:`to_mermaid`. Rendering it (``.pipe(format="svg")``) needs graphviz's
-        ``dot`` program."""
+        [`to_mermaid`][carepath.Pathway.to_mermaid]. Rendering it (``.pipe(format="svg")``)
+        needs graphviz's ``dot`` program."""
         from .explore import _diagrams  # noqa: PLC0415  # graphviz only where needed
 
         return _diagrams.to_graphviz(
-            self, guards=guards, episode=episode, events=events, direction=direction
+            self, guards=guards, episode=episode, events=events, direction=direction, detail=detail
         )
 
     def _repr_html_(self) -> str:

@@ -9,9 +9,11 @@ function imports what it needs when called.
 16
 """
 
+from ._common import OKABE_ITO as OKABE_ITO
 from ._common import ExploreError as ExploreError
 from ._common import Stay as Stay
 from ._common import episode_stays as episode_stays
+from ._common import level_colour as level_colour
 from ._diagrams import to_graphviz as to_graphviz
 from ._diagrams import to_mermaid as to_mermaid
 from ._export import to_png as to_png
@@ -33,6 +35,7 @@ from ._plots import timeline as timeline
 
 __all__ = [
     "DEFAULT_START",
+    "OKABE_ITO",
     "ExploreError",
     "Scenario",
     "SimulationTables",
@@ -40,6 +43,7 @@ __all__ = [
     "Step",
     "episode_stays",
     "length_of_stay",
+    "level_colour",
     "occupancy",
     "paths",
     "result_html",
