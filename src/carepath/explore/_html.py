@@ -92,7 +92,7 @@ def pathway_html(pathway: Pathway) -> str:
     rows = []
     for lv in reversed(pathway.levels):
         low, high = lv.hours_per_week
-        hours = f"{low:g}+" if high is None else f"{low:g}-{high:g}"
+        hours = f"{low:g}+" if high is None else f"{low:g}" if low == high else f"{low:g}-{high:g}"
         limits = pathway.criteria[lv.code].maximum
         rows.append(
             [
