@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import click
 
@@ -88,22 +89,34 @@ def paths_command(
 @guards_option("--guard-kinds")
 @click.option("--guards", "show_guards", is_flag=True, help="Show each rule's guards on its edge.")
 @click.option("--direction", type=click.Choice(["TD", "LR"]), default="TD", show_default=True)
+@click.option(
+    "--detail",
+    type=click.Choice(["summary", "full"]),
+    default="summary",
+    show_default=True,
+    help="summary: levels ranked by intensity, parallel rules and shared exits merged; "
+    "full: every rule.",
+)
 def diagram_command(
     fmt: str,
     pathway_file: str | None,
     guards: Mapping[str, GuardFactory] | None,
     show_guards: bool,
     direction: str,
+    detail: Literal["summary", "full"],
 ) -> None:
     """Print a diagram of the pathway."""
     pathway = load_pathway(pathway_file, guards)
     if fmt == "mermaid":
-        click.echo(explore.to_mermaid(pathway, guards=show_guards, direction=direction), nl=False)
+        click.echo(
+            explore.to_mermaid(pathway, guards=show_guards, direction=direction, detail=detail),
+            nl=False,
+        )
         return
     from carepath.explore._diagrams import dot_available  # noqa: PLC0415  # only when needed
 
     try:
-        graph = explore.to_graphviz(pathway, guards=show_guards, direction=direction)
+        graph = explore.to_graphviz(pathway, guards=show_guards, direction=direction, detail=detail)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "dot":
