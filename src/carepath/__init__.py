@@ -58,6 +58,7 @@ from ._pathway import Rule as Rule
 from ._pathway import default_rules as default_rules
 from ._pathway import place as place
 from ._pathway import standard_pathway as standard_pathway
+from ._reasons import DiscrepancyReason as DiscrepancyReason
 
 __version__ = "0.1.0.dev0"
 
@@ -71,6 +72,7 @@ __all__ = [
     "Decision",
     "DefinitionProblem",
     "Dimension",
+    "DiscrepancyReason",
     "Episode",
     "EpisodeLoadError",
     "EpisodeNotFound",
