@@ -11,6 +11,9 @@
   :class:`Stitching` policy (:func:`stitch` works on neutral :class:`Stay` records,
   for any source) with every decision explained (:class:`Link`); :class:`LevelMap`
   is a site's reading of PV1 and PID-3; :class:`HL7Limits` bounds the reader.
+- :func:`questionnaire` / :func:`assessment_from_response`: the six-dimension
+  assessment as an SDC Questionnaire, and a QuestionnaireResponse read back into an
+  :class:`~carepath.Assessment` (plain JSON; no extra needed).
 - :data:`LEVEL_CODES` and :data:`OUTCOME_CODES`: the one table of code mappings.
 
 Importing this package imports no extra: the HL7 v2 reader is carepath's own
@@ -40,6 +43,11 @@ from ._hl7 import LevelMap as LevelMap
 from ._hl7 import episodes_from_hl7v2 as episodes_from_hl7v2
 from ._hl7 import from_hl7v2 as from_hl7v2
 from ._hl7_reader import HL7Limits as HL7Limits
+from ._questionnaire import QUESTIONNAIRE_URL as QUESTIONNAIRE_URL
+from ._questionnaire import RATING_SYSTEM as RATING_SYSTEM
+from ._questionnaire import assessment_from_response as assessment_from_response
+from ._questionnaire import questionnaire as questionnaire
+from ._questionnaire import questionnaire_response as questionnaire_response
 from ._stitching import Course as Course
 from ._stitching import Link as Link
 from ._stitching import Stay as Stay
@@ -53,6 +61,8 @@ __all__ = [
     "DISCHARGE_STATUS",
     "LEVEL_CODES",
     "OUTCOME_CODES",
+    "QUESTIONNAIRE_URL",
+    "RATING_SYSTEM",
     "CodeMap",
     "Course",
     "FhirImport",
@@ -65,11 +75,14 @@ __all__ = [
     "OutcomeCodes",
     "Stay",
     "Stitching",
+    "assessment_from_response",
     "codes_for",
     "episodes_from_fhir_ndjson",
     "episodes_from_hl7v2",
     "from_fhir",
     "from_hl7v2",
+    "questionnaire",
+    "questionnaire_response",
     "read_fhir",
     "stitch",
     "to_fhir",
