@@ -144,7 +144,7 @@ def test_the_diagram_hook_shows_the_code_then_the_picture() -> None:
 
     page = (
         "# t\n\n```python diagram\nimport carepath\n"
-        "carepath.standard_pathway().to_graphviz()\n```\n"
+        "carepath.explore.to_graphviz(carepath.standard_pathway())\n```\n"
     )
     out = hook.on_page_markdown(page, page=Page())
     assert "```python\nimport carepath\n" in out
