@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 
+from . import _display
 from ._assessment import Assessment, Dimension
 from ._errors import (
     CarepathError,
@@ -23,10 +24,12 @@ from ._errors import (
 )
 from ._guards import Decision, Event, EventName, GuardContext, Override, Reason, stay_days
 from ._levels import INTAKE, Level, Outcome
+from ._pathway import Pathway, register_episode_opener
+from ._suggest import did_you_mean
 from ._textio import TextInputError, is_quotable, load_json, show
 
 if TYPE_CHECKING:
-    from ._pathway import Pathway, Rule
+    from ._pathway import Rule
 
 __all__ = ["Episode", "EventRecord"]
 
@@ -524,7 +527,8 @@ class Episode:
                 event=ev,
                 field="at",
                 episode_id=self.id,
-                problem="earlier than the episode's latest event; events are applied in time order",
+                problem=f"{at.isoformat()} is earlier than the episode's latest event at "
+                f"{self._last_at.isoformat()}; events are applied in time order",
             )
         return at
 
@@ -536,7 +540,10 @@ class Episode:
             raise InvalidEvent(
                 event=str(event),
                 field="event",
-                problem="unknown event; allowed: " + ", ".join(e.value for e in Event),
+                problem="unknown event; "
+                + did_you_mean(event, (e.value for e in Event))
+                + "allowed: "
+                + ", ".join(e.value for e in Event),
             ) from None
 
     def _check_args(
@@ -820,10 +827,8 @@ class Episode:
         )
 
     def _repr_html_(self) -> str:
-        """Notebook display: stays and decisions in days since the start; ids only."""
-        from .explore._html import episode_html  # noqa: PLC0415  # keeps import carepath light
-
-        return episode_html(self)
+        """Notebook display (registered by :mod:`carepath.explore`): stays and decisions."""
+        return _display.html("episode", self)
 
     # -- JSON -----------------------------------------------------------------------------------
 
@@ -872,8 +877,6 @@ class Episode:
     @classmethod
     def from_dict(cls, data: object, pathway: Pathway) -> Episode:
         """Load an episode from :meth:`to_dict` data; see :meth:`from_json`."""
-        from ._pathway import Pathway  # noqa: PLC0415  # the pathway module imports this one
-
         if not isinstance(pathway, Pathway):
             raise InvalidArgument(
                 owner="Episode",
@@ -1125,3 +1128,6 @@ class _Reader:
                 episode_id=self.episode_id,
             )
         return value
+
+
+register_episode_opener(Episode._open)

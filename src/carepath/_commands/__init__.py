@@ -10,10 +10,10 @@ from typing import IO, TypeVar
 
 import click
 
-from carepath._definition import GuardFactory
 from carepath._errors import CarepathError
 from carepath._pathway import Pathway, standard_pathway
 from carepath._textio import TextInputError, iter_lines, read_path
+from carepath.definitions import GuardFactory, load
 
 PATHWAY_HELP = "A pathway definition file (.toml or .json); the standard pathway if omitted."
 
@@ -89,7 +89,7 @@ def load_pathway(path: str | None, guards: Mapping[str, GuardFactory] | None = N
         return standard_pathway()
     read_input(path)  # unreadable, empty or not UTF-8: one line, exit status 2
     try:
-        return Pathway.from_file(path, guards=guards)
+        return load(path, guards=guards)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
 

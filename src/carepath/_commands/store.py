@@ -8,9 +8,9 @@ from collections.abc import Mapping
 import click
 
 from carepath._commands import guards_option, input_lines, load_pathway
-from carepath._definition import GuardFactory
 from carepath._errors import CarepathError
 from carepath._pathway import standard_pathway
+from carepath.definitions import GuardFactory
 
 __all__ = ["register"]
 
