@@ -446,7 +446,10 @@ def is_quotable(value: object, *, kind: CodeKind = "code") -> bool:
     """Whether ``value`` may appear in an error message: a ``str`` of the kind's alphabet
     and length (see :data:`CodeKind`) and not shaped like personal data (six or more
     digits in a row, alone or with ``- . / :`` between them: SSNs, dates, phone
-    numbers). The empty string, and a UUID as an ``"id"``, are always quotable."""
+    numbers). The empty string, and a UUID as an ``"id"``, are always quotable; so is
+    a number of at most 5 characters (``7``, ``2.5``, ``True``)."""
+    if isinstance(value, bool | int | float) and not isinstance(value, str):
+        return len(repr(value)) <= 5  # a rating or a small count, never a phone number
     if not isinstance(value, str):
         return False
     if not value or (kind == "id" and _UUID.fullmatch(value)):  # nothing to leak

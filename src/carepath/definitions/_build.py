@@ -31,6 +31,7 @@ from carepath._guards import (
 )
 from carepath._levels import _CODE, _RESERVED, Level, StayRule
 from carepath._pathway import Pathway, Rule, default_rules
+from carepath._textio import show  # sender values quoted only when short codes
 
 from ._collect import Collector
 from ._spec import (
@@ -56,9 +57,11 @@ FORMAT_VERSION: Final = 1
 def _risk_guard(cls: type[RiskAtMost] | type[RiskAtLeast]) -> GuardFactory:
     def make(*, dimension: object, risk: object) -> Guard:
         if not isinstance(dimension, str) or dimension not in DIMENSION_NAMES:
-            raise ValueError(f"dimension {dimension!r} is not one of " + ", ".join(DIMENSION_NAMES))
+            raise ValueError(
+                f"dimension {show(dimension)} is not one of " + ", ".join(DIMENSION_NAMES)
+            )
         if isinstance(risk, bool) or not isinstance(risk, int) or not 0 <= risk <= 4:
-            raise ValueError(f"risk must be an integer 0-4, got {risk!r}")
+            raise ValueError(f"risk must be an integer 0-4, got {show(risk)}")
         return cls(dimension=Dimension(dimension), risk=risk)
 
     return make
@@ -172,7 +175,7 @@ def _levels(spec: PathwaySpec, out: Collector) -> list[Level]:
         if not _CODE.match(ls.code):
             out.add(
                 (*at, "code"),
-                f"{ls.code!r} is not a level code: use 1-40 lowercase "
+                f"{show(ls.code)} is not a level code: use 1-40 lowercase "
                 "letters, digits or underscores, starting with a letter",
             )
             ok = False
@@ -303,7 +306,7 @@ def _guard(
     if entry is None:
         out.add(
             (*at, "kind") if gs.params else at,
-            f"unknown guard kind {gs.kind!r}; known kinds: " + ", ".join(sorted(factories)),
+            f"unknown guard kind {show(gs.kind)}; known kinds: " + ", ".join(sorted(factories)),
         )
         return None
     factory, expected = entry
@@ -312,7 +315,9 @@ def _guard(
         extra = [p for p in gs.params if p not in expected]
         takes = ("takes " + ", ".join(expected)) if expected else "takes no parameters"
         for p in extra:
-            out.add((*at, p), f"guard {gs.kind!r} has no parameter {p!r}; it {takes}")
+            out.add(
+                (*at, p), f"guard {gs.kind!r} has no parameter {show(p, kind='key')}; it {takes}"
+            )
         for p in missing:
             out.add(at, f"guard {gs.kind!r} needs the parameter {p!r}; it {takes}")
         if missing or extra:

@@ -31,6 +31,7 @@ from cattrs.gen import make_dict_structure_fn
 from carepath._assessment import DIMENSIONS
 from carepath._guards import Event
 from carepath._levels import Setting
+from carepath._textio import is_quotable, show  # sender values quoted only when short codes
 
 __all__ = [
     "TOP_KEYS",
@@ -184,7 +185,7 @@ def _strict_float(value: object, _: type) -> float:
         raise Mismatch(f"expected a number, got {_kind(value)}")
     out = float(value)
     if not math.isfinite(out):
-        raise ValueError(f"expected a finite number, got {value!r}")
+        raise ValueError(f"expected a finite number, got {show(value)}")
     return out
 
 
@@ -203,7 +204,7 @@ def _enum_hook(cls: type[enum.Enum]) -> Callable[[object, type], enum.Enum]:
         try:
             return cls(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not one of {allowed}") from None
+            raise ValueError(f"{show(value)} is not one of {allowed}") from None
 
     return hook
 
@@ -332,7 +333,7 @@ def _rules_union(c: cattrs.Converter) -> Callable[[object, Any], Any]:
         if isinstance(value, str):
             if value != Base.DEFAULT.value:
                 raise ValueError(
-                    f"{value!r} is not a rule set; use 'default', an array of rules, "
+                    f"{show(value)} is not a rule set; use 'default', an array of rules, "
                     "or a table with base, add and remove"
                 )
             return RuleSetSpec()
@@ -361,7 +362,7 @@ def format_path(path: Path) -> str:
         elif seg.isidentifier() or (seg.replace("_", "a").isalnum() and seg.isascii()):
             out += f".{seg}" if out else seg
         else:
-            out += f"[{seg!r}]"
+            out += f"[{seg!r}]" if is_quotable(seg, kind="key") else "[<key>]"
     return out
 
 
