@@ -9,6 +9,7 @@ from typing import Final, final
 import attrs
 
 from ._errors import InvalidAssessment
+from ._textio import is_quotable  # a sender's key is quoted only when well-formed
 
 __all__ = ["Assessment", "Dimension", "Risk"]
 
@@ -195,7 +196,7 @@ class Assessment:
         for key in data:
             if key not in known:
                 raise InvalidAssessment(
-                    field=str(key),
+                    field=str(key) if is_quotable(str(key), kind="key") else "<key>",
                     problem="unknown dimension; allowed: " + ", ".join(sorted(known)),
                 )
         return cls(**data)  # type: ignore[arg-type]  # values are checked by the converters

@@ -6,6 +6,7 @@ import importlib
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import IO, TypeVar
 
 import click
@@ -116,13 +117,15 @@ def read_input(path: str) -> str:
     return text
 
 
-def input_lines(path: str) -> Iterator[str]:
+@contextmanager
+def input_lines(path: str) -> Iterator[Iterator[str]]:
     """The lines of ``path`` (``-``: standard input), decoded strictly, a BOM stripped;
-    the file is opened now and read lazily, so a large file is never held in memory.
+    the file is opened on entry (closed on exit) and read lazily, so a large file is
+    never held in memory.
 
     Raises:
-        InputError: as :func:`read_input` (an empty file too); a file that cannot be
-            opened at once, bad content while iterating.
+        InputError: as :func:`read_input` (an empty file too): a file that cannot be
+            opened on entry, bad content while iterating.
     """
     name = "<stdin>" if path == "-" else path
     try:
@@ -132,10 +135,14 @@ def input_lines(path: str) -> Iterator[str]:
         raise InputError(f"{name}: cannot read the file: {why}") from None
     except ValueError:
         raise InputError(f"{name}: cannot read the file: not a valid path") from None
-    return _lines(stream, name, close=path != "-")
+    try:
+        yield _lines(stream, name)
+    finally:
+        if path != "-":
+            stream.close()
 
 
-def _lines(stream: IO[bytes], name: str, *, close: bool) -> Iterator[str]:
+def _lines(stream: IO[bytes], name: str) -> Iterator[str]:
     try:
         empty = True
         for _, line in iter_lines(stream, source=name):
@@ -146,6 +153,3 @@ def _lines(stream: IO[bytes], name: str, *, close: bool) -> Iterator[str]:
             raise InputError(f"{name}: empty input")
     except TextInputError as exc:
         raise InputError(str(exc)) from None
-    finally:
-        if close:
-            stream.close()

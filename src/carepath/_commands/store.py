@@ -129,9 +129,9 @@ def import_command(url: str, file: str) -> None:
     (- for standard input)."""
     from carepath.store import EpisodeStore  # noqa: PLC0415  # the extra loads only when used
 
-    lines = input_lines(file)  # opened before the store: a missing file changes nothing
+    # The file is opened before the store: a missing file changes nothing.
     try:
-        with EpisodeStore.open(url) as store:
+        with input_lines(file) as lines, EpisodeStore.open(url) as store:
             count = store.import_episodes(lines)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None

@@ -359,10 +359,12 @@ def format_path(path: Path) -> str:
     for seg in path:
         if isinstance(seg, int):
             out += f"[{seg}]"
+        elif not is_quotable(seg, kind="key"):  # a sender's key: described, never quoted
+            out += "[<key>]"
         elif seg.isidentifier() or (seg.replace("_", "a").isalnum() and seg.isascii()):
             out += f".{seg}" if out else seg
         else:
-            out += f"[{seg!r}]" if is_quotable(seg, kind="key") else "[<key>]"
+            out += f"[{seg!r}]"
     return out
 
 

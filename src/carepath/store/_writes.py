@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from carepath._errors import ConcurrencyConflict, StoreError
+from carepath._textio import show
 
-from ._rows import Head, chunks, digest, json_text, parse_time, same_event
+from ._rows import Head, chunks, digest, json_text, parse_time, same_event, shown_id
 from ._schema import episodes, events
 
 __all__ = [
@@ -102,7 +103,7 @@ def same_header(head: Head, data: dict[str, Any]) -> None:
     )
     if mine != stored:
         raise StoreError(
-            episode_id=head.id,
+            episode_id=shown_id(head.id),
             problem="the stored episode has another patient id, pathway content hash or start time",
         )
 
@@ -141,20 +142,20 @@ def append_rows(
         if eid in stored:
             if not same_event(stored[eid], p, episode_id):
                 raise ConcurrencyConflict(
-                    episode_id=episode_id,
+                    episode_id=shown_id(episode_id),
                     expected_version=expected_version,
                     actual_version=version,
-                    problem=f"event id {eid!r} is already stored for a different event "
-                    "(another writer, or a corrected resend); load the episode and apply "
+                    problem=f"event id {show(eid, kind='id')} is already stored for a different "
+                    "event (another writer, or a corrected resend); load the episode and apply "
                     "the change to it",
                 )
             if new:
                 raise ConcurrencyConflict(
-                    episode_id=episode_id,
+                    episode_id=shown_id(episode_id),
                     expected_version=expected_version,
                     actual_version=version,
-                    problem=f"event {eid!r} is already stored but follows a new event "
-                    f"({new[-1]['event_id']!r}); the histories diverge",
+                    problem=f"event {show(eid, kind='id')} is already stored but follows a new "
+                    f"event ({show(new[-1]['event_id'], kind='id')}); the histories diverge",
                 )
             continue
         if eid in seen:
@@ -167,7 +168,9 @@ def append_rows(
         return version  # a retry of an append already made: nothing to do
     if expected_version is not None and expected_version != version:
         raise ConcurrencyConflict(
-            episode_id=episode_id, expected_version=expected_version, actual_version=version
+            episode_id=shown_id(episode_id),
+            expected_version=expected_version,
+            actual_version=version,
         )
     state: str = head.state
     last_at = parse_time(head.last_at, episode_id, version, "the stored last_at")
@@ -177,11 +180,12 @@ def append_rows(
             or parse_time(p["at"], episode_id, version + offset, "event field 'at'") < last_at
         ):
             raise ConcurrencyConflict(
-                episode_id=episode_id,
+                episode_id=shown_id(episode_id),
                 expected_version=expected_version,
                 actual_version=version,
-                problem=f"event {p['event_id']!r} does not continue the stored history "
-                f"(stored state {state!r}, event from {p['source']!r}, or earlier than "
+                problem=f"event {show(p['event_id'], kind='id')} does not continue the stored "
+                f"history (stored state {show(state)}, event from {show(p['source'])}, or "
+                "earlier than "
                 "the latest stored event); load the episode and apply the change to it",
             )
         state = p["target"]
