@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck docs pytest bench clean system-deps
+.PHONY: demo test lint typecheck docs pytest bench fuzz clean system-deps
 
 # pip runs without --quiet so an install shows what it is doing (no minutes of silence).
 PIP := $(BIN)/python -m pip install --progress-bar off --disable-pip-version-check
@@ -72,6 +72,15 @@ pytest: $(VENV)/.dev system-deps
 	scripts/postgres.sh stop "$(PGDIR)" >/dev/null 2>&1 || true; exit $$rc
 
 test: lint typecheck docs pytest
+
+# The fuzzers and property tests of hostile input with the `fuzz` Hypothesis profile
+# (2,000 examples each; CAREPATH_FUZZ_EXAMPLES=20000 make fuzz for more): every
+# reader's fuzz test (HL7 and FHIR ones included when present), the damaged-row
+# property test, strict JSON, and the planted-PHI test.
+FUZZ_TESTS := $(sort $(wildcard tests/test_*fuzz*.py tests/test_*hostile*.py) \
+	tests/test_store_damage.py tests/test_textio.py tests/test_no_echo.py)
+fuzz: $(VENV)/.dev
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -p no:cacheprovider $(FUZZ_TESTS)
 
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/run.py

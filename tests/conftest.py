@@ -21,6 +21,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
+# `make fuzz`: the same fuzz and property tests, many more examples (HYPOTHESIS_PROFILE=fuzz).
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("CAREPATH_FUZZ_EXAMPLES", "2000")),
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
 
 def _profile() -> str:
     chosen = os.environ.get("HYPOTHESIS_PROFILE")

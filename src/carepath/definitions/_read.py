@@ -40,7 +40,8 @@ def _parse(text: object, fmt: Format, file: str) -> tuple[object, str]:
             at = tuple(int(t) if t.isdigit() else t for t in exc.pointer.split("/")[1:])
             path = format_path(at)
             try:
-                line = json_lines(text).get(at) if isinstance(text, str) else None
+                small = isinstance(text, str) and len(text) <= 1_000_000  # locating is slow
+                line = json_lines(text).get(at) if small else None
             except (RecursionError, ValueError, IndexError):  # pragma: no cover - best effort
                 line = None
         raise _fail(
