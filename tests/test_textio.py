@@ -121,6 +121,15 @@ def test_duplicate_keys_name_the_key_and_the_place() -> None:
         load_json('{"id": "a", "id": "b"}')
 
 
+def test_a_duplicate_before_invalid_json_is_invalid_json() -> None:
+    """Found by benchmarks/reliability.py: the second parse that locates a duplicate
+    met the syntax error further on and let json's own error escape."""
+    with pytest.raises(TextInputError, match="invalid JSON: Expecting property name"):
+        load_json('{"a": 1, "a": 2, x')
+    with pytest.raises(TextInputError, match=r"^<input>: duplicate key 'a' in the object at /"):
+        load_json('{"a": 1, "a": 2}')
+
+
 def test_the_first_duplicate_in_document_order_is_named() -> None:
     with pytest.raises(TextInputError) as info:
         load_json('{"a": {"x": 1, "x": 2}, "b": {"y": 1, "y": 2}}')

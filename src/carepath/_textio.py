@@ -388,15 +388,21 @@ def load_json(
     if _too_deep(s, max_depth):
         raise _depth_error(s, max_depth, source)
     try:
-        return json.loads(s, object_pairs_hook=_unique, parse_constant=_constant)
-    except _Duplicate:
-        key, where = _find_duplicate(s)
-        what = f"key {key!r}" if is_quotable(key, kind="key") else describe(key, what="a key")
-        raise TextInputError(
-            problem=f"duplicate {what} in the object at {where or '/'} (each key may appear once)",
-            source=source,
-            pointer=where,
-        ) from None
+        try:
+            return json.loads(s, object_pairs_hook=_unique, parse_constant=_constant)
+        except _Duplicate:
+            # Parsed again keeping the pairs, to name the key and its place; a document
+            # that is also invalid further on is reported as invalid JSON.
+            key, where = _find_duplicate(s)
+            what = f"key {key!r}" if is_quotable(key, kind="key") else describe(key, what="a key")
+            raise TextInputError(
+                problem=f"duplicate {what} in the object at {where or '/'} "
+                "(each key may appear once)",
+                source=source,
+                pointer=where,
+            ) from None
+    except TextInputError:
+        raise
     except json.JSONDecodeError as exc:
         raise TextInputError(
             problem=f"invalid JSON: {exc.msg}",
