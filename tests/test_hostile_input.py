@@ -80,3 +80,12 @@ def test_episode_json_bom_and_duplicates() -> None:
         Episode.from_json('{"id": "x", ' + text[1:], STANDARD)
     with pytest.raises(EpisodeLoadError, match="byte offset 0"):
         Episode.from_json(b"\xff" + text.encode(), STANDARD)
+
+
+def test_episode_json_limits_can_be_changed() -> None:
+    text = _episode_json()
+    with pytest.raises(EpisodeLoadError, match="max_bytes"):
+        Episode.from_json(text, STANDARD, max_bytes=100)
+    with pytest.raises(EpisodeLoadError, match="max_depth"):
+        Episode.from_json(text, STANDARD, max_depth=1)  # the pathway object is at depth 2
+    assert Episode.from_json(text, STANDARD, max_bytes=None, max_depth=2).id == "ep-1"

@@ -26,7 +26,14 @@ from ._guards import Decision, Event, EventName, GuardContext, Override, Reason,
 from ._levels import INTAKE, Level, Outcome
 from ._pathway import Pathway, register_episode_opener
 from ._suggest import did_you_mean
-from ._textio import TextInputError, is_quotable, load_json, show
+from ._textio import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_DEPTH,
+    TextInputError,
+    is_quotable,
+    load_json,
+    show,
+)
 
 if TYPE_CHECKING:
     from ._pathway import Rule
@@ -854,11 +861,19 @@ class Episode:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str | bytes, pathway: Pathway) -> Episode:
+    def from_json(
+        cls,
+        text: str | bytes,
+        pathway: Pathway,
+        *,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> Episode:
         """Load an episode by replaying its events through ``pathway``.
 
-        ``text`` is strict JSON (a UTF-8 BOM is stripped; duplicate keys, nesting
-        deeper than 100 levels and text over 64 MiB are refused).
+        ``text`` is strict JSON: a UTF-8 BOM is stripped; duplicate keys, ``NaN``,
+        nesting deeper than ``max_depth`` (100) and text over ``max_bytes`` (64 MiB;
+        ``None`` for no limit) are refused.
 
         Raises:
             PathwayMismatch: the JSON was recorded under a pathway with another
@@ -867,7 +882,7 @@ class Episode:
                 (the error names the event's position and id, and the reasons).
         """
         try:  # strict JSON, a BOM stripped, bounded size and depth: carepath._textio
-            data = load_json(text)
+            data = load_json(text, max_bytes=max_bytes, max_depth=max_depth)
         except TextInputError as exc:
             raise EpisodeLoadError(
                 problem=f"not valid JSON: {exc.problem}", location=exc.where()
