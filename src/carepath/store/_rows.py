@@ -175,7 +175,9 @@ def read_event(
     try:
         payload = load_json(text, max_bytes=None, max_depth=ROW_MAX_DEPTH)
     except TextInputError as exc:
-        raise bad(f"the payload is not valid JSON ({exc.problem})") from None
+        raise bad(
+            f"the payload is not valid JSON: {exc.problem.removeprefix('invalid JSON: ')}"
+        ) from None
     checked = payload_fields(payload, episode_id, seq)
     if checked["event_id"] != event_id:
         raise bad("the payload's event id differs from the row's")
@@ -268,7 +270,8 @@ def import_line(line: str, number: int) -> tuple[dict[str, Any], list[datetime |
     try:
         data = load_json(line, max_bytes=None, max_depth=IMPORT_MAX_DEPTH)
     except TextInputError as exc:
-        raise CorruptRecord(problem=f"{where}: not valid JSON ({exc.problem})") from None
+        detail = exc.problem.removeprefix("invalid JSON: ")
+        raise CorruptRecord(problem=f"{where}: not valid JSON: {detail}") from None
     pathway = data.get("pathway") if isinstance(data, dict) else None
     ok = (
         isinstance(data, dict)
