@@ -6,6 +6,8 @@
 'Withdrawal management (detox)'
 """
 
+from . import definitions as definitions
+from . import levels as levels
 from ._assessment import Assessment as Assessment
 from ._assessment import Dimension as Dimension
 from ._assessment import Risk as Risk
@@ -20,10 +22,12 @@ from ._errors import CorruptRecord as CorruptRecord
 from ._errors import DefinitionProblem as DefinitionProblem
 from ._errors import EpisodeLoadError as EpisodeLoadError
 from ._errors import EpisodeNotFound as EpisodeNotFound
+from ._errors import ExploreError as ExploreError
 from ._errors import InteropError as InteropError
 from ._errors import InvalidArgument as InvalidArgument
 from ._errors import InvalidAssessment as InvalidAssessment
 from ._errors import InvalidEvent as InvalidEvent
+from ._errors import InvalidParameter as InvalidParameter
 from ._errors import PathwayDefinitionError as PathwayDefinitionError
 from ._errors import PathwayError as PathwayError
 from ._errors import PathwayMismatch as PathwayMismatch
@@ -55,6 +59,7 @@ from ._pathway import Rule as Rule
 from ._pathway import default_rules as default_rules
 from ._pathway import place as place
 from ._pathway import standard_pathway as standard_pathway
+from ._problems import Problem as Problem
 from .definitions import GuardFactory as GuardFactory
 from .definitions import catalogs as catalogs
 from .definitions import definition_schema as definition_schema
@@ -77,6 +82,7 @@ __all__ = [
     "EpisodeNotFound",
     "Event",
     "EventRecord",
+    "ExploreError",
     "FitsCriteria",
     "Guard",
     "GuardContext",
@@ -85,6 +91,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidAssessment",
     "InvalidEvent",
+    "InvalidParameter",
     "Level",
     "MaximumStay",
     "MinimumStay",
@@ -99,6 +106,7 @@ __all__ = [
     "PathwayMismatch",
     "Placement",
     "PlacementMatches",
+    "Problem",
     "Reason",
     "RelapsePlacement",
     "Risk",

@@ -920,7 +920,11 @@ class Episode:
                 problem="expected a list", location="events", episode_id=episode_id
             )
         for i, item in enumerate(events):
-            ep._replay(_Reader(item, episode_id, f"events[{i}]"))
+            at = f"events[{i}]"
+            try:
+                ep._replay(_Reader(item, episode_id, at))
+            except EpisodeLoadError as exc:
+                raise exc.in_event(i, at) from exc.__cause__
         return ep
 
     def _replay(self, r: _Reader) -> None:

@@ -31,9 +31,13 @@ def _parse(text: object, fmt: Format, file: str) -> tuple[object, str]:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            raise _fail(f"not UTF-8 text (byte {exc.start})", file=file, line=line) from None
+            raise _fail(
+                f"not UTF-8 text (byte {exc.start})", file=file, line=line, code="not_utf8"
+            ) from None
     if not isinstance(text, str):
-        raise _fail(f"expected {fmt.upper()} text, got a {type(text).__name__}", file=file)
+        raise _fail(
+            f"expected {fmt.upper()} text, got a {type(text).__name__}", file=file, code="not_text"
+        )
     if fmt == "toml":
         try:
             return tomllib.loads(text), text
@@ -45,18 +49,25 @@ def _parse(text: object, fmt: Format, file: str) -> tuple[object, str]:
                     file=file,
                     line=int(m["line"]),
                     column=int(m["col"]),
+                    code="invalid_syntax",
                 ) from None
-            raise _fail(f"invalid TOML: {exc}", file=file) from None
+            raise _fail(f"invalid TOML: {exc}", file=file, code="invalid_syntax") from None
         except RecursionError:
-            raise _fail("invalid TOML: nested too deeply", file=file) from None
+            raise _fail(
+                "invalid TOML: nested too deeply", file=file, code="invalid_syntax"
+            ) from None
     try:
         return json.loads(text), text
     except json.JSONDecodeError as exc:
         raise _fail(
-            f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno
+            f"invalid JSON: {exc.msg}",
+            file=file,
+            line=exc.lineno,
+            column=exc.colno,
+            code="invalid_syntax",
         ) from None
     except (RecursionError, ValueError) as exc:
-        raise _fail(f"invalid JSON: {exc}", file=file) from None
+        raise _fail(f"invalid JSON: {exc}", file=file, code="invalid_syntax") from None
 
 
 def load_text(
@@ -80,9 +91,13 @@ def load_file(
         with open(file, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
-        raise _fail(f"cannot read the file: {exc.strerror or exc}", file=file) from None
+        raise _fail(
+            f"cannot read the file: {exc.strerror or exc}", file=file, code="unreadable_file"
+        ) from None
     except ValueError:  # e.g. a NUL byte in the path
-        raise _fail("cannot read the file: not a valid path", file=file) from None
+        raise _fail(
+            "cannot read the file: not a valid path", file=file, code="unreadable_file"
+        ) from None
     suffix = os.path.splitext(file)[1].lower()
     if suffix == ".json":
         fmt: Format = "json"

@@ -49,7 +49,6 @@ _CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 
 # A FHIR string needs at least one character other than exotic whitespace.
 _FHIR_STRING: Final = re.compile(r"[ \r\n\t\S]")
-_EVENTS_AT: Final = re.compile(r"^events\[(\d+)\]")
 _OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
 _EOC_STATUSES: Final = (
     "planned",
