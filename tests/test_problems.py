@@ -123,3 +123,17 @@ def test_every_code_the_library_uses_is_documented() -> None:
         used |= set(re.findall(r'\bcode="([a-z0-9_]+)"', path.read_text(encoding="utf-8")))
     assert used, "the scan found the codes"
     assert used <= documented_codes(), used - documented_codes()
+
+
+def test_an_unknown_level_is_a_lookup_error_naming_it_and_the_known_levels() -> None:
+    with pytest.raises(LookupError) as info:
+        standard_pathway().level("inpatint")
+    err = info.value
+    assert isinstance(err, carepath.UnknownLevel)
+    assert isinstance(err, carepath.InvalidEvent)  # what callers caught before
+    assert err.level == "'inpatint'"
+    assert err.known == tuple(lv.code for lv in standard_pathway().levels)
+    assert str(err) == (
+        "'inpatint' is not a level of pathway 'standard'; did you mean 'inpatient'? known: "
+        "outpatient, sober_living, iop, php, inpatient, detox"
+    )

@@ -33,6 +33,7 @@ from ._errors import PathwayError as PathwayError
 from ._errors import PathwayMismatch as PathwayMismatch
 from ._errors import StoreError as StoreError
 from ._errors import TransitionRejected as TransitionRejected
+from ._errors import UnknownLevel as UnknownLevel
 from ._extras import MissingExtra as MissingExtra
 from ._guards import Decision as Decision
 from ._guards import Event as Event
@@ -118,6 +119,7 @@ __all__ = [
     "StayRule",
     "StoreError",
     "TransitionRejected",
+    "UnknownLevel",
     "catalogs",
     "default_rules",
     "definition_schema",

@@ -11,6 +11,7 @@ the caller supplied::
     │                                                  guard or override
     ├── InvalidAssessment(CarepathError, ValueError)   a rating out of range or of the wrong type
     ├── InvalidEvent(CarepathError, ValueError)        a bad argument to an event (time, level, id)
+    │   └── UnknownLevel(InvalidEvent, LookupError)    a level the pathway does not have
     ├── TransitionRejected(CarepathError)              a guard or the pathway said no
     ├── PathwayError(CarepathError, ValueError)        a pathway definition with problems
     │   └── PathwayDefinitionError                     a pathway file or data with located problems
@@ -79,6 +80,31 @@ class InvalidEvent(CarepathError, ValueError):
         self.episode_id = episode_id
         where = f" on episode {episode_id!r}" if episode_id else ""
         super().__init__(f"{event}{where}: {field}: {problem}")
+
+
+class UnknownLevel(InvalidEvent, LookupError):
+    """A level the pathway does not have was asked for; names it and lists the known ones.
+
+    A ``LookupError`` (as a missing key is), and an :class:`InvalidEvent` for code that
+    caught that before.
+
+    Attributes:
+        level: The code asked for (a short description when it was not a string).
+        pathway_id: The pathway asked.
+        known: The pathway's level codes, least intensive first.
+    """
+
+    def __init__(
+        self, *, level: str, pathway_id: str, known: Sequence[str], hint: str = ""
+    ) -> None:
+        self.level = level
+        self.pathway_id = pathway_id
+        self.known: tuple[str, ...] = tuple(known)
+        problem = f"{level} is not a level of pathway {pathway_id!r}; {hint}known: " + ", ".join(
+            self.known
+        )
+        super().__init__(event="lookup", field="level", problem=problem)
+        self.args = (problem,)
 
 
 class TransitionRejected(CarepathError):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, final
 from . import _deprecated, _display
 from ._assessment import Assessment
 from ._criteria import Criteria, Placement, place_among
-from ._errors import InvalidArgument, InvalidEvent, PathwayError
+from ._errors import InvalidArgument, PathwayError, UnknownLevel
 from ._guards import (
     Event,
     GuardFactory,
@@ -188,7 +188,8 @@ class Pathway:
         """The level with ``code`` (a :class:`Level` of this pathway is returned as is).
 
         Raises:
-            InvalidEvent: no such level in this pathway.
+            UnknownLevel: no such level in this pathway (a ``LookupError``); the error
+                names it and lists the levels there are.
         """
         if isinstance(code, Level):
             found = self._by_code.get(code.code)
@@ -198,13 +199,11 @@ class Pathway:
             found = self._by_code.get(code)
             if found is not None:
                 return found
-        raise InvalidEvent(
-            event="lookup",
-            field="level",
-            problem=f"{_describe(code)} is not a level of pathway {self.id!r}; "
-            + did_you_mean(code, self._by_code)
-            + "known: "
-            + ", ".join(lv.code for lv in self._levels),
+        raise UnknownLevel(
+            level=_describe(code),
+            pathway_id=self.id,
+            known=[lv.code for lv in self._levels],
+            hint=did_you_mean(code, self._by_code),
         )
 
     def criteria_for(self, level: Level | str) -> Criteria:
