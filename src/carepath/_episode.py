@@ -701,9 +701,14 @@ class Episode:
         if event_id is not None:
             _check_id(ev.value, "event_id", event_id, self.id)
         with self._lock:
-            return self._apply_locked(
+            n = len(self._records)
+            record = self._apply_locked(
                 ev, level, at, assessment, override, event_id, note, fact, replay
             )
+        hooks = self._pathway._hooks
+        if hooks is not None and not replay and len(self._records) > n:  # not on a retry
+            hooks.run(self, record)
+        return record
 
     def _apply_locked(
         self,

@@ -17,8 +17,10 @@ from ._criteria import Criteria, Placement, place_among
 from ._errors import InvalidArgument, PathwayError, UnknownLevel
 from ._guards import (
     Event,
+    EventName,
     GuardFactory,
 )
+from ._hooks import Hook, Hooks, Unregister
 from ._levels import INTAKE, Level, Outcome
 from ._machine import Engine
 from ._rules import Rule, default_rules, guard_data
@@ -86,6 +88,7 @@ class Pathway:
         "_criteria",
         "_engine",
         "_hash",
+        "_hooks",
         "_id",
         "_levels",
         "_lock",
@@ -131,6 +134,7 @@ class Pathway:
         self._engine: Engine | None = None
         self._hash: str | None = None
         self._lock = threading.Lock()
+        self._hooks: Hooks | None = None  # none until one is registered: events pay nothing
 
     # -- validation ---------------------------------------------------------------------------
 
@@ -473,6 +477,77 @@ class Pathway:
 
     def _repr_html_(self) -> str:
         return _display.html("pathway", self)
+
+    # -- hooks --------------------------------------------------------------------------------
+
+    def on_enter(self, state: str | Level | Outcome, fn: Hook) -> Unregister:
+        """Call ``fn(episode, record)`` after an episode moves into ``state``.
+
+        ``state`` is a level (or its code) or an outcome. The hook runs after the event
+        is recorded (the episode already shows it), on the thread that applied the event;
+        loading an episode from JSON runs no hooks. An exception from a hook reaches the
+        caller; the event stays recorded. Returns a function that removes the hook.
+
+        >>> from datetime import datetime, timezone
+        >>> from carepath import Assessment, standard_pathway
+        >>> p = standard_pathway()
+        >>> beds = []
+        >>> remove = p.on_enter("detox", lambda ep, rec: beds.append(ep.patient_id))
+        >>> ep = p.start("patient-1", at=datetime(2026, 1, 5, tzinfo=timezone.utc))
+        >>> _ = ep.admit("detox", at=datetime(2026, 1, 5, 9, tzinfo=timezone.utc),
+        ...              assessment=Assessment(withdrawal=3))
+        >>> beds
+        ['patient-1']
+        >>> remove()
+        """
+        return self._hook("enter", self._state_key(state, "on_enter"), fn)
+
+    def on_exit(self, state: str | Level | Outcome, fn: Hook) -> Unregister:
+        """Call ``fn(episode, record)`` after an episode leaves ``state`` for another one.
+
+        As :meth:`on_enter`; ``state`` is ``"intake"`` or a level.
+        """
+        return self._hook("exit", self._state_key(state, "on_exit"), fn)
+
+    def after(self, event: Event | EventName, fn: Hook) -> Unregister:
+        """Call ``fn(episode, record)`` after every ``event`` recorded on an episode.
+
+        As :meth:`on_enter`; also after events that keep the episode in place
+        (``reassess``, a relapse treated in place).
+        """
+        try:
+            key = Event(event).value
+        except ValueError:
+            raise InvalidArgument(
+                owner="Pathway",
+                field="after",
+                problem=f"{event!r} is not an event; events: " + ", ".join(e.value for e in Event),
+            ) from None
+        return self._hook("after", key, fn)
+
+    def _state_key(self, state: object, owner: str) -> str:
+        key = state.code if isinstance(state, Level) else state
+        if isinstance(key, Outcome):
+            key = key.value
+        if not isinstance(key, str) or key not in self.states:
+            raise UnknownLevel(
+                level=_describe(state),
+                pathway_id=self.id,
+                known=self.states,
+                hint=did_you_mean(key, self.states),
+            )
+        return key
+
+    def _hook(self, kind: str, key: str, fn: Hook) -> Unregister:
+        if not callable(fn):
+            raise InvalidArgument(
+                owner="Pathway", field=kind, problem=f"expected a callable, got {type(fn).__name__}"
+            )
+        with self._lock:
+            if self._hooks is None:
+                self._hooks = Hooks()
+            hooks = self._hooks
+        return hooks.add(kind, key, fn)
 
     # -- episodes -----------------------------------------------------------------------------
 
