@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,7 +33,6 @@ from ._schema import MIGRATIONS, SCHEMA_VERSION, episodes, events, metadata, sch
 __all__ = ["EpisodeStore", "StoredEpisode"]
 
 _ADVISORY_LOCK: Final = 0x43A2E9A7  # PostgreSQL: serialises schema creation across processes
-_EVENT_INDEX: Final = re.compile(r"^events\[(\d+)\]")
 _HEADER_COLUMNS: Final = (
     episodes.c.id,
     episodes.c.patient_id,
@@ -739,9 +737,8 @@ class EpisodeStore:
         except PathwayMismatch:
             raise
         except EpisodeLoadError as exc:
-            m = _EVENT_INDEX.match(exc.location)
-            seq = int(m.group(1)) + 1 if m else None
-            where = exc.location[m.end() :].lstrip(".") if m else exc.location
+            seq = exc.event_index + 1 if exc.event_index is not None else None
+            where = exc.event_field if exc.event_index is not None else exc.location
             raise CorruptRecord(
                 episode_id=episode_id,
                 seq=seq,
