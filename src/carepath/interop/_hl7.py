@@ -373,15 +373,20 @@ class _Message:
 
     @property
     def name(self) -> str:
-        """The message as errors and notes name it: its control id when that is a short
-        code, else its position in the input."""
-        if quotable(self.control_id, kind="id"):
-            return f"message {self.control_id!r} (ADT^{self.trigger})"
-        return f"message #{self.index} (ADT^{self.trigger})"
+        """The message as errors and notes name it (see :func:`_name`)."""
+        return _name(self.control_id, self.trigger, self.index)
 
     @property
     def ref(self) -> str:
         return self.control_id
+
+
+def _name(control_id: str, trigger: str, position: int) -> str:
+    """A message as errors name it: its control id when that is a well-formed id, else its
+    position in the input."""
+    if quotable(control_id, kind="id"):
+        return f"message {control_id!r} (ADT^{trigger})"
+    return f"message #{position} (ADT^{trigger})"
 
 
 _TS: Final = re.compile(
@@ -457,7 +462,9 @@ def _texts(messages: object) -> list[list[str]]:
     return out
 
 
-def _patient_id(raw: RawMessage, level_map: LevelMap, name: str) -> str:
+def _patient_id(
+    raw: RawMessage, level_map: LevelMap, position: int, control_id: str, trigger: str
+) -> str:
     """The patient id from PID-3: the first repetition of a configured type (CX-5) and
     assigning authority (CX-4), else a lone untyped identifier; never another type."""
     reps = [r for r in raw.repetitions("PID", 3) if r and r[0]]
@@ -479,7 +486,7 @@ def _patient_id(raw: RawMessage, level_map: LevelMap, name: str) -> str:
     owner_text = f" from assigning authority {show(authority, what='a code')}" if authority else ""
     raise InteropError(
         standard=_STANDARD,
-        resource=name,
+        resource=_name(control_id, trigger, position),
         field="PID-3",
         problem=f"no identifier of type {wanted_types} (CX-5){owner_text} among "
         f"{len(reps)} identifier(s) (types: {found}); set LevelMap.patient_id_types or "
@@ -502,27 +509,15 @@ def _parse(
     trigger = trigger or raw.get("EVN", 1).upper()
     if msg_type != "ADT" or trigger not in _SUPPORTED:
         return None
-    name = _Message(
-        index=position,
-        control_id=control_id,
-        trigger=trigger,
-        at=datetime.min.replace(tzinfo=UTC),
-        patient_id="",
-        visit="",
-        patient_class="",
-        location="",
-        service="",
-        disposition="",
-    ).name
     for segment, number in (("EVN", 6), ("EVN", 2), ("MSH", 7)):
         value = raw.get(segment, number)
         if value:
-            at = _timestamp(value, tz, name, f"{segment}-{number}")
+            at = _timestamp(value, tz, _name(control_id, trigger, position), f"{segment}-{number}")
             break
     else:
         raise InteropError(
             standard=_STANDARD,
-            resource=name,
+            resource=_name(control_id, trigger, position),
             field="EVN-2",
             problem="no event time (EVN-6, EVN-2 or MSH-7)",
         )
@@ -531,7 +526,7 @@ def _parse(
         control_id=control_id,
         trigger=trigger,
         at=at,
-        patient_id=_patient_id(raw, level_map, name),
+        patient_id=_patient_id(raw, level_map, position, control_id, trigger),
         visit=raw.get("PV1", 19),
         patient_class=raw.get("PV1", 2),
         location=raw.get("PV1", 3),

@@ -170,7 +170,7 @@ class RawMessage:
     :meth:`repetitions` gives every repetition's components (PID-3).
     """
 
-    __slots__ = ("chars", "limits", "position", "segments", "version")
+    __slots__ = ("chars", "limits", "position", "segments", "special", "version")
 
     def __init__(
         self,
@@ -184,6 +184,12 @@ class RawMessage:
         self.chars = chars
         self.limits = limits
         self.version = ""
+        self.special = (
+            chars["COMPONENT"],
+            chars["REPETITION"],
+            chars["SUBCOMPONENT"],
+            chars["ESCAPE"],
+        )
 
     def _field(self, segment: str, number: int) -> str:
         fields = self.segments.get(segment)
@@ -250,6 +256,9 @@ class RawMessage:
         raw = self._field(segment, number)
         if not raw:
             return ""
+        c, r, t, e = self.special
+        if c not in raw and r not in raw and t not in raw and e not in raw:
+            return raw.strip() if component == 1 else ""  # the common case: a plain value
         where = f"{segment}-{number}"
         if self._check_repetitions(where, raw) > 1:
             raw = raw.split(self.chars["REPETITION"], 1)[0]
