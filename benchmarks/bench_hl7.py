@@ -19,6 +19,10 @@ parser that is not installed is skipped.
    patient), against the raw reader over the same messages as the baseline (the share
    of the time that is parsing). Target: at least 5,000 messages/s on one core.
 
+3. One field of 1 MB of one separator (``~``, ``&``, ``^``, ``\\``, ``|``) in PID-3: the time
+   ``from_hl7v2`` takes to refuse it (default limits) or read it (no limits), best of
+   three. Target: well under a second (hl7apy took 23 s for 100 KB of ``~``).
+
 The load average is printed before and after: figures taken under load are not
 comparable.
 """
@@ -26,13 +30,14 @@ comparable.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from carepath import standard_pathway
-from carepath.interop import HL7Limits, episodes_from_hl7v2
+from carepath.interop import HL7Limits, episodes_from_hl7v2, from_hl7v2
 from carepath.interop._hl7_reader import read_message, split_messages
 
 _STRUCTURE = {"A01": "ADT_A01", "A02": "ADT_A02", "A03": "ADT_A03", "A04": "ADT_A01"}
@@ -249,16 +254,44 @@ def figure_feed(n: int) -> None:
     )
 
 
+def figure_separators() -> None:
+    from carepath import InteropError  # noqa: PLC0415
+
+    pathway = standard_pathway()
+    at = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    base = message("A01", "M1", at, patient=1, visit="V1", patient_class="I", service="DETOX")
+    huge = HL7Limits(
+        max_message_chars=10**8, max_field_chars=10**8, max_repetitions=10**8, max_components=10**8
+    )
+    print("3. 1 MB of one separator in PID-3, best of 3")
+    for sep in ("~", "&", "^", "\\", "|"):
+        text = base.replace("~MRN0000001", "~MRN0000001" + sep * 1_000_000)
+        for name, limits in (("default limits", None), ("no limits", huge)):
+
+            def run(text: str = text, limits: HL7Limits | None = limits) -> None:
+                with contextlib.suppress(InteropError):
+                    from_hl7v2(text, pathway, limits=limits)
+
+            took = _best(run)
+            print(f"   {sep!r:>6} {name:<15} {took * 1000:8.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     parser.add_argument("--messages", type=int, default=100_000, help="figure 2's feed size")
     parser.add_argument("--parser-messages", type=int, default=2_000, help="figure 1's size")
+    parser.add_argument("--figures", default="1,2,3", help="which figures, e.g. 2,3")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     print(f"load average before: {os.getloadavg()[0]:.2f}")
-    figure_parsers(max(20, args.parser_messages // scale))
-    figure_feed(max(100, args.messages // scale))
+    figures = set(args.figures.split(","))
+    if "1" in figures:
+        figure_parsers(max(20, args.parser_messages // scale))
+    if "2" in figures:
+        figure_feed(max(100, args.messages // scale))
+    if "3" in figures:
+        figure_separators()
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
