@@ -218,9 +218,12 @@ class RawMessage:
         n = repetition.count(comp) + 1
         if n > limit:
             raise self._too_many(where, n, "components in one repetition", "max_components", limit)
-        parts: list[str] = []
-        for component in repetition.split(comp) if n > 1 else (repetition,):
-            value = component
+        parts = repetition.split(comp) if n > 1 else [repetition]
+        if sub not in repetition and esc not in repetition:  # the common case
+            return [p.strip() for p in parts]
+        out: list[str] = []
+        for part in parts:
+            value = part
             if sub in value:
                 m = value.count(sub) + 1
                 if m > limit:
@@ -230,8 +233,8 @@ class RawMessage:
                 value = value.split(sub, 1)[0]
             if esc in value:
                 value = unescape(value, chars)
-            parts.append(value.strip())
-        return parts
+            out.append(value.strip())
+        return out
 
     def _check_repetitions(self, where: str, raw: str) -> int:
         count = raw.count(self.chars["REPETITION"]) + 1
@@ -275,7 +278,7 @@ def read_message(segments: list[str], position: int, limits: HL7Limits) -> RawMe
             segment does not declare usable separators, or its version (MSH-12) is not
             one of 2.1 to 2.8.2.
     """
-    size = sum(len(s) for s in segments) + len(segments) - 1
+    size = sum(map(len, segments)) + len(segments) - 1
     if size > limits.max_message_chars:
         raise _error(
             position,
