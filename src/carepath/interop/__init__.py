@@ -23,11 +23,11 @@ from ._codes import codes_for as codes_for
 from ._fhir import FhirVersion as FhirVersion
 from ._fhir import from_fhir as from_fhir
 from ._fhir import to_fhir as to_fhir
-from ._hl7 import DEFAULT_DISPOSITIONS as DEFAULT_DISPOSITIONS
-from ._hl7 import DISCHARGE_STATUS as DISCHARGE_STATUS
-from ._hl7 import LevelMap as LevelMap
-from ._hl7 import episodes_from_hl7v2 as episodes_from_hl7v2
 from ._hl7 import from_hl7v2 as from_hl7v2
+from ._hl7_feed import episodes_from_hl7v2 as episodes_from_hl7v2
+from ._hl7_map import DEFAULT_DISPOSITIONS as DEFAULT_DISPOSITIONS
+from ._hl7_map import DISCHARGE_STATUS as DISCHARGE_STATUS
+from ._hl7_map import LevelMap as LevelMap
 from ._hl7_reader import HL7Limits as HL7Limits
 from ._stitching import Course as Course
 from ._stitching import Link as Link
