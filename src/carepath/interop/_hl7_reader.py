@@ -244,14 +244,14 @@ class RawMessage:
         return count
 
     def repetitions(self, segment: str, number: int) -> list[list[str]]:
-        """Each repetition of a field, as its components (each the first subcomponent,
-        unescaped and stripped)."""
+        """Each non-empty repetition of a field, as its components (each the first
+        subcomponent, unescaped and stripped)."""
         raw = self._field(segment, number)
         if not raw:
             return []
         where = f"{segment}-{number}"
         self._check_repetitions(where, raw)
-        return [self._components(where, r) for r in raw.split(self.chars["REPETITION"])]
+        return [self._components(where, r) for r in raw.split(self.chars["REPETITION"]) if r]
 
     def get(self, segment: str, number: int, component: int = 1) -> str:
         """The first subcomponent of one component of a field's first repetition; empty
