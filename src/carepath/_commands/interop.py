@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
+from carepath._commands import PATHWAY_HELP, guards_option, load_pathway, read_input
 from carepath._episode import Episode
 from carepath._errors import CarepathError
 from carepath.definitions import GuardFactory
 
 __all__ = ["register"]
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read {path}: {type(exc).__name__}") from None
 
 
 def _print_episode(episode: Episode) -> None:
@@ -59,9 +51,7 @@ def fhir_group() -> None:
 
 
 @fhir_group.command("export")
-@click.argument(
-    "episode_file", metavar="EPISODE.json", type=click.Path(exists=True, dir_okay=False)
-)
+@click.argument("episode_file", metavar="EPISODE.json", type=click.Path(allow_dash=True))
 @click.option(
     "--version",
     "version",
@@ -70,9 +60,7 @@ def fhir_group() -> None:
     show_default=True,
     help="The FHIR version of the bundle.",
 )
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 @guards_option()
 @click.option(
     "--collection",
@@ -86,12 +74,14 @@ def export_command(
     guards: Mapping[str, GuardFactory] | None,
     collection: bool,
 ) -> None:
-    """Print the episode in EPISODE.json (carepath's episode JSON) as a FHIR bundle."""
+    """Print the episode in EPISODE.json (carepath's episode JSON; - for standard input)
+    as a FHIR bundle."""
     from carepath.interop import to_fhir  # noqa: PLC0415  # the extra loads only when used
 
+    text = read_input(episode_file)
     pathway = load_pathway(pathway_file, guards)
     try:
-        episode = Episode.from_json(_read(episode_file), pathway)
+        episode = Episode.from_json(text, pathway)
         bundle = to_fhir(
             episode,
             "R5" if version == "R5" else "R4B",
@@ -103,20 +93,20 @@ def export_command(
 
 
 @fhir_group.command("import")
-@click.argument("bundle_file", metavar="BUNDLE.json", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.argument("bundle_file", metavar="BUNDLE.json", type=click.Path(allow_dash=True))
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 @guards_option()
 def import_command(
     bundle_file: str, pathway_file: str | None, guards: Mapping[str, GuardFactory] | None
 ) -> None:
-    """Print the episode a FHIR bundle (written by 'carepath fhir export') holds, as JSON."""
+    """Print the episode a FHIR bundle (written by 'carepath fhir export'; - for standard
+    input) holds, as JSON."""
     from carepath.interop import from_fhir  # noqa: PLC0415  # the extra loads only when used
 
+    text = read_input(bundle_file)
     pathway = load_pathway(pathway_file, guards)
     try:
-        episode = from_fhir(_read(bundle_file), pathway)
+        episode = from_fhir(text, pathway)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(episode.to_json(indent=2))
@@ -171,7 +161,7 @@ def replay_command(
         raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--tz") from None
     pathway = load_pathway(pathway_file, guards)
     try:
-        level_map = LevelMap.from_toml(_read(level_map_file)) if level_map_file else None
+        level_map = LevelMap.from_toml(read_input(level_map_file)) if level_map_file else None
         episodes = episodes_from_hl7v2(messages_file.read(), pathway, level_map=level_map, tz=tz)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
