@@ -32,7 +32,7 @@ from ._fhir_common import (
     _Node,
     _standard,
     _stays,
-    _validate,
+    _validate_read,
 )
 from ._fhir_read import DEFAULT_MAX_BYTES, is_carepath_bundle, one_episode, parse_json, read_fhir
 
@@ -173,7 +173,7 @@ def from_fhir(
     if not is_carepath_bundle(data):
         return one_episode(read_fhir(data, pathway, code_map=code_map, tz=tz))
     v = _check_version(version) if version is not None else _detect(data)
-    _validate(data, v)  # valid FHIR first; then read the (now known to be valid) JSON
+    _validate_read(data, v)  # valid FHIR first; then read the (now known to be valid) JSON
     std = _standard(v)
     bundle = _Node(data, std, "Bundle")
     by_type: dict[str, list[_Node]] = {}
