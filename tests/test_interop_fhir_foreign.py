@@ -8,6 +8,7 @@ import logging
 import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -507,3 +508,52 @@ def test_ten_thousand_patients_stream_in_bounded_memory() -> None:
         tracemalloc.stop()
     assert len(result.episodes) == 10_000
     assert peak - kept < size / 2, (peak, kept, size)
+
+
+# -- the shipped examples and the command line -------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "data"
+_EXAMPLE_PHI = ("Alex", "Example", "1980-01-01", "000-00-0000", "555-0100", "1 Example Street")
+
+
+def test_the_example_bundle_imports_with_the_example_site_map() -> None:
+    site = CodeMap.load(EXAMPLES / "site_code_map.toml")
+    data = json.loads((EXAMPLES / "fhir_ehr_bundle.json").read_text(encoding="utf-8"))
+    result = read_fhir(data, standard_pathway(), code_map=site)
+    (episode,) = result.episodes["E1001"]
+    assert [(r.event, r.target) for r in episode.history] == [
+        (Event.ADMIT, "detox"),
+        (Event.STEP_DOWN, "inpatient"),
+        (Event.STEP_DOWN, "iop"),
+        (Event.COMPLETE, "completed"),
+    ]
+    assert episode.history[0].assessment is not None  # from the QuestionnaireResponse
+    assert [(f.kind, f.resource) for f in result.findings] == [("ignored", "Encounter/ed-12345")]
+    # Without the site map, the inpatient Encounter's codes are named as the ones to add.
+    plain = read_fhir(data, standard_pathway())
+    (unmapped,) = [f for f in plain.findings if f.kind == "unmapped"]
+    assert any(c.endswith("|SUD-INPT") for c in unmapped.codes)
+
+
+def test_fhir_import_on_the_command_line_turns_a_bulk_export_into_episodes() -> None:
+    from click.testing import CliRunner  # noqa: PLC0415  # the cli extra
+
+    from carepath.cli import main  # noqa: PLC0415
+
+    files = sorted(str(p) for p in (EXAMPLES / "fhir_bulk").glob("*.ndjson"))
+    args = ["fhir", "import", "--code-map", str(EXAMPLES / "site_code_map.toml"), *files]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "mapped: 9 stays into 3 episodes of 3 patients" in result.output
+    assert "findings: 3 ignored" in result.output
+    assert "patient E1002 episode eoc-12346: completed" in result.output
+    as_json = CliRunner().invoke(main, [*args, "--json"])
+    assert as_json.exit_code == 0
+    lines = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [line["patient_id"] for line in lines] == ["E1001", "E1002", "E1003"]
+    for text in (result.output, as_json.output):
+        for secret in _EXAMPLE_PHI:
+            assert secret not in text
+    missing = CliRunner().invoke(main, ["fhir", "import", str(EXAMPLES / "fhir_ehr_bundle.json")])
+    assert missing.exit_code == 0
+    assert "unmapped" in missing.output
