@@ -470,7 +470,7 @@ def test_bulk_ndjson_files_stream_into_each_patients_episodes(tmp_path: Any) -> 
     assert result.counts == {"Patient": 3, "Encounter": 6, "stays": 6}
     bad = tmp_path / "Bad.ndjson"
     bad.write_bytes(lines[0].encode() + b"\n{not json\n")
-    with pytest.raises(InteropError, match=r"Bad.ndjson line 2.*not valid JSON"):
+    with pytest.raises(InteropError, match=r"Bad.ndjson: line 2 column 2: invalid JSON"):
         episodes_from_fhir_ndjson([bad], standard_pathway())
     with pytest.raises(InteropError, match="max_line_bytes"):
         episodes_from_fhir_ndjson([enc], standard_pathway(), max_line_bytes=100)
@@ -557,3 +557,21 @@ def test_fhir_import_on_the_command_line_turns_a_bulk_export_into_episodes() -> 
     missing = CliRunner().invoke(main, ["fhir", "import", str(EXAMPLES / "fhir_ehr_bundle.json")])
     assert missing.exit_code == 0
     assert "unmapped" in missing.output
+
+
+def test_fhir_text_with_a_bom_duplicate_keys_or_bytes_that_are_not_utf8() -> None:
+    """One rule for every FHIR reader: a BOM is stripped, a duplicate key and non-UTF-8
+    bytes are refused naming the key or the byte offset, never echoing the text."""
+    pathway = standard_pathway()
+    text = json.dumps(_clean_transaction())
+    assert read_fhir("\ufeff" + text, pathway).counts["stays"] == 3
+    assert read_fhir(b"\xef\xbb\xbf" + text.encode(), pathway).counts["stays"] == 3
+    twice = text.replace('"type": "transaction"', '"type": "transaction", "type": "batch"', 1)
+    with pytest.raises(InteropError, match="duplicate key 'type'"):
+        read_fhir(twice, pathway)
+    latin1 = text.encode().replace(PHI[4].encode(), "42 Wallaby Wäy".encode("latin-1"))
+    with pytest.raises(InteropError, match="byte") as info:
+        from_fhir(latin1, pathway)
+    assert "Wallaby" not in str(info.value)
+    with pytest.raises(InteropError, match="max_bytes"):
+        read_fhir(text, pathway, max_bytes=1000)

@@ -15,6 +15,7 @@ from carepath._errors import CarepathError, InteropError
 from carepath._guards import Event
 from carepath._levels import Outcome
 from carepath._pathway import Pathway
+from carepath._textio import is_quotable, show
 
 from ._fhir_foreign import (
     _CURRENT,
@@ -30,7 +31,6 @@ from ._fhir_foreign import (
     _Patient,
     _Ratings,
     _shown_system,
-    shown,
 )
 
 __all__ = ["build"]
@@ -105,8 +105,7 @@ class _Builder:
                 self.c.finding("ignored", enc.name, f"{why}, and no level in the code map")
                 return []
             codes = tuple(
-                f"{_shown_system(s)}|{c}" if shown(c).startswith("'") else f"{_shown_system(s)}|?"
-                for s, c in enc.codings
+                f"{_shown_system(s)}|{c if is_quotable(c) else '?'}" for s, c in enc.codings
             )
             self.c.finding(
                 "unmapped",
@@ -140,7 +139,7 @@ class _Builder:
                 self.c.finding(
                     "unknown-level",
                     enc.name,
-                    f"the code map gives level {shown(lvl)}, which pathway "
+                    f"the code map gives level {show(lvl)}, which pathway "
                     f"{self.pathway.id!r} does not have",
                 )
                 return []
