@@ -575,3 +575,38 @@ def test_fhir_text_with_a_bom_duplicate_keys_or_bytes_that_are_not_utf8() -> Non
     assert "Wallaby" not in str(info.value)
     with pytest.raises(InteropError, match="max_bytes"):
         read_fhir(text, pathway, max_bytes=1000)
+
+
+def test_encounters_without_an_episode_of_care_are_stitched_by_the_shared_policy() -> None:
+    """Two stays two months apart are two episodes (the second linked to the first), with
+    a finding that says which rule fired; a wider continuity window makes them one."""
+    from carepath.interop import Stitching  # noqa: PLC0415
+
+    data = [
+        _patient(),
+        _encounter(
+            "a",
+            "2026-01-01T00:00:00Z",
+            "2026-01-05T00:00:00Z",
+            types=[_coding(HCPCS, "H0011")],
+            episode=None,
+            disposition="home",
+        ),
+        _encounter(
+            "b",
+            "2026-03-05T00:00:00Z",
+            "2026-03-25T00:00:00Z",
+            types=[_coding(POS, "55")],
+            episode=None,
+            disposition="home",
+        ),
+    ]
+    result = read_fhir(data, standard_pathway())
+    first, second = result.episodes["pt-1"]
+    assert second.previous_episode_id == first.id
+    (finding,) = result.findings
+    assert finding.kind == "new-episode"
+    assert "continuity_days=14" in finding.message
+    wide = read_fhir(data, standard_pathway(), stitching=Stitching(continuity_days=90))
+    (one,) = wide.episodes["pt-1"]
+    assert [r.target for r in one.history] == ["detox", "inpatient", "completed"]

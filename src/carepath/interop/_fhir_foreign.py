@@ -52,6 +52,7 @@ FindingKind = Literal[
     "incomplete-assessment",
     "unknown-disposition",
     "no-patient",
+    "new-episode",
 ]
 
 _STANDARD: Final = "FHIR"
@@ -82,7 +83,8 @@ class ImportFinding:
             whose level the code map cannot determine: add one of ``codes``),
             ``"unknown-level"`` (a level code the pathway does not have),
             ``"overlap"``, ``"date-only"``, ``"no-end"``, ``"partial-page"``,
-            ``"incomplete-assessment"``, ``"unknown-disposition"``, ``"no-patient"``.
+            ``"incomplete-assessment"``, ``"unknown-disposition"``, ``"no-patient"``,
+            ``"new-episode"`` (the stitching policy began a new episode: why).
         resource: The resource (``"Encounter/123"``), ids only.
         message: What happened, in words (ids and short codes only, never patient data).
         codes: For ``"unmapped"`` and ``"unknown-disposition"``: the ``system|code``

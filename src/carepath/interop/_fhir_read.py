@@ -17,6 +17,7 @@ from ._codemap import CodeMap
 from ._fhir_common import EXT_PATHWAY
 from ._fhir_foreign import Collector, FhirImport
 from ._fhir_stays import build
+from ._stitching import Stitching
 
 if TYPE_CHECKING:
     from carepath._episode import Episode
@@ -136,6 +137,7 @@ def read_fhir(
     *,
     code_map: CodeMap | None = None,
     tz: tzinfo = UTC,
+    stitching: Stitching | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> FhirImport:
     """Each patient's episodes from FHIR an EHR wrote, with what was ignored or found.
@@ -147,6 +149,8 @@ def read_fhir(
         pathway: The pathway whose levels the code map names.
         code_map: Which codes mean which level; :class:`CodeMap` () by default.
         tz: The zone of date-only times (midnight) and times without an offset.
+        stitching: How Encounters without an EpisodeOfCare are grouped into episodes
+            (the policy the HL7 reader shares); :class:`Stitching` () by default.
         max_bytes: Text longer than this is refused.
 
     Raises:
@@ -158,7 +162,7 @@ def read_fhir(
         data = parse_json(data, what="input", max_bytes=max_bytes)
     collector = Collector(code_map if code_map is not None else CodeMap())
     _feed(collector, data)
-    return build(collector, pathway, tz)
+    return build(collector, pathway, tz, stitching)
 
 
 def one_episode(result: FhirImport) -> Episode:
@@ -204,6 +208,7 @@ def episodes_from_fhir_ndjson(
     *,
     code_map: CodeMap | None = None,
     tz: tzinfo = UTC,
+    stitching: Stitching | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> FhirImport:
     """Each patient's episodes from a FHIR Bulk Data export (NDJSON: one resource a line).
@@ -216,7 +221,7 @@ def episodes_from_fhir_ndjson(
     Args:
         paths_or_lines: File paths (``str`` or :class:`~pathlib.Path`), or NDJSON lines
             (a ``str`` starting with ``{``, or ``bytes``).
-        pathway, code_map, tz: As for :func:`read_fhir`.
+        pathway, code_map, tz, stitching: As for :func:`read_fhir`.
         max_line_bytes: A longer line is refused.
 
     Raises:
@@ -241,4 +246,4 @@ def episodes_from_fhir_ndjson(
                     standard="FHIR", resource=name, field=where, problem="not a JSON object"
                 )
             collector.add(res)
-    return build(collector, pathway, tz)
+    return build(collector, pathway, tz, stitching)
