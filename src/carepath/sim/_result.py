@@ -214,6 +214,23 @@ class Aggregate:
         self.care_days += other.care_days
 
     @classmethod
+    def of_columns(
+        cls,
+        relapses: int,
+        columns: tuple[npt.NDArray[Any], ...],
+        pathway: Pathway,
+        patients: int,
+        days: int,
+    ) -> Aggregate | None:
+        """The counts of :meth:`of` from the stays' columns (patient, episode, level
+        code, start day, end day, exit code) and the number of relapses, by the compiled
+        pass; None when it cannot count them (no numba): then use :meth:`of`."""
+        agg = cls(len(pathway.levels), days)
+        agg.patients = patients
+        agg.relapses = relapses
+        return agg if _compiled_column_counts(agg, columns, pathway, days) else None
+
+    @classmethod
     def of(
         cls, events: pd.DataFrame, stays: pd.DataFrame, pathway: Pathway, patients: int, days: int
     ) -> Aggregate:
@@ -316,17 +333,36 @@ def _compiled_counts(
     """Count one block's stays into ``agg`` with the compiled pass of
     :mod:`._numba_kernel`, when numba is there; False (nothing counted) otherwise or when
     the stays are not in (patient, episode) order."""
+    columns = (
+        stays["patient"].to_numpy(),
+        stays["episode"].to_numpy(),
+        codes[0],
+        stays["start_day"].to_numpy(),
+        stays["end_day"].to_numpy(),
+        codes[1],
+    )
+    return _compiled_column_counts(agg, columns, pathway, days)
+
+
+def _compiled_column_counts(
+    agg: Aggregate,
+    columns: tuple[npt.NDArray[Any], ...],
+    pathway: Pathway,
+    days: int,
+) -> bool:
+    """:func:`_compiled_counts` of the stays' columns: patient, episode, level code,
+    start day, end day, exit code."""
     fn = aggregate()
     if fn is None:
         return False
     return call(
         fn,
-        np.asarray(stays["patient"].to_numpy(), dtype=np.int64),
-        np.asarray(stays["episode"].to_numpy(), dtype=np.int32),
-        np.asarray(codes[0], dtype=np.int8),
-        np.asarray(stays["start_day"].to_numpy(), dtype=np.int32),
-        np.asarray(stays["end_day"].to_numpy(), dtype=np.int32),
-        np.asarray(codes[1], dtype=np.int8),
+        *(
+            np.asarray(c, dtype=d)
+            for c, d in zip(
+                columns, (np.int64, np.int32, np.int8, np.int32, np.int32, np.int8), strict=True
+            )
+        ),
         days,
         _EXIT["censored"],
         _EXIT["step_down"],
