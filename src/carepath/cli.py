@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 import sys
 
+from ._extras import MissingExtra
+
 try:
     import click
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise SystemExit(
-        "the carepath command line needs the 'cli' extra: pip install 'carepath[cli]'"
+        str(MissingExtra(extra="cli", needed_for="the carepath command line", module="click"))
     ) from exc
 
 from . import __version__
@@ -21,7 +23,7 @@ from . import __version__
 __all__ = ["main"]
 
 # Modules in carepath._commands that define a ``register(group)`` function.
-_AREAS: tuple[str, ...] = ("explore", "definitions", "interop", "simulate", "store")
+_AREAS: tuple[str, ...] = ("explore", "definitions", "interop", "simulate", "store", "serve")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,6 +10,13 @@ Work goes out in blocks of patients to any ``concurrent.futures.Executor``.
 'admit'
 """
 
+# ruff: noqa: E402  # the extra is checked before any module of this package imports it
+from carepath._extras import require as _require
+
+for _module in ("numpy", "pandas"):
+    _require(_module, extra="sim", needed_for="carepath.sim")
+del _module
+
 from carepath._errors import InvalidParameter as InvalidParameter
 
 from ._compile import ArrayGuard as ArrayGuard
@@ -30,19 +37,23 @@ from ._psa import Uniform as Uniform
 from ._random import Stream as Stream
 from ._random import uniform as uniform
 from ._random import uniforms as uniforms
+from ._records import CareRecords as CareRecords
+from ._records import InvalidRecords as InvalidRecords
+from ._records import records as records
 from ._result import SimulationResult as SimulationResult
-from ._result import Summary as Summary
 from ._simulate import Comparison as Comparison
 from ._simulate import SimulationWarning as SimulationWarning
 from ._simulate import compare as compare
 from ._simulate import engine_for as engine_for
 from ._simulate import simulate as simulate
 from ._strategies import Strategies as Strategies
+from ._summary import Summary as Summary
 
 __all__ = [
     "ArrayGuard",
     "AssessedCohort",
     "Beta",
+    "CareRecords",
     "CohortClass",
     "Comparison",
     "Distribution",
@@ -50,6 +61,7 @@ __all__ = [
     "Gamma",
     "GuardArrays",
     "InvalidParameter",
+    "InvalidRecords",
     "LogNormal",
     "SimulationModel",
     "SimulationResult",
@@ -64,6 +76,7 @@ __all__ = [
     "discounted_days",
     "engine_for",
     "patient_outcomes",
+    "records",
     "simulate",
     "uniform",
     "uniforms",
