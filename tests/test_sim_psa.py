@@ -61,3 +61,26 @@ def test_draws_table_matches_draw(uncertain: UncertainModel) -> None:
     low, high = uncertain.distribution("drop_out[iop]").interval(0.95)
     assert low < 0.015 < high
     assert uncertain.with_values({"drop_out[iop]": 0.02}).drop_out["iop"] == 0.02
+
+
+def test_across_samples_on_arrays_equals_each_samples_summary(
+    uncertain: UncertainModel,
+) -> None:
+    """The statistics across samples, computed on arrays of every sample's counts, are
+    each sample's own summary metrics reduced one sample at a time."""
+    from carepath.sim._summary import _finish  # noqa: PLC0415  # the per-sample reference
+
+    result = simulate(uncertain, n=200, seed=5, samples=6, days=365)
+    aggs = result._aggregates
+    assert aggs is not None
+    draws = result.metadata["sample_costs"]
+    per = pd.DataFrame.from_records(
+        [_finish(aggs[k], result.pathway, draws[str(k)]).metrics() for k in sorted(aggs)]
+    )
+    want = pd.DataFrame(
+        {"mean": per.mean(), "low": per.quantile(0.025), "high": per.quantile(0.975)}
+    )
+    want.index.name = "metric"
+    got = result.summary().across_samples
+    assert got is not None
+    pd.testing.assert_frame_equal(got, want, rtol=1e-12)
