@@ -129,13 +129,13 @@ def _geometric_cdf(mean: int, days: int) -> tuple[float, ...]:
     """Chance that a geometric delay of mean ``mean`` is at most ``k`` days, ``k = 0 ..
     days`` (cached: a PSA's samples share it)."""
     keep = 1.0 - 1.0 / mean
-    return tuple(1.0 - keep**k for k in range(days + 1))
+    return tuple([1.0 - keep**k for k in range(days + 1)])  # a list first: faster
 
 
 @functools.lru_cache(maxsize=256)
 def _relapse_out(hazard: float, days: int) -> tuple[float, ...]:
     """Chance of a relapse within ``k`` days out of care, ``k = 0 .. days``."""
-    return tuple(-math.expm1(-hazard * k) for k in range(days + 1))
+    return tuple([-math.expm1(-hazard * k) for k in range(days + 1)])  # a list first: faster
 
 
 @final

@@ -253,9 +253,10 @@ def simulate(  # noqa: PLR0915  # the one public entry point
         batch: With ``samples`` (fast engine, tables in memory, ``n`` at most
             ``chunk_size``): parameter samples per task. A batch runs its samples
             through the engine one after another into one set of columns and builds
-            its tables once; by default as many samples as make ``chunk_size``
-            patients (split evenly over ``workers``). The rows are the same whatever
-            the batch.
+            its tables once; by default every sample in one batch in this process,
+            and with ``workers`` or an ``executor`` as many samples as make
+            ``chunk_size`` patients (split evenly over ``workers``). The rows are the
+            same whatever the batch.
         progress: Called as ``progress(done, total)`` in patients (times samples)
             after every finished block.
 
@@ -479,9 +480,17 @@ def _batched(
 ) -> SimulationResult:
     """A PSA on the fast engine, in memory: samples in batches (:func:`run_batch`)."""
     base = model.model if isinstance(model, UncertainModel) else model
-    per = batch if batch is not None else max(1, chunk_size // n)
-    if batch is None and executor is None and workers is not None and workers > 1:
-        per = max(1, min(per, -(-len(runs) // workers)))
+    parallel = executor is not None or (workers is not None and workers > 1)
+    if batch is not None:
+        per = batch
+    elif not parallel:
+        # In this process every sample goes into one set of columns (memory as a single
+        # run of samples x n patients): no tables per batch to concatenate.
+        per = len(runs)
+    else:
+        per = max(1, chunk_size // n)
+        if executor is None and workers is not None:
+            per = max(1, min(per, -(-len(runs) // workers)))
     tasks = [
         Batch(
             index=i,
