@@ -14,6 +14,7 @@ from carepath._errors import InvalidParameter as InvalidParameter
 
 from ._compile import ArrayGuard as ArrayGuard
 from ._compile import GuardArrays as GuardArrays
+from ._measures import measures as measures
 from ._model import AssessedCohort as AssessedCohort
 from ._model import CohortClass as CohortClass
 from ._model import SimulationModel as SimulationModel
@@ -63,6 +64,7 @@ __all__ = [
     "Uniform",
     "compare",
     "engine_for",
+    "measures",
     "records",
     "simulate",
     "uniform",
