@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -385,3 +386,50 @@ def test_measures_refuse_a_column_that_changes_within_a_patient(small: CareRecor
         measures(small, by="level")
     with pytest.raises(InvalidParameter, match="not a column"):
         measures(small, by="site")
+
+
+# -- distributions from a mean and a standard deviation -------------------------------------------
+
+
+@pytest.mark.parametrize(("mean", "sd"), [(0.3, 0.1), (0.9, 0.05), (0.01, 0.002)])
+def test_beta_from_mean_sd_has_that_mean_and_sd(mean: float, sd: float) -> None:
+    from carepath.sim import Beta  # noqa: PLC0415
+
+    d = Beta.from_mean_sd(mean, sd)
+    var = d.a * d.b / ((d.a + d.b) ** 2 * (d.a + d.b + 1))
+    assert d.mean == pytest.approx(mean)
+    assert math.sqrt(var) == pytest.approx(sd)
+
+
+@pytest.mark.parametrize(("mean", "sd"), [(0.02, 0.01), (1500.0, 300.0), (3e-5, 1e-4)])
+def test_gamma_and_lognormal_from_mean_sd_have_that_mean_and_sd(mean: float, sd: float) -> None:
+    from carepath.sim import Gamma, LogNormal  # noqa: PLC0415
+
+    g = Gamma.from_mean_sd(mean, sd)
+    assert g.mean == pytest.approx(mean)
+    assert math.sqrt(g.shape) * g.scale == pytest.approx(sd)
+    ln = LogNormal.from_mean_sd(mean, sd)
+    assert ln.mean == pytest.approx(mean)
+    assert math.sqrt(math.expm1(ln.sigma**2)) * ln.mean == pytest.approx(sd)
+
+
+@pytest.mark.parametrize(
+    ("kind", "mean", "sd", "words"),
+    [
+        ("Beta", 0.5, 0.5, "sd below sqrt"),
+        ("Beta", 1.2, 0.1, "0 < mean < 1"),
+        ("Beta", 0.5, 0.0, "sd above 0"),
+        ("Gamma", -1.0, 0.1, "mean must be above 0"),
+        ("Gamma", 1.0, float("nan"), "finite"),
+        ("LogNormal", 0.0, 1.0, "mean must be above 0"),
+        ("LogNormal", 1.0, -0.1, "at least 0"),
+    ],
+)
+def test_impossible_mean_sd_pairs_are_refused(
+    kind: str, mean: float, sd: float, words: str
+) -> None:
+    from carepath import sim  # noqa: PLC0415
+
+    with pytest.raises(sim.InvalidParameter, match=words) as caught:
+        getattr(sim, kind).from_mean_sd(mean, sd)
+    assert kind in caught.value.parameter
