@@ -33,6 +33,7 @@ from ._errors import PathwayError as PathwayError
 from ._errors import PathwayMismatch as PathwayMismatch
 from ._errors import StoreError as StoreError
 from ._errors import TransitionRejected as TransitionRejected
+from ._extras import MissingExtra as MissingExtra
 from ._guards import Decision as Decision
 from ._guards import Event as Event
 from ._guards import FitsCriteria as FitsCriteria
@@ -87,6 +88,7 @@ __all__ = [
     "Level",
     "MaximumStay",
     "MinimumStay",
+    "MissingExtra",
     "NeedsMoreCare",
     "NoHigherNeed",
     "Outcome",
@@ -115,3 +117,14 @@ __all__ = [
     "place",
     "standard_pathway",
 ]
+
+
+def _show_public_errors_as_carepath() -> None:
+    """Tracebacks name public errors as ``carepath.InvalidEvent``, not ``carepath._errors...``."""
+    for name in __all__:
+        obj = globals()[name]
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            obj.__module__ = __name__
+
+
+_show_public_errors_as_carepath()

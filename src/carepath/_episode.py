@@ -23,6 +23,7 @@ from ._errors import (
 )
 from ._guards import Decision, Event, EventName, GuardContext, Override, Reason, stay_days
 from ._levels import INTAKE, Level, Outcome
+from ._suggest import did_you_mean
 
 if TYPE_CHECKING:
     from ._pathway import Pathway, Rule
@@ -523,7 +524,8 @@ class Episode:
                 event=ev,
                 field="at",
                 episode_id=self.id,
-                problem="earlier than the episode's latest event; events are applied in time order",
+                problem=f"{at.isoformat()} is earlier than the episode's latest event at "
+                f"{self._last_at.isoformat()}; events are applied in time order",
             )
         return at
 
@@ -535,7 +537,10 @@ class Episode:
             raise InvalidEvent(
                 event=str(event),
                 field="event",
-                problem="unknown event; allowed: " + ", ".join(e.value for e in Event),
+                problem="unknown event; "
+                + did_you_mean(event, (e.value for e in Event))
+                + "allowed: "
+                + ", ".join(e.value for e in Event),
             ) from None
 
     def _check_args(

@@ -34,6 +34,7 @@ from ._guards import (
 )
 from ._levels import INTAKE, Level, Outcome
 from ._machine import Engine, trigger_name
+from ._suggest import did_you_mean
 
 if TYPE_CHECKING:
     from os import PathLike
@@ -58,7 +59,10 @@ def _to_event(value: Event | EventName) -> Event:
         raise InvalidEvent(
             event=str(value),
             field="event",
-            problem="unknown event; allowed: " + ", ".join(e.value for e in Event),
+            problem="unknown event; "
+            + did_you_mean(value, (e.value for e in Event))
+            + "allowed: "
+            + ", ".join(e.value for e in Event),
         ) from None
 
 
@@ -463,7 +467,9 @@ class Pathway:
         raise InvalidEvent(
             event="lookup",
             field="level",
-            problem=f"{_describe(code)} is not a level of pathway {self.id!r}; known: "
+            problem=f"{_describe(code)} is not a level of pathway {self.id!r}; "
+            + did_you_mean(code, self._by_code)
+            + "known: "
             + ", ".join(lv.code for lv in self._levels),
         )
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from carepath._extras import require
 from carepath._guards import Event
 from carepath._levels import INTAKE, Outcome, Setting
 
@@ -170,13 +171,7 @@ def to_graphviz(
 
     See :meth:`carepath.Pathway.to_graphviz`.
     """
-    try:
-        import graphviz  # noqa: PLC0415  # extra 'viz', imported only here
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ExploreError(
-            field="graphviz",
-            problem=("diagrams through graphviz need the 'viz' extra: pip install 'carepath[viz]'"),
-        ) from exc
+    graphviz = require("graphviz", extra="viz", needed_for="Pathway.to_graphviz")
     if direction not in ("TD", "LR"):
         raise ExploreError(field="direction", problem=f"expected 'TD' or 'LR', got {direction!r}")
     edges = _edges(pathway, guards, events)

@@ -12,6 +12,7 @@ import math
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Final, TypeGuard
 
+from carepath._extras import require
 from carepath._levels import INTAKE, Outcome
 
 from ._common import (
@@ -40,13 +41,7 @@ _OTHER_COLOUR: Final = "#cccccc"
 
 
 def _go() -> Any:
-    try:
-        import plotly.graph_objects as go  # noqa: PLC0415  # extra 'viz', imported when used
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ExploreError(
-            field="plotly", problem=("plots need the 'viz' extra: pip install 'carepath[viz]'")
-        ) from exc
-    return go
+    return require("plotly.graph_objects", extra="viz", needed_for="carepath.explore's plots")
 
 
 def _pathway(pathway: Pathway | None, result: object) -> Pathway:

@@ -21,6 +21,7 @@ import attrs
 
 from carepath._episode import Episode
 from carepath._errors import CarepathError, InteropError, TransitionRejected
+from carepath._extras import require
 from carepath._guards import Event
 from carepath._levels import Outcome
 
@@ -407,6 +408,7 @@ class _Fields:
 
 def _parse(text: str, position: int, tz: tzinfo) -> _Message | None:
     """One message, or ``None`` for a message that is not a supported ADT event."""
+    require("hl7apy", extra="hl7", needed_for="HL7 v2 import (from_hl7v2)")
     from hl7apy.consts import VALIDATION_LEVEL  # noqa: PLC0415  # optional extra
     from hl7apy.parser import parse_message  # noqa: PLC0415  # optional extra
 

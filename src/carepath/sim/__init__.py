@@ -10,6 +10,13 @@ Work goes out in blocks of patients to any ``concurrent.futures.Executor``.
 'admit'
 """
 
+# ruff: noqa: E402  # the extra is checked before any module of this package imports it
+from carepath._extras import require as _require
+
+for _module in ("numpy", "pandas"):
+    _require(_module, extra="sim", needed_for="carepath.sim")
+del _module
+
 from carepath._errors import InvalidParameter as InvalidParameter
 
 from ._compile import ArrayGuard as ArrayGuard
