@@ -21,6 +21,8 @@ from carepath._errors import InvalidParameter as InvalidParameter
 
 from ._compile import ArrayGuard as ArrayGuard
 from ._compile import GuardArrays as GuardArrays
+from ._fit import FittedModel as FittedModel
+from ._fit import fit as fit
 from ._measures import measures as measures
 from ._model import AssessedCohort as AssessedCohort
 from ._model import CohortClass as CohortClass
@@ -55,6 +57,7 @@ __all__ = [
     "CohortClass",
     "Comparison",
     "Distribution",
+    "FittedModel",
     "Fixed",
     "Gamma",
     "GuardArrays",
@@ -71,6 +74,7 @@ __all__ = [
     "Uniform",
     "compare",
     "engine_for",
+    "fit",
     "measures",
     "records",
     "simulate",
