@@ -312,7 +312,7 @@ def measures(
 
     >>> from carepath.sim import SimulationModel, simulate
     >>> m = measures(simulate(SimulationModel.default(), n=300, seed=2, days=200))
-    >>> list(m.loc[m["measure"].str.startswith("follow_up"), "window"])
+    >>> [int(w) for w in m.loc[m["measure"].str.startswith("follow_up"), "window"]]
     [7, 30]
     """
     if not isinstance(care, CareTables):
