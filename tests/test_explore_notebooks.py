@@ -15,7 +15,10 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
-_NEEDS: dict[str, str] = {"simulating_a_cohort": "carepath.sim", "fitting_to_records": "carepath.sim"}
+_NEEDS: dict[str, str] = {
+    "simulating_a_cohort": "carepath.sim",
+    "fitting_to_records": "carepath.sim",
+}
 
 
 def test_the_notebooks_are_there() -> None:
