@@ -29,6 +29,7 @@ from ._care import CareTables
 from ._engine import EVENTS
 from ._estimate import TABLE_COLUMNS, continuation_counts, hazards, row
 from ._estimate import cohort as starting_cohort
+from ._estimate import improvement as improvement_fit
 from ._estimate import readmission as readmission_fit
 from ._measures import measures, wilson
 from ._model import SimulationModel
@@ -202,6 +203,7 @@ def fit(  # noqa: PLR0915  # one pass per group of parameters, each short
         "transfer_out": {},
         "continuation": {},
         "readmission": {},
+        "improvement": {},
     }
     for i, code in enumerate(codes):
         counts = np.array([relapses[i], drops[i], transfers[i]])
@@ -359,9 +361,47 @@ def fit(  # noqa: PLR0915  # one pass per group of parameters, each short
         )
 
     cohort = starting_cohort(records, p, rows, model)
+    weekly = improvement_fit(records, codes)
+    improve = {c: weekly[c][0] if c in weekly else float(model.improvement[c]) for c in codes}
+    for c in codes:
+        default = float(model.improvement[c])
+        if c in weekly:
+            w, w_low, w_high, better, at_risk = weekly[c]
+            rows.append(
+                row(
+                    "improvement",
+                    c,
+                    w,
+                    w_low,
+                    w_high,
+                    float(better),
+                    float(at_risk),
+                    True,
+                    default,
+                    "serial assessments (reassess rows), profile likelihood",
+                )
+            )
+            if 0 < better < at_risk:
+                dists["improvement"][c] = Beta(a=float(better), b=float(at_risk - better))
+        else:
+            rows.append(
+                row(
+                    "improvement",
+                    c,
+                    default,
+                    math.nan,
+                    math.nan,
+                    0.0,
+                    0.0,
+                    False,
+                    default,
+                    "default kept",
+                )
+            )
     fitted = attrs.evolve(
         model,
         cohort=cohort,
+        improvement=improve,
         relapse=values["relapse"],
         drop_out=values["drop_out"],
         transfer_out=values["transfer_out"],
@@ -369,7 +409,7 @@ def fit(  # noqa: PLR0915  # one pass per group of parameters, each short
         readmission=readmission,
         readmission_delay=delay,
     )
-    for name in ("improvement", "reassess_days", "relapse_worsens", "cost_per_day"):
+    for name in ("reassess_days", "relapse_worsens", "cost_per_day"):
         current: Mapping[str, float] = getattr(model, name)
         rows.extend(
             row(name, key, float(v), math.nan, math.nan, 0.0, 0.0, False, float(v), "default kept")
