@@ -253,3 +253,26 @@ def test_weekly_improvement_is_fitted_from_serial_assessments() -> None:
     assert fitted.model.improvement["iop"] == pytest.approx(0.3, abs=0.03)
     assert not t.loc[("improvement", "php"), "informed"]
     assert "improvement" in fitted.uncertain.distributions
+
+
+def test_fit_by_a_patient_column_fits_each_group_alone() -> None:
+    fast = SimulationModel.default().with_levels(drop_out={"iop": 0.03})
+    slow = SimulationModel.default().with_levels(drop_out={"iop": 0.01})
+    a = simulate(fast, n=3000, seed=1, days=300)
+    b = simulate(slow, n=3000, seed=2, days=300)
+    frames = []
+    for site, result in (("north", a), ("south", b)):
+        ev = result.events.copy()
+        ev["patient"] = ev["patient"].astype(str) + site
+        frames.append(ev)
+    care = records(pd.concat(frames, ignore_index=True), pathway=standard_pathway(), until=300)
+    care.stays["site"] = care.stays["patient_id"].astype(str).str[-5:]
+    fitted = fit(care, by="site")
+    assert sorted(fitted) == ["north", "south"]
+    assert fitted["north"].model.drop_out["iop"] == pytest.approx(0.03, rel=0.15)
+    assert fitted["south"].model.drop_out["iop"] == pytest.approx(0.01, rel=0.15)
+    alone = fit(records(frames[1], pathway=standard_pathway(), until=300))
+    cols = ["parameter", "key", "estimate", "events", "exposure"]
+    pd.testing.assert_frame_equal(fitted["south"].table()[cols], alone.table()[cols])
+    check = fitted["south"].check(n=3000, seed=1)
+    assert len(check) == len(alone.check(n=3000, seed=1))

@@ -14,7 +14,7 @@ import contextlib
 import math
 from collections.abc import Mapping
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, final, overload
 
 import attrs
 import numpy as np
@@ -101,10 +101,10 @@ class FittedModel:
         from ._simulate import simulate  # noqa: PLC0415
 
         care = self.records
-        patients = int(care.metadata["n"])
-        horizons = care.horizons()
-        if horizons is None:
-            horizons = np.full(patients, care.days, dtype=np.int64)
+        present = np.unique(care.stays["patient"].to_numpy())
+        patients = int(present.size)
+        every = care.horizons()
+        horizons = np.full(patients, care.days, dtype=np.int64) if every is None else every[present]
         count = n if n is not None else max(patients, 10_000)
         days = int(horizons.max())
         if samples is None:
@@ -128,12 +128,33 @@ class FittedModel:
         return out
 
 
-def fit(  # noqa: PLR0915  # one pass per group of parameters, each short
+@overload
+def fit(
     records: SimulationResult | CareRecords,
     *,
     pathway: Pathway | None = None,
+    by: None = None,
     base: SimulationModel | None = None,
-) -> FittedModel:
+) -> FittedModel: ...
+
+
+@overload
+def fit(
+    records: SimulationResult | CareRecords,
+    *,
+    pathway: Pathway | None = None,
+    by: str,
+    base: SimulationModel | None = None,
+) -> dict[Any, FittedModel]: ...
+
+
+def fit(
+    records: SimulationResult | CareRecords,
+    *,
+    pathway: Pathway | None = None,
+    by: str | None = None,
+    base: SimulationModel | None = None,
+) -> FittedModel | dict[Any, FittedModel]:
     """Estimate the simulation model's parameters from observed (or simulated) care.
 
     Estimated, per level: the ``relapse``, ``drop_out`` and ``transfer_out`` hazards
@@ -151,6 +172,9 @@ def fit(  # noqa: PLR0915  # one pass per group of parameters, each short
         records: :class:`CareRecords` (or a :class:`SimulationResult`).
         pathway: The pathway to fit (default: the records'); must have the same
             levels.
+        by: A column of ``stays`` constant for each patient (a site added to the
+            records, or ``"sample"``): fit each group's patients on their own and
+            return ``{group: FittedModel}``.
         base: The model whose other parameters the fit keeps (default:
             ``SimulationModel.default(pathway)``).
 
@@ -165,6 +189,18 @@ def fit(  # noqa: PLR0915  # one pass per group of parameters, each short
             parameter="records",
             problem=f"expected CareRecords or a SimulationResult, got {type(records).__name__}",
         )
+    if by is not None:
+        from ._records import groups  # noqa: PLC0415  # records import this module
+
+        return {value: _fit_one(part, pathway, base) for value, part in groups(records, by).items()}
+    return _fit_one(records, pathway, base)
+
+
+def _fit_one(  # noqa: PLR0915  # one pass per group of parameters, each short
+    records: SimulationResult | CareRecords,
+    pathway: Pathway | None,
+    base: SimulationModel | None,
+) -> FittedModel:
     p = pathway if pathway is not None else records.pathway
     codes = [lv.code for lv in p.levels]
     if codes != [lv.code for lv in records.pathway.levels]:

@@ -21,7 +21,7 @@ from carepath._levels import Setting
 
 from ._care import CareTables
 from ._summary import _quantile
-from ._tables import _COMPLETED, _EXIT, _TRANSFERRED
+from ._tables import _COMPLETED, _EXIT, _TRANSFERRED, check_group_column
 
 if TYPE_CHECKING:
     from ._records import CareRecords
@@ -329,17 +329,7 @@ def measures(
     stays = care.stays
     if by is None:
         return _frame(_measure_rows(_Stays(care, stays), codes, high, residential))
-    if by not in stays.columns:
-        raise InvalidParameter(
-            parameter="by",
-            problem=f"{by!r} is not a column of stays; columns: "
-            + ", ".join(map(str, stays.columns)),
-        )
-    keys = ["sample", "patient"] if "sample" in stays.columns and by != "sample" else ["patient"]
-    if by != "sample" and bool((stays.groupby(keys, observed=True)[by].nunique() > 1).any()):
-        raise InvalidParameter(
-            parameter="by", problem=f"{by!r} changes within a patient; group by a patient attribute"
-        )
+    check_group_column(stays, by)
     parts: list[pd.DataFrame] = []
     for value, part in stays.groupby(by, observed=True, sort=True):
         rows = _measure_rows(_Stays(care, part), codes, high, residential)

@@ -23,9 +23,9 @@ from carepath._pathway import Pathway
 
 from ._care import CareTables
 from ._engine import EVENTS, EXITS
-from ._tables import _codes
+from ._tables import _codes, check_group_column
 
-__all__ = ["CareRecords", "InvalidRecords", "observe", "records"]
+__all__ = ["CareRecords", "InvalidRecords", "groups", "observe", "records"]
 
 _EV: Final = {e: i for i, e in enumerate(EVENTS)}
 _ENTERS: Final = (_EV["admit"], _EV["step_down"], _EV["step_up"])
@@ -557,3 +557,34 @@ def observe(care: CareTables, horizons: npt.NDArray[np.int64]) -> CareRecords:
         "days": int(own.max()) if n else 0,
     }
     return CareRecords(events=ev, stays=st, pathway=care.pathway, horizon=full, metadata=metadata)
+
+
+def groups(care: CareTables, by: str) -> dict[Any, CareRecords]:
+    """The records of each value of a ``stays`` column that is constant for each patient
+    (a site, or ``"sample"``): every row of that group's patients, their horizons kept."""
+    stays, events = care.stays, care.events
+    check_group_column(stays, by)
+    sampled = "sample" in stays.columns
+    span = int(stays["patient"].max()) + 1 if len(stays) else 1
+
+    def person(frame: pd.DataFrame) -> npt.NDArray[np.int64]:
+        p: npt.NDArray[np.int64] = frame["patient"].to_numpy().astype(np.int64)
+        if sampled:
+            p = frame["sample"].to_numpy().astype(np.int64) * span + p
+        return p
+
+    ev_person = person(events)
+    horizons = care.horizons()
+    n = int(care.metadata.get("first_patient", 0)) + int(care.metadata["n"])
+    full = np.full(n, care.days, dtype=np.int64) if horizons is None else horizons
+    out: dict[Any, CareRecords] = {}
+    for value, part in stays.groupby(by, observed=True, sort=True):
+        mine = np.isin(ev_person, np.unique(person(part)))
+        out[value] = CareRecords(
+            events=events[mine].reset_index(drop=True),
+            stays=part.reset_index(drop=True),
+            pathway=care.pathway,
+            horizon=full,
+            metadata={**care.metadata, "group": {by: str(value)}},
+        )
+    return out
