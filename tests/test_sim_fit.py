@@ -276,3 +276,24 @@ def test_fit_by_a_patient_column_fits_each_group_alone() -> None:
     pd.testing.assert_frame_equal(fitted["south"].table()[cols], alone.table()[cols])
     check = fitted["south"].check(n=3000, seed=1)
     assert len(check) == len(alone.check(n=3000, seed=1))
+
+
+def test_fit_on_episodes_from_the_hl7_importer() -> None:
+    """The example ADT feed, through the HL7 v2 importer and records(), fits: every
+    hazard's events and days at risk are those of the records' own stays."""
+    from carepath.interop import LevelMap, episodes_from_hl7v2  # noqa: PLC0415
+
+    data = Path(__file__).resolve().parent.parent / "examples" / "data"
+    level_map = LevelMap.from_toml((data / "site_level_map.toml").read_text(encoding="utf-8"))
+    episodes = episodes_from_hl7v2(
+        (data / "adt_feed.hl7").read_bytes(), standard_pathway(), level_map=level_map
+    )
+    care = records(episodes)
+    stays = care.stays
+    t = fit(care).table().set_index(["parameter", "key"])
+    for level in stays["level"].astype(str).unique():
+        mine = stays[stays["level"] == level]
+        assert t.loc[("drop_out", level), "events"] == int((mine["exit"] == "drop_out").sum())
+        censored = int((mine["exit"] == "censored").sum())
+        days = int((mine["end_day"] - mine["start_day"]).sum()) - censored
+        assert t.loc[("drop_out", level), "exposure"] == days
