@@ -297,3 +297,17 @@ def test_fit_on_episodes_from_the_hl7_importer() -> None:
         censored = int((mine["exit"] == "censored").sum())
         days = int((mine["end_day"] - mine["start_day"]).sum()) - censored
         assert t.loc[("drop_out", level), "exposure"] == days
+
+
+@pytest.mark.slow
+def test_intervals_cover_the_truth_at_about_their_nominal_rate() -> None:
+    """Over 8 seeds of 20,000 patients, the 95% intervals of the estimated parameters
+    cover the true values at least 90% of the time (measured here: 95%; a patient's
+    repeated discharges make some intervals a little narrow)."""
+    truth = SimulationModel.default()
+    covered: list[bool] = []
+    for seed in range(8):
+        t = _recovery(truth, fit(simulate(truth, n=20_000, seed=100 + seed, days=365)))
+        covered.extend(t["inside"].tolist())
+    assert len(covered) > 200
+    assert sum(covered) / len(covered) >= 0.9

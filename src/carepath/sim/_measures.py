@@ -65,7 +65,10 @@ def wilson(
         centre = (p + z * z / (2 * m)) / denom
         half = z * np.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / denom
     empty = m <= 0
-    p, low, high = (np.where(empty, np.nan, x) for x in (p, centre - half, centre + half))
+    # None seen (all seen): the bound is exactly 0 (1), not a rounding error away.
+    low = np.where(c <= 0, 0.0, centre - half)
+    high = np.where(c >= m, 1.0, centre + half)
+    p, low, high = (np.where(empty, np.nan, x) for x in (p, low, high))
     return p, np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
 
 
