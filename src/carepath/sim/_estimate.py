@@ -16,12 +16,11 @@ from carepath._pathway import Pathway
 from ._care import CareTables
 from ._compile import NotCompilable, compiled
 from ._engine import EVENTS
-from ._measures import wilson
+from ._measures import Z95, wilson
 from ._model import AssessedCohort, CohortClass, SimulationModel, SyntheticCohort
 
 __all__ = ["TABLE_COLUMNS", "cohort", "continuation_counts", "hazards", "readmission", "row"]
 
-Z95: Final = NormalDist().inv_cdf(0.975)
 TABLE_COLUMNS: Final = (
     "parameter",
     "key",

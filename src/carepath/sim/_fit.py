@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Mapping
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, Final, final, overload
 
 import attrs
@@ -31,7 +30,7 @@ from ._estimate import TABLE_COLUMNS, continuation_counts, hazards, row
 from ._estimate import cohort as starting_cohort
 from ._estimate import improvement as improvement_fit
 from ._estimate import readmission as readmission_fit
-from ._measures import measures, wilson
+from ._measures import Z95, measures, wilson
 from ._model import SimulationModel
 from ._psa import Beta, Distribution, Gamma, UncertainModel
 from ._tables import _EXIT
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FittedModel", "fit"]
 
-Z95: Final = NormalDist().inv_cdf(0.975)
 _OUTCOME_EXIT: Final = {
     Outcome.COMPLETED.value: _EXIT["complete"],
     Outcome.DROPPED_OUT.value: _EXIT["drop_out"],

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ._records import CareRecords
     from ._result import SimulationResult
 
-__all__ = ["COLUMNS", "measures", "wilson"]
+__all__ = ["COLUMNS", "Z95", "measures", "wilson"]
 
 Z95: Final = NormalDist().inv_cdf(0.975)
 COLUMNS: Final = (

@@ -579,12 +579,14 @@ def groups(care: CareTables, by: str) -> dict[Any, CareRecords]:
     full = np.full(n, care.days, dtype=np.int64) if horizons is None else horizons
     out: dict[Any, CareRecords] = {}
     for value, part in stays.groupby(by, observed=True, sort=True):
-        mine = np.isin(ev_person, np.unique(person(part)))
+        who = np.unique(person(part))
+        mine = np.isin(ev_person, who)
         out[value] = CareRecords(
             events=events[mine].reset_index(drop=True),
             stays=part.reset_index(drop=True),
             pathway=care.pathway,
             horizon=full,
-            metadata={**care.metadata, "group": {by: str(value)}},
+            # Patients keep their numbers (and horizons); n counts this group's.
+            metadata={**care.metadata, "n": int(who.size), "group": {by: str(value)}},
         )
     return out
