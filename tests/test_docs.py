@@ -143,8 +143,8 @@ def test_the_diagram_hook_shows_the_code_then_the_picture() -> None:
             src_uri = "x.md"
 
     page = (
-        "# t\n\n```python diagram\nimport carepath\n"
-        "carepath.standard_pathway().to_graphviz()\n```\n"
+        "# t\n\n```python diagram\nimport carepath\nfrom carepath import explore\n"
+        "explore.to_graphviz(carepath.standard_pathway())\n```\n"
     )
     out = hook.on_page_markdown(page, page=Page())
     assert "```python\nimport carepath\n" in out

@@ -20,6 +20,7 @@ from carepath import (
     Episode,
     Override,
     Pathway,
+    definitions,
     explore,
     load_catalog,
     place,
@@ -119,7 +120,7 @@ def _mermaid_edges(text: str) -> dict[tuple[str, str], str]:
 @pytest.mark.parametrize("guards", [False, True])
 def test_the_full_mermaid_view_contains_every_level_and_rule(guards: bool) -> None:
     p = standard_pathway()
-    text = p.to_mermaid(guards=guards, detail="full")
+    text = explore.to_mermaid(p, guards=guards, detail="full")
     assert text.startswith("flowchart TD\n")
     for lv in p.levels:
         assert re.search(rf'n_{lv.code}\W+"{re.escape(lv.name)}<br/>', text), lv.code
@@ -136,9 +137,9 @@ def test_the_full_mermaid_view_contains_every_level_and_rule(guards: bool) -> No
 def test_the_summary_merges_parallel_rules_and_groups_admissions_and_exits() -> None:
     """One edge per direction between adjacent levels, one per exit, one admission edge."""
     p = standard_pathway()
-    text = p.to_mermaid()
+    text = explore.to_mermaid(p)
     edges = _mermaid_edges(text)
-    full = _mermaid_edges(p.to_mermaid(detail="full"))
+    full = _mermaid_edges(explore.to_mermaid(p, detail="full"))
     assert len(edges) < len(full) // 3
     assert edges[("n_intake", "levels")] == "admit (to any level)"
     for outcome, words in [("completed", "complete"), ("dropped_out", "drop out")]:
@@ -166,7 +167,7 @@ def test_the_summary_keeps_a_skip_the_ladder_does_not_allow() -> None:
         criteria=base.criteria,
         rules=rules,
     )
-    edges = _mermaid_edges(p.to_mermaid())
+    edges = _mermaid_edges(explore.to_mermaid(p))
     assert ("n_php", "n_iop") not in edges
     assert edges[("n_php", "n_sober_living")] == "step down"
     assert edges[("n_inpatient", "n_iop")] == "step down"
@@ -174,7 +175,7 @@ def test_the_summary_keeps_a_skip_the_ladder_does_not_allow() -> None:
 
 def test_every_level_has_its_own_colour_and_its_setting_as_its_shape() -> None:
     p = standard_pathway()
-    text = p.to_mermaid()
+    text = explore.to_mermaid(p)
     fills = dict(re.findall(r"style n_(\w+) fill:(#[0-9A-Fa-f]{6})", text))
     level_fills = [fills[lv.code] for lv in p.levels]
     assert len(set(level_fills)) == len(p.levels) == 6
@@ -190,7 +191,7 @@ def test_every_level_has_its_own_colour_and_its_setting_as_its_shape() -> None:
 def test_mermaid_highlights_an_episode_and_draws_its_skips() -> None:
     p = standard_pathway()
     ep = sample_episode()
-    text = p.to_mermaid(episode=ep)
+    text = explore.to_mermaid(p, episode=ep)
     assert "class n_dropped_out current" in text
     visited = re.search(r"class (\S+) visited", text)
     assert visited is not None
@@ -206,14 +207,14 @@ def test_mermaid_highlights_an_episode_and_draws_its_skips() -> None:
 
 
 def test_mermaid_event_filter_and_escaping() -> None:
-    text = standard_pathway().to_mermaid(events={"step_down", "complete"}, direction="LR")
+    text = explore.to_mermaid(standard_pathway(), events={"step_down", "complete"}, direction="LR")
     assert "admit" not in text
     assert "n_intake" not in text
     assert "step down" in text
     with pytest.raises(explore.ExploreError):
-        standard_pathway().to_mermaid(direction="up")
+        explore.to_mermaid(standard_pathway(), direction="up")
     with pytest.raises(explore.ExploreError, match="detail"):
-        standard_pathway().to_mermaid(detail="some")  # type: ignore[arg-type]  # under test
+        explore.to_mermaid(standard_pathway(), detail="some")  # type: ignore[arg-type]  # under test
 
 
 @pytest.mark.parametrize("detail", ["summary", "full"])
@@ -221,7 +222,7 @@ def test_graphviz_source_has_every_state_and_highlights_the_route(
     detail: Literal["summary", "full"],
 ) -> None:
     p = standard_pathway()
-    dot = p.to_graphviz(episode=sample_episode(), guards=True, detail=detail)
+    dot = explore.to_graphviz(p, episode=sample_episode(), guards=True, detail=detail)
     src = dot.source
     for state in p.states:
         assert re.search(rf"^\s+{state} \[", src, re.MULTILINE), state
@@ -231,16 +232,16 @@ def test_graphviz_source_has_every_state_and_highlights_the_route(
 
 def test_the_summary_graphviz_draws_fewer_edges_than_the_rules() -> None:
     p = standard_pathway()
-    summary = p.to_graphviz().source.count(" -> ")
-    full = p.to_graphviz(detail="full").source.count(" -> ")
+    summary = explore.to_graphviz(p).source.count(" -> ")
+    full = explore.to_graphviz(p, detail="full").source.count(" -> ")
     assert summary == 16  # 5 down + 5 up + 1 admission + 3 exits + 2 exits from intake
     assert full == len({(r.source, r.target) for r in p.rules})
-    assert "lhead=cluster_levels" in p.to_graphviz().source
+    assert "lhead=cluster_levels" in explore.to_graphviz(p).source
 
 
 @NO_DOT
 def test_graphviz_renders_svg() -> None:  # pragma: no cover - needs the dot program
-    svg = standard_pathway().to_graphviz().pipe(format="svg").decode()
+    svg = explore.to_graphviz(standard_pathway()).pipe(format="svg").decode()
     assert "<svg" in svg
     assert "Outpatient" in svg
 
@@ -802,7 +803,7 @@ def test_cli_diagram_svg_needs_dot() -> None:
 
 def test_cli_reads_a_pathway_file(tmp_path: Path) -> None:
     path = tmp_path / "standard.json"
-    path.write_text(standard_pathway().to_json(), encoding="utf-8")
+    path.write_text(definitions.dumps(standard_pathway(), "json"), encoding="utf-8")
     result = CliRunner().invoke(
         main, ["paths", "--pathway", str(path), "--to", "completed", "--max-steps", "2"]
     )

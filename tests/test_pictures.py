@@ -49,7 +49,7 @@ def test_the_pathway_picture_shows_six_level_colours_and_merged_edges() -> None:
 @NEEDS_DOT
 def test_the_full_picture_keeps_every_pair_of_states() -> None:
     pathway = standard_pathway()
-    svg = pathway.to_graphviz(detail="full").pipe(format="svg").decode()
+    svg = explore.to_graphviz(pathway, detail="full").pipe(format="svg").decode()
     url = page(_html(svg), "pathway_full")
     screenshot(url, "pathway_full", width=1800, height=900)
     edges = len(re.findall(r'class="edge"', dom(url)))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 
+from . import _display
 from ._assessment import Assessment, Dimension
 from ._errors import (
     CarepathError,
@@ -23,10 +24,11 @@ from ._errors import (
 )
 from ._guards import Decision, Event, EventName, GuardContext, Override, Reason, stay_days
 from ._levels import INTAKE, Level, Outcome
+from ._pathway import Pathway, register_episode_opener
 from ._suggest import did_you_mean
 
 if TYPE_CHECKING:
-    from ._pathway import Pathway, Rule
+    from ._pathway import Rule
 
 __all__ = ["Episode", "EventRecord"]
 
@@ -824,10 +826,8 @@ class Episode:
         )
 
     def _repr_html_(self) -> str:
-        """Notebook display: stays and decisions in days since the start; ids only."""
-        from .explore._html import episode_html  # noqa: PLC0415  # keeps import carepath light
-
-        return episode_html(self)
+        """Notebook display (registered by :mod:`carepath.explore`): stays and decisions."""
+        return _display.html("episode", self)
 
     # -- JSON -----------------------------------------------------------------------------------
 
@@ -873,8 +873,6 @@ class Episode:
     @classmethod
     def from_dict(cls, data: object, pathway: Pathway) -> Episode:
         """Load an episode from :meth:`to_dict` data; see :meth:`from_json`."""
-        from ._pathway import Pathway  # noqa: PLC0415  # the pathway module imports this one
-
         if not isinstance(pathway, Pathway):
             raise InvalidArgument(
                 owner="Episode",
@@ -1100,3 +1098,6 @@ class _Reader:
                 episode_id=self.episode_id,
             )
         return value
+
+
+register_episode_opener(Episode._open)

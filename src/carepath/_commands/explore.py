@@ -7,9 +7,10 @@ from typing import Literal
 
 import click
 
+from carepath import explore
 from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
-from carepath._definition import GuardFactory
 from carepath._errors import CarepathError
+from carepath.definitions import GuardFactory
 
 __all__ = ["register"]
 
@@ -62,7 +63,9 @@ def paths_command(
     """List the sequences of levels from one state to another, shortest first."""
     pathway = load_pathway(pathway_file, guards)
     try:
-        found = pathway.paths(start, end, max_steps=max_steps, loops=loops, events=events or None)
+        found = explore.paths(
+            pathway, start, end, max_steps=max_steps, loops=loops, events=events or None
+        )
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     for p in found:
@@ -105,14 +108,13 @@ def diagram_command(
     """Print a diagram of the pathway."""
     pathway = load_pathway(pathway_file, guards)
     if fmt == "mermaid":
-        click.echo(
-            pathway.to_mermaid(guards=show_guards, direction=direction, detail=detail), nl=False
-        )
+        text = explore.to_mermaid(pathway, guards=show_guards, direction=direction, detail=detail)
+        click.echo(text, nl=False)
         return
     from carepath.explore._diagrams import dot_available  # noqa: PLC0415  # only when needed
 
     try:
-        graph = pathway.to_graphviz(guards=show_guards, direction=direction, detail=detail)
+        graph = explore.to_graphviz(pathway, guards=show_guards, direction=direction, detail=detail)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "dot":

@@ -28,12 +28,13 @@ from ._common import (
     state_colour,
     state_label,
 )
+from ._diagrams import diagram_svg
 
 if TYPE_CHECKING:
     from carepath._criteria import Placement
     from carepath._episode import Episode
     from carepath._pathway import Pathway
-    from carepath.sim import SimulationResult
+    from carepath.sim import CareRecords, SimulationResult
 
 __all__ = ["episode_html", "pathway_html", "placement_html", "result_html"]
 
@@ -82,8 +83,6 @@ def _days(value: float | None) -> str:
 
 def pathway_html(pathway: Pathway) -> str:
     """The pathway's diagram (inline SVG when ``dot`` is available, else Mermaid) and levels."""
-    from ._diagrams import diagram_svg  # noqa: PLC0415  # graphviz only if present
-
     svg = diagram_svg(pathway)
     if svg is not None:
         diagram = f'<div class="carepath-diagram">{_strip_xml_prolog(svg)}</div>'
@@ -257,7 +256,7 @@ class _Counts:
                 self.open_stays[str(level)] += int(n)
 
 
-def _counts(result: SimulationResult) -> _Counts:
+def _counts(result: SimulationResult | CareRecords) -> _Counts:
     """Counts from the event and exit columns only, vectorised; streamed parts one at a time."""
     counts = _Counts()
     parts = result.parts
@@ -304,7 +303,7 @@ def _frame_table(frame: Any, *, extra: tuple[str, Mapping[str, str]] | None = No
     return _table(head, rows)
 
 
-def result_html(result: SimulationResult) -> str:
+def result_html(result: SimulationResult | CareRecords) -> str:
     """A simulated cohort's summary as HTML tables (what ``SimulationResult`` shows in notebooks).
 
     Built from ``result.summary()`` (which a run streamed to Parquet computes without

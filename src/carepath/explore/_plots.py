@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeGuard
 
 from carepath._extras import require
 from carepath._levels import INTAKE, Outcome
+from carepath._pathway import Pathway, standard_pathway
 
 from ._common import (
     HIGHLIGHT,
@@ -31,7 +32,6 @@ from ._common import (
 
 if TYPE_CHECKING:
     from carepath._episode import Episode
-    from carepath._pathway import Pathway
 
 __all__ = ["SimulationTables", "length_of_stay", "occupancy", "sankey", "timeline"]
 
@@ -47,8 +47,6 @@ def _go() -> Any:
 
 def _pathway(pathway: Pathway | None, result: object) -> Pathway:
     """``pathway``, else the result's own ``pathway`` attribute, else the standard pathway."""
-    from carepath._pathway import Pathway, standard_pathway  # noqa: PLC0415  # avoids an import cycle
-
     field = "pathway"
     if pathway is None:
         pathway, field = getattr(result, "pathway", None), "result.pathway"

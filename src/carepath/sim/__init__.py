@@ -35,18 +35,22 @@ from ._psa import Uniform as Uniform
 from ._random import Stream as Stream
 from ._random import uniform as uniform
 from ._random import uniforms as uniforms
+from ._records import CareRecords as CareRecords
+from ._records import InvalidRecords as InvalidRecords
+from ._records import records as records
 from ._result import SimulationResult as SimulationResult
-from ._result import Summary as Summary
 from ._simulate import Comparison as Comparison
 from ._simulate import SimulationWarning as SimulationWarning
 from ._simulate import compare as compare
 from ._simulate import engine_for as engine_for
 from ._simulate import simulate as simulate
+from ._summary import Summary as Summary
 
 __all__ = [
     "ArrayGuard",
     "AssessedCohort",
     "Beta",
+    "CareRecords",
     "CohortClass",
     "Comparison",
     "Distribution",
@@ -54,6 +58,7 @@ __all__ = [
     "Gamma",
     "GuardArrays",
     "InvalidParameter",
+    "InvalidRecords",
     "LogNormal",
     "SimulationModel",
     "SimulationResult",
@@ -65,6 +70,7 @@ __all__ = [
     "Uniform",
     "compare",
     "engine_for",
+    "records",
     "simulate",
     "uniform",
     "uniforms",

@@ -28,7 +28,8 @@ from ._compile import NotCompilable, compiled
 from ._model import MAX_DAYS, AssessedCohort, SimulationModel, WrongType, _whole
 from ._psa import UncertainModel
 from ._random import MAX_PATIENTS
-from ._result import Aggregate, SimulationResult
+from ._result import SimulationResult
+from ._summary import Aggregate
 from ._tasks import EVENTS_DIR, STAYS_DIR, Block, Job, Part, run_block, run_in_memory
 
 __all__ = ["Comparison", "SimulationWarning", "compare", "engine_for", "simulate"]
