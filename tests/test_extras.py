@@ -42,12 +42,6 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
         "from carepath.sim import SimulationModel, simulate\n"
         "simulate(SimulationModel.default(), n=10, seed=1, days=30)",
     ),
-    "hl7": (
-        ("hl7apy",),
-        "from carepath import standard_pathway\nfrom carepath.interop import from_hl7v2\n"
-        "from_hl7v2('MSH|^~\\\\&|A|B|C|D|20260302090000||ADT^A01|1|P|2.5\\r', "
-        "standard_pathway())",
-    ),
     "fhir": (
         ("fhir",),
         _T0 + "from carepath import standard_pathway\nfrom carepath.interop import to_fhir\n"

@@ -23,7 +23,8 @@ EXTRAS: Final[dict[str, str]] = {
     "fast": "the fast engine's compiled kernel: numba",
     "viz": "plots and rendered diagrams (carepath.explore): plotly, graphviz, matplotlib",
     "fhir": "FHIR import and export (carepath.interop): fhir.resources",
-    "hl7": "HL7 v2 import (carepath.interop): hl7apy",
+    "hl7": "HL7 v2 import (carepath.interop): nothing any more, carepath reads HL7 v2 itself; "
+    "kept so that existing installs of carepath[hl7] still work",
     "dask": "simulation on a Dask cluster: dask[distributed]",
     "store": "the episode store (carepath.store): SQLAlchemy",
     "postgres": "the episode store on PostgreSQL: SQLAlchemy, psycopg",

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Protocol, final
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, final
 
 import attrs
 
@@ -37,6 +37,7 @@ from ._guards import (
 from ._levels import INTAKE, Level, Outcome
 from ._machine import Engine, trigger_name
 from ._suggest import did_you_mean
+from ._textio import show
 from .levels import STANDARD_CRITERIA, STANDARD_LEVELS
 
 if TYPE_CHECKING:
@@ -742,11 +743,12 @@ class Pathway:
         episode: Episode | None = None,
         events: Iterable[Event | str] | None = None,
         direction: str = "TD",
+        detail: Literal["summary", "full"] = "summary",
     ) -> str:
         """Deprecated: use :func:`carepath.explore.to_mermaid`."""
         _deprecated.warn("Pathway.to_mermaid()", "carepath.explore.to_mermaid(pathway)")
         result: str = _deprecated.upper("carepath.explore").to_mermaid(
-            self, guards=guards, episode=episode, events=events, direction=direction
+            self, guards=guards, episode=episode, events=events, direction=direction, detail=detail
         )
         return result
 
@@ -757,11 +759,12 @@ class Pathway:
         episode: Episode | None = None,
         events: Iterable[Event | str] | None = None,
         direction: str = "TD",
+        detail: Literal["summary", "full"] = "summary",
     ) -> Any:
         """Deprecated: use :func:`carepath.explore.to_graphviz`."""
         _deprecated.warn("Pathway.to_graphviz()", "carepath.explore.to_graphviz(pathway)")
         return _deprecated.upper("carepath.explore").to_graphviz(
-            self, guards=guards, episode=episode, events=events, direction=direction
+            self, guards=guards, episode=episode, events=events, direction=direction, detail=detail
         )
 
     def _repr_html_(self) -> str:
@@ -801,7 +804,7 @@ def _describe(value: object) -> str:
     if isinstance(value, Level):
         return f"level {value.code!r}"
     if isinstance(value, str):
-        return repr(value)
+        return show(value)  # a sender's value is quoted only when it is a short code
     return f"a {type(value).__name__}"
 
 

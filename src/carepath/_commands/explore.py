@@ -108,8 +108,10 @@ def diagram_command(
     """Print a diagram of the pathway."""
     pathway = load_pathway(pathway_file, guards)
     if fmt == "mermaid":
-        text = explore.to_mermaid(pathway, guards=show_guards, direction=direction, detail=detail)
-        click.echo(text, nl=False)
+        click.echo(
+            explore.to_mermaid(pathway, guards=show_guards, direction=direction, detail=detail),
+            nl=False,
+        )
         return
     from carepath.explore._diagrams import dot_available  # noqa: PLC0415  # only when needed
 

@@ -9,9 +9,11 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from carepath._textio import TextInputError, as_text, load_json
+
 from ._build import GuardFactory, build
 from ._collect import fail as _fail
-from ._spec import Path, PathSegment
+from ._spec import Path, PathSegment, format_path
 
 if TYPE_CHECKING:
     from carepath._pathway import Pathway
@@ -25,38 +27,45 @@ _TOML_AT = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>
 
 
 def _parse(text: object, fmt: Format, file: str) -> tuple[object, str]:
-    if isinstance(text, bytes | bytearray):
-        raw = bytes(text)
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise _fail(f"not UTF-8 text (byte {exc.start})", file=file, line=line) from None
-    if not isinstance(text, str):
+    # Decoding, the BOM, size and depth limits and strict JSON: carepath._textio.
+    if not isinstance(text, str | bytes | bytearray):
         raise _fail(f"expected {fmt.upper()} text, got a {type(text).__name__}", file=file)
-    if fmt == "toml":
-        try:
-            return tomllib.loads(text), text
-        except tomllib.TOMLDecodeError as exc:
-            m = _TOML_AT.match(str(exc))
-            if m:
-                raise _fail(
-                    f"invalid TOML: {m['msg']}",
-                    file=file,
-                    line=int(m["line"]),
-                    column=int(m["col"]),
-                ) from None
-            raise _fail(f"invalid TOML: {exc}", file=file) from None
-        except RecursionError:
-            raise _fail("invalid TOML: nested too deeply", file=file) from None
     try:
-        return json.loads(text), text
-    except json.JSONDecodeError as exc:
+        text = as_text(text, source=file)
+        if fmt == "json":
+            return load_json(text, source=file), text
+    except TextInputError as exc:
+        line, path = exc.line, ""
+        if exc.pointer is not None:  # a duplicate key: name the object it is in
+            at = tuple(int(t) if t.isdigit() else t for t in exc.pointer.split("/")[1:])
+            path = format_path(at)
+            try:
+                line = json_lines(text).get(at) if isinstance(text, str) else None
+            except (RecursionError, ValueError, IndexError):  # pragma: no cover - best effort
+                line = None
         raise _fail(
-            f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno
+            _problem(exc, fmt), file=file, line=line, column=exc.column, path=path
         ) from None
-    except (RecursionError, ValueError) as exc:
-        raise _fail(f"invalid JSON: {exc}", file=file) from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        m = _TOML_AT.match(str(exc))
+        if m:
+            raise _fail(
+                f"invalid TOML: {m['msg']}",
+                file=file,
+                line=int(m["line"]),
+                column=int(m["col"]),
+            ) from None
+        raise _fail(f"invalid TOML: {exc}", file=file) from None
+    except RecursionError:
+        raise _fail("invalid TOML: nested too deeply", file=file) from None
+
+
+def _problem(exc: TextInputError, fmt: Format) -> str:
+    if exc.problem.startswith("not UTF-8") or exc.problem.startswith("invalid"):
+        return exc.problem
+    return f"invalid {fmt.upper()}: {exc.problem}"
 
 
 def load_text(
