@@ -6,41 +6,47 @@ from pathlib import Path
 
 import pytest
 
-from carepath import Episode, EpisodeLoadError, Pathway, PathwayDefinitionError, standard_pathway
+from carepath import (
+    Episode,
+    EpisodeLoadError,
+    PathwayDefinitionError,
+    definitions,
+    standard_pathway,
+)
 
 STANDARD = standard_pathway()
-TOML = STANDARD.to_toml()
-JSON = STANDARD.to_json()
+TOML = definitions.dumps(STANDARD)
+JSON = definitions.dumps(STANDARD, "json")
 
 
 def test_from_toml_accepts_a_bom() -> None:
-    assert Pathway.from_toml("\ufeff" + TOML) == STANDARD
-    assert Pathway.from_json("\ufeff" + JSON) == STANDARD
-    assert Pathway.from_json(b"\xef\xbb\xbf" + JSON.encode()) == STANDARD
+    assert definitions.loads("\ufeff" + TOML) == STANDARD
+    assert definitions.loads("\ufeff" + JSON, "json") == STANDARD
+    assert definitions.loads(b"\xef\xbb\xbf" + JSON.encode(), "json") == STANDARD
 
 
 @pytest.mark.parametrize("suffix", [".toml", ".json"])
 def test_pathway_files_with_a_bom_load(tmp_path: Path, suffix: str) -> None:
     f = tmp_path / f"p{suffix}"
     f.write_bytes(b"\xef\xbb\xbf" + (TOML if suffix == ".toml" else JSON).encode())
-    assert Pathway.from_file(f) == STANDARD
+    assert definitions.load(f) == STANDARD
 
 
 def test_json_duplicate_keys_are_refused_like_tomls() -> None:
     text = '{"id": "a", ' + JSON.lstrip()[1:]
     with pytest.raises(PathwayDefinitionError) as info:
-        Pathway.from_json(text)
+        definitions.loads(text, "json")
     assert "duplicate key 'id' in the object at /" in str(info.value)
     assert info.value.details[0].line == 1
     nested = JSON.replace('"levels": [\n    {', '"levels": [\n    {"code": "zzz",', 1)
     assert nested != JSON
     with pytest.raises(PathwayDefinitionError, match=r"duplicate key 'code' .* /levels/0") as info:
-        Pathway.from_json(nested, file="p.json")
+        definitions.loads(nested, "json", file="p.json")
     problem = info.value.details[0]
     assert problem.path == "levels[0]"
     assert problem.line == nested.splitlines().index('    {"code": "zzz",') + 1
     with pytest.raises(PathwayDefinitionError, match="Cannot overwrite"):
-        Pathway.from_toml('id = "a"\nid = "b"\n')
+        definitions.loads('id = "a"\nid = "b"\n')
 
 
 def test_non_utf8_pathway_names_the_byte(tmp_path: Path) -> None:
@@ -49,12 +55,12 @@ def test_non_utf8_pathway_names_the_byte(tmp_path: Path) -> None:
     with pytest.raises(
         PathwayDefinitionError, match=r"not UTF-8 text: byte 0xe9 at byte offset \d+"
     ):
-        Pathway.from_file(f)
+        definitions.load(f)
 
 
 def test_deep_pathway_json_is_a_definition_error() -> None:
     with pytest.raises(PathwayDefinitionError, match="max_depth"):
-        Pathway.from_json("[" * 100_000)
+        definitions.loads("[" * 100_000, "json")
 
 
 def _episode_json() -> str:
