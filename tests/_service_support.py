@@ -27,6 +27,7 @@ NOW = T0 + timedelta(days=3)
 PATIENT = "p-1"
 EPISODE = "ep-1"
 ADMITTED = Assessment(emotional=3)  # places in PHP
+IOP_PROFILE = Assessment(relapse=2, environment=2)  # places in IOP
 ISSUER = "https://ehr.example.org"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -81,6 +82,7 @@ SERVICES: Final = (
 """The services in the discovery document."""
 
 _OUTCOMES: Final = frozenset(o.value for o in Outcome)
+_CACHED_EPISODES: Final = 4096
 _JSON_TYPES: Final = frozenset({"application/json", "application/fhir+json"})
 
 
@@ -123,6 +125,8 @@ class _Hooks:
         self.audit = Audit(store, pathway)
         self.by_id = {s.id: s for s in SERVICES}
         self.schemas = {s.hook: hook_request_schema(s.hook) for s in SERVICES}
+        self.episodes: dict[str, Episode] = {}
+        self.episodes_lock = threading.Lock()
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -221,6 +225,23 @@ class _Hooks:
 
     # -- the library calls ---------------------------------------------------------------------
 
+    def load(self, episode_id: str) -> Episode:
+        """The stored episode; a cached replay while the stored version is unchanged.
+
+        The store is append-only, so an episode's version names its whole history.
+        """
+        version = self.store.version(episode_id)
+        cached = self.episodes.get(episode_id)
+        if cached is not None and cached.version == version:
+            return cached
+        episode = self.store.load(episode_id, self.pathway)
+        with self.episodes_lock:
+            self.episodes.pop(episode_id, None)
+            self.episodes[episode_id] = episode
+            while len(self.episodes) > _CACHED_EPISODES:
+                del self.episodes[next(iter(self.episodes))]
+        return episode
+
     def episode_for(self, patient_id: str, hd: HookData) -> Episode | None:
         episode_id = hd.episode_id
         if episode_id is None:
@@ -231,7 +252,7 @@ class _Hooks:
                 return None
             episode_id = max(open_, key=lambda e: e.started_at).id
         try:
-            episode = self.store.load(episode_id, self.pathway)
+            episode = self.load(episode_id)
         except EpisodeNotFound:
             return None
         if episode.patient_id != patient_id:
@@ -401,6 +422,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await run_in_threadpool(hooks.audit.close)
         if fhir_client is None:  # ours to close
             await hooks.client.aclose()
 

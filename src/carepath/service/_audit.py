@@ -11,7 +11,9 @@ retried feedback is a no-op.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -33,6 +35,7 @@ from ._errors import ServiceError
 
 __all__ = ["Audit", "Feedback", "feedback_event_id"]
 
+log: Final = logging.getLogger("carepath.service")
 _metadata: Final = sa.MetaData()
 cards: Final = sa.Table(
     "carepath_cds_cards",
@@ -120,13 +123,28 @@ class Feedback:
 
 
 class Audit:
-    """The service's card table in the store's database, and feedback written to history."""
+    """The service's card table in the store's database, and feedback written to history.
 
-    def __init__(self, store: EpisodeStore, pathway: Pathway) -> None:
+    Card rows are written behind the answers: :meth:`issued` queues them and a
+    background thread writes each batch in one transaction (at most ``delay``
+    seconds later), so a burst of hooks costs one durable commit, not one each.
+    Feedback first writes whatever is queued. A card issued in the last ``delay``
+    seconds before the process dies cannot take feedback (it is answered 404).
+    """
+
+    def __init__(self, store: EpisodeStore, pathway: Pathway, *, delay: float = 0.05) -> None:
         self._store = store
         self._pathway = pathway
+        self._delay = delay
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()  # guards _pending
+        self._flushing = threading.Lock()  # one batch written at a time
+        self._wake = threading.Event()
+        self._stop = threading.Event()
         with self._write() as conn:
             _metadata.create_all(conn)
+        self._thread = threading.Thread(target=self._run, name="carepath-cards", daemon=True)
+        self._thread.start()
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -144,14 +162,43 @@ class Audit:
             ) from None
 
     def issued(self, facts: list[CardFacts], at: datetime) -> None:
-        """Remember the cards just issued (one transaction)."""
+        """Queue the rows of the cards just issued (written within ``delay`` seconds)."""
         if not facts:
             return
-        with self._write() as conn:
-            conn.execute(
-                cards.insert(),
-                [{**attrs.asdict(f), "issued_at": at.astimezone(UTC).isoformat()} for f in facts],
-            )
+        stamp = at.astimezone(UTC).isoformat()
+        rows = [{**attrs.asdict(f), "issued_at": stamp} for f in facts]
+        with self._lock:
+            self._pending.extend(rows)
+
+    def flush(self) -> None:
+        """Write the queued card rows now (one transaction)."""
+        with self._flushing:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                with self._write() as conn:
+                    conn.execute(cards.insert(), batch)
+            except ServiceError:
+                with self._lock:  # keep them for the next try
+                    self._pending[:0] = batch
+                raise
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._delay)
+            try:
+                self.flush()
+            except ServiceError as exc:
+                log.warning("card rows not written yet: %s", exc.problem)
+
+    def close(self) -> None:
+        """Stop the background writer after writing what is queued."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(10)
+        self.flush()
 
     def _facts(self, conn: Connection, card: str) -> tuple[CardFacts, tuple[Any, ...]] | None:
         row = conn.execute(sa.select(cards).where(cards.c.card == card)).one_or_none()
@@ -171,6 +218,7 @@ class Audit:
             ServiceError: 404 for an unknown card, 409 for conflicting feedback.
         """
         claims: list[tuple[Feedback, CardFacts]] = []
+        self.flush()
         with self._write() as conn:
             for i, fb in enumerate(items):
                 found = self._facts(conn, fb.card)
@@ -234,6 +282,7 @@ class Audit:
 
     def card(self, card: str) -> dict[str, Any] | None:
         """The card's row (ids, codes and the feedback), for tests and audits."""
+        self.flush()
         with self._store.engine.connect() as conn:
             row = conn.execute(sa.select(cards).where(cards.c.card == card)).one_or_none()
         return None if row is None else dict(row._mapping)

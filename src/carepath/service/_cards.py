@@ -78,19 +78,22 @@ def level_concept(level: Level) -> dict[str, Any]:
     return {"coding": coding, "text": level.name}
 
 
+def _rank(pathway: Pathway, level: Level) -> int:
+    """The level's place in the pathway, least intensive first."""
+    return pathway.levels.index(pathway.level(level.code))
+
+
 def move_event(pathway: Pathway, current: Level | None, target: Level) -> Event | None:
     """The event that moves a patient from ``current`` to ``target`` (``None``: no move)."""
     if current is None:
         return Event.ADMIT
     if target.code == current.code:
         return None
-    rank = {lv.code: i for i, lv in enumerate(pathway.levels)}
-    return Event.STEP_UP if rank[target.code] > rank[current.code] else Event.STEP_DOWN
+    return Event.STEP_UP if _rank(pathway, target) > _rank(pathway, current) else Event.STEP_DOWN
 
 
 def _distance(pathway: Pathway, a: Level, b: Level) -> int:
-    rank = {lv.code: i for i, lv in enumerate(pathway.levels)}
-    return abs(rank[a.code] - rank[b.code])
+    return abs(_rank(pathway, a) - _rank(pathway, b))
 
 
 def _summary(text: str) -> str:
