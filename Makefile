@@ -7,19 +7,29 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test lint typecheck docs pytest bench clean system-deps
 
+# pip runs without --quiet so an install shows what it is doing (no minutes of silence).
+PIP := $(BIN)/python -m pip install --progress-bar off --disable-pip-version-check
+
 $(BIN)/python:
+	@echo "== creating the virtual environment $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "== upgrading pip in $(VENV)"
+	$(PIP) --upgrade pip
 
 # The core plus the simulation extra the demo ends with.
 $(VENV)/.core: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[sim]'
-	touch $@
+	@echo "== installing carepath and its 'sim' extra into $(VENV) (about a minute)"
+	$(PIP) -e '.[sim]'
+	@touch $@
+	@echo "== installed: $(VENV)/bin/python examples/demo.py runs the demo"
 
 # Every extra and every development tool.
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[all]' --group dev
-	touch $@ $(VENV)/.core
+	@echo "== installing carepath with every extra and the development tools into $(VENV)"
+	@echo "   (tests, linters, docs; about two minutes on a fresh machine)"
+	$(PIP) -e '.[all]' --group dev
+	@touch $@ $(VENV)/.core
+	@echo "== installed the development environment in $(VENV)"
 
 demo: $(VENV)/.core
 	$(BIN)/python examples/demo.py
@@ -27,19 +37,25 @@ demo: $(VENV)/.core
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks examples type_tests
 	$(BIN)/ruff format --check src tests benchmarks examples type_tests
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-docs: $(VENV)/.dev
-	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+# NO_MKDOCS_2_WARNING=1 is Material for MkDocs' documented switch for its end-of-life
+# banner (see docs/docs-build.md for what the project will do about it).
+docs: $(VENV)/.dev system-deps
+	@echo "== building the docs (strict; notebooks executed afresh) into $(VENV)/site"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
-# Debian packages the tests use for real: PostgreSQL (store tests) and graphviz's `dot`
-# (SVG diagrams). Installed when missing and we are root; otherwise the tests that need
-# them skip and say why.
+# Debian packages the tests use for real: PostgreSQL (store tests), graphviz's `dot`
+# (SVG diagrams, also drawn into the docs) and Chromium (screenshots of the pictures).
+# Installed when missing and we are root; otherwise the tests that need them skip and
+# say why.
 system-deps:
 	@missing=""; \
 	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" -eq 0 ]; then \
 	  echo "installing$$missing from Debian's packages"; \

@@ -51,7 +51,7 @@ from carepath.sim import (  # noqa: E402
 )
 from carepath.sim._compile import compiled  # noqa: E402
 from carepath.sim._engine import Tables  # noqa: E402
-from carepath.sim._result import Aggregate  # noqa: E402
+from carepath.sim._summary import Aggregate  # noqa: E402
 
 
 def assert_same_rows(a: SimulationResult, b: SimulationResult) -> None:
@@ -306,7 +306,7 @@ def test_compiled_summary_counts_equal_numpy(seed: int, days: int) -> None:
 def test_the_compiled_pass_refuses_stays_out_of_order_and_counts_nothing() -> None:
     """Called directly: True on the engine's rows; on rows out of (patient, episode)
     order, found only at the end of its backward pass, False with every output zero."""
-    from carepath.sim._result import _compiled_counts  # noqa: PLC0415
+    from carepath.sim._summary import _compiled_counts  # noqa: PLC0415
 
     model = SimulationModel.default()
     stays = simulate(model, n=500, seed=4, days=365).stays

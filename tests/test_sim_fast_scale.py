@@ -186,7 +186,7 @@ def test_parquet_options_encode_each_kind_of_column(tmp_path: Path) -> None:
     text: e.g. columns a user adds before ``to_parquet``) left to pyarrow."""
     import pyarrow.parquet as pq  # noqa: PLC0415
 
-    from carepath.sim._result import parquet_options  # noqa: PLC0415
+    from carepath.sim._tables import parquet_options  # noqa: PLC0415
 
     frame = pd.DataFrame(
         {

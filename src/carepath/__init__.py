@@ -12,10 +12,6 @@ from ._assessment import Risk as Risk
 from ._criteria import Criteria as Criteria
 from ._criteria import Placement as Placement
 from ._criteria import Ruling as Ruling
-from ._definition import GuardFactory as GuardFactory
-from ._definition import catalogs as catalogs
-from ._definition import definition_schema as definition_schema
-from ._definition import load_catalog as load_catalog
 from ._episode import Episode as Episode
 from ._episode import EventRecord as EventRecord
 from ._errors import CarepathError as CarepathError
@@ -33,6 +29,7 @@ from ._errors import PathwayError as PathwayError
 from ._errors import PathwayMismatch as PathwayMismatch
 from ._errors import StoreError as StoreError
 from ._errors import TransitionRejected as TransitionRejected
+from ._extras import MissingExtra as MissingExtra
 from ._guards import Decision as Decision
 from ._guards import Event as Event
 from ._guards import FitsCriteria as FitsCriteria
@@ -59,6 +56,10 @@ from ._pathway import default_rules as default_rules
 from ._pathway import place as place
 from ._pathway import standard_pathway as standard_pathway
 from ._reasons import DiscrepancyReason as DiscrepancyReason
+from .definitions import GuardFactory as GuardFactory
+from .definitions import catalogs as catalogs
+from .definitions import definition_schema as definition_schema
+from .definitions import load_catalog as load_catalog
 
 __version__ = "0.1.0.dev0"
 
@@ -89,6 +90,7 @@ __all__ = [
     "Level",
     "MaximumStay",
     "MinimumStay",
+    "MissingExtra",
     "NeedsMoreCare",
     "NoHigherNeed",
     "Outcome",
@@ -117,3 +119,14 @@ __all__ = [
     "place",
     "standard_pathway",
 ]
+
+
+def _show_public_errors_as_carepath() -> None:
+    """Tracebacks name public errors as ``carepath.InvalidEvent``, not ``carepath._errors...``."""
+    for name in __all__:
+        obj = globals()[name]
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            obj.__module__ = __name__
+
+
+_show_public_errors_as_carepath()

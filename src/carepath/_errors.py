@@ -18,6 +18,8 @@ the caller supplied::
     │   └── PathwayMismatch                            JSON recorded under another pathway version
     ├── InvalidParameter(CarepathError, ValueError)    a simulation model parameter out of range
     ├── InteropError(CarepathError, ValueError)        FHIR or HL7 v2 input carepath cannot read
+    ├── MissingExtra(CarepathError, ImportError)       an optional extra is not installed; says
+    │                                                  pip install 'carepath[EXTRA]'
     └── StoreError(CarepathError)                      a store cannot be opened, read or written
         ├── ConcurrencyConflict                        an append built on a stale version
         ├── CorruptRecord                              a stored row that cannot be read back

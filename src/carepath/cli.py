@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 import sys
 
+from ._extras import MissingExtra
+
 try:
     import click
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise SystemExit(
-        "the carepath command line needs the 'cli' extra: pip install 'carepath[cli]'"
+        str(MissingExtra(extra="cli", needed_for="the carepath command line", module="click"))
     ) from exc
 
 from . import __version__

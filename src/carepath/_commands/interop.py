@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
-from carepath._definition import GuardFactory
 from carepath._episode import Episode
 from carepath._errors import CarepathError
+from carepath.definitions import GuardFactory
 
 __all__ = ["register"]
 
@@ -26,9 +27,12 @@ def _read(path: str) -> str:
 
 def _print_episode(episode: Episode) -> None:
     """The history, one line per event, then the findings (ids, events and times only)."""
+    after = (
+        f", follows episode {episode.previous_episode_id}" if episode.previous_episode_id else ""
+    )
     click.echo(
         f"episode {episode.id} patient {episode.patient_id} state {episode.state} "
-        f"({episode.version} events)"
+        f"({episode.version} events{after})"
     )
     for r in episode.history:
         flags = " fact" if r.fact else ""
@@ -37,6 +41,10 @@ def _print_episode(episode: Episode) -> None:
             f"  {r.seq:>3}  {r.at.isoformat()}  {r.event.value:<12} {r.source} -> "
             f"{r.target}  [{r.event_id}]{flags}"
         )
+        if r.fact and r.note and r.note.startswith("HL7 v2 ADT^"):
+            # The reader's explanations: stitching decisions and its own findings.
+            for part in r.note.splitlines()[1:]:
+                click.echo(f"         {part}")
     findings = episode.findings()
     click.echo(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}")
     for r in findings:
@@ -120,9 +128,7 @@ def hl7_group() -> None:
 
 
 @hl7_group.command("replay")
-@click.argument(
-    "messages_file", metavar="MESSAGES.hl7", type=click.Path(exists=True, dir_okay=False)
-)
+@click.argument("messages_file", metavar="MESSAGES.hl7", type=click.File("rb"))
 @click.option(
     "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
 )
@@ -134,16 +140,30 @@ def hl7_group() -> None:
     show_default=True,
     help="Time zone of timestamps without an offset (an IANA name).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the episode's JSON instead.")
+@click.option(
+    "--level-map",
+    "level_map_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The site's level map (TOML): PV1 codes to levels, PV1-36 codes to outcomes, "
+    "the PID-3 identifier type.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the episode's JSON instead (a JSON list when the feed holds several).",
+)
 def replay_command(
-    messages_file: str,
+    messages_file: BinaryIO,
     pathway_file: str | None,
     guards: Mapping[str, GuardFactory] | None,
     zone: str,
+    level_map_file: str | None,
     as_json: bool,
 ) -> None:
-    """Replay one visit's ADT messages into an episode; print its history and findings."""
-    from carepath.interop import from_hl7v2  # noqa: PLC0415  # the extra loads only when used
+    """Read an ADT feed (MESSAGES.hl7, or - for standard input) into courses of
+    treatment; print each episode's history, its explained links and its findings."""
+    from carepath.interop import LevelMap, episodes_from_hl7v2  # noqa: PLC0415  # lazily
 
     try:
         tz = ZoneInfo(zone)
@@ -151,12 +171,19 @@ def replay_command(
         raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--tz") from None
     pathway = load_pathway(pathway_file, guards)
     try:
-        episode = from_hl7v2(Path(messages_file).read_bytes(), pathway, tz=tz)
+        level_map = LevelMap.from_toml(_read(level_map_file)) if level_map_file else None
+        episodes = episodes_from_hl7v2(messages_file.read(), pathway, level_map=level_map, tz=tz)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(episode.to_json(indent=2))
-    else:
+        if len(episodes) == 1:
+            click.echo(episodes[0].to_json(indent=2))
+        else:
+            click.echo(json.dumps([e.to_dict() for e in episodes], indent=2, ensure_ascii=False))
+        return
+    for number, episode in enumerate(episodes, 1):
+        if len(episodes) > 1:
+            click.echo(f"course {number} of {len(episodes)}:")
         _print_episode(episode)
 
 

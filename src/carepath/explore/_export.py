@@ -12,6 +12,8 @@ from __future__ import annotations
 from os import PathLike
 from typing import Any
 
+from carepath._extras import require
+
 from ._common import ExploreError
 
 __all__ = ["to_png", "to_svg"]
@@ -27,9 +29,8 @@ def _text(obj: Any) -> str:
 
 
 def _draw(fig: Any, width: float, height: float, dpi: float) -> Any:
-    from matplotlib.figure import Figure  # noqa: PLC0415  # extra 'viz', imported when used
-
-    out = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
+    figure = require("matplotlib.figure", extra="viz", needed_for="explore.to_png and to_svg")
+    out = figure.Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
     ax = out.add_subplot()
     traces = list(getattr(fig, "data", ()))
     unsupported = sorted({t.type for t in traces if t.type not in {"bar", "box", "scatter"}})

@@ -10,6 +10,13 @@ Work goes out in blocks of patients to any ``concurrent.futures.Executor``.
 'admit'
 """
 
+# ruff: noqa: E402  # the extra is checked before any module of this package imports it
+from carepath._extras import require as _require
+
+for _module in ("numpy", "pandas"):
+    _require(_module, extra="sim", needed_for="carepath.sim")
+del _module
+
 from carepath._errors import InvalidParameter as InvalidParameter
 
 from ._compile import ArrayGuard as ArrayGuard
@@ -18,6 +25,8 @@ from ._model import AssessedCohort as AssessedCohort
 from ._model import CohortClass as CohortClass
 from ._model import SimulationModel as SimulationModel
 from ._model import SyntheticCohort as SyntheticCohort
+from ._outcomes import discounted_days as discounted_days
+from ._outcomes import patient_outcomes as patient_outcomes
 from ._psa import Beta as Beta
 from ._psa import Distribution as Distribution
 from ._psa import Fixed as Fixed
@@ -28,18 +37,23 @@ from ._psa import Uniform as Uniform
 from ._random import Stream as Stream
 from ._random import uniform as uniform
 from ._random import uniforms as uniforms
+from ._records import CareRecords as CareRecords
+from ._records import InvalidRecords as InvalidRecords
+from ._records import records as records
 from ._result import SimulationResult as SimulationResult
-from ._result import Summary as Summary
 from ._simulate import Comparison as Comparison
 from ._simulate import SimulationWarning as SimulationWarning
 from ._simulate import compare as compare
 from ._simulate import engine_for as engine_for
 from ._simulate import simulate as simulate
+from ._strategies import Strategies as Strategies
+from ._summary import Summary as Summary
 
 __all__ = [
     "ArrayGuard",
     "AssessedCohort",
     "Beta",
+    "CareRecords",
     "CohortClass",
     "Comparison",
     "Distribution",
@@ -47,17 +61,22 @@ __all__ = [
     "Gamma",
     "GuardArrays",
     "InvalidParameter",
+    "InvalidRecords",
     "LogNormal",
     "SimulationModel",
     "SimulationResult",
     "SimulationWarning",
+    "Strategies",
     "Stream",
     "Summary",
     "SyntheticCohort",
     "UncertainModel",
     "Uniform",
     "compare",
+    "discounted_days",
     "engine_for",
+    "patient_outcomes",
+    "records",
     "simulate",
     "uniform",
     "uniforms",

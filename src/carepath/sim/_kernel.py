@@ -4,7 +4,9 @@
 pathway has no custom (array-form) guards (those are Python callables); otherwise
 it runs its numpy loop. Both give the same rows (``tests/test_sim_fast*.py`` run
 each engine path against the reference engine). Setting the environment variable
-``CAREPATH_NUMBA=0`` turns the accelerator off.
+``CAREPATH_NUMBA=0`` turns the accelerator off; ``CAREPATH_NUMBA=require`` makes a
+missing numba an error (:class:`carepath.MissingExtra`, extra ``fast``) instead of a
+quiet fall-back to the numpy loop.
 
 The kernel is compiled on first use in a process, about a few seconds, with
 ``cache=True``: the machine code is kept on disk (next to the module, else in
@@ -18,6 +20,8 @@ import threading
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
+
+from carepath._extras import MissingExtra
 
 _T = TypeVar("_T")
 
@@ -38,8 +42,13 @@ def _module() -> Any:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # numba's own import-time notices
                     from . import _numba_kernel  # noqa: PLC0415  # optional accelerator
-            except Exception:  # missing, or unusable (e.g. no cache directory usable)
-                pass
+            except Exception as exc:  # missing, or unusable (e.g. no cache directory usable)
+                if os.environ.get("CAREPATH_NUMBA", "").strip().lower() == "require":
+                    raise MissingExtra(
+                        extra="fast",
+                        needed_for="the fast engine's compiled kernel (CAREPATH_NUMBA=require)",
+                        module=getattr(exc, "name", None) or "numba",
+                    ) from exc
             else:
                 found = _numba_kernel
         _state["module"] = found

@@ -478,7 +478,7 @@ def aggregate(
     continuation: Any,
     readmissions: Any,
 ) -> bool:
-    """The counts of :meth:`carepath.sim._result.Aggregate.of` from one block's stays, in
+    """The counts of :meth:`carepath.sim._summary.Aggregate.of` from one block's stays, in
     one pass from the last stay back (each stay meets the first stay of the patient's
     next episode on the way); the counts are added as 0 or 1 rather than under ``if``s
     (a stay's kind is not predictable, so those branches would mostly be mispredicted).

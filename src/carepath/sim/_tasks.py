@@ -3,7 +3,7 @@
 :func:`run_block` is a plain importable function (executors' worker processes,
 ``ProcessPoolExecutor`` or Dask's, import it by module). A block returns its
 tables, or writes them as one Parquet part each, and always its
-:class:`~carepath.sim._result.Aggregate`: the summary is reduced from those.
+:class:`~carepath.sim._summary.Aggregate`: the summary is reduced from those.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from ._compile import compiled
 from ._engine import Rows, Tables, run
 from ._fast import Columns, run_fast
 from ._model import SimulationModel
-from ._result import Aggregate, _frames, parquet_options
+from ._summary import Aggregate
+from ._tables import _frames, parquet_options
 
 __all__ = ["Block", "Job", "Part", "part_name", "run_block", "run_in_memory"]
 

@@ -9,6 +9,11 @@
 ``import carepath`` never imports this package or SQLAlchemy.
 """
 
+# ruff: noqa: E402  # the extra is checked before any module of this package imports it
+from carepath._extras import require as _require
+
+_require("sqlalchemy", extra="store", needed_for="carepath.store")
+
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from ._store import EpisodeStore as EpisodeStore
 from ._store import StoredEpisode as StoredEpisode

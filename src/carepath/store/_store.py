@@ -26,6 +26,7 @@ from carepath._errors import (
     PathwayMismatch,
     StoreError,
 )
+from carepath._extras import MissingExtra
 from carepath._pathway import Pathway
 
 from ._schema import MIGRATIONS, SCHEMA_VERSION, episodes, events, metadata, schema
@@ -289,9 +290,10 @@ class EpisodeStore:
         try:
             engine = sa.create_engine(u, hide_parameters=True, connect_args=connect_args)
         except ImportError as exc:
-            raise StoreError(
-                problem=f"the {u.drivername} driver is not installed ({exc.name}); "
-                "pip install 'carepath[postgres]'"
+            raise MissingExtra(
+                extra="postgres",
+                needed_for=f"the episode store on {u.drivername}",
+                module=exc.name or "psycopg",
             ) from None
         except sa.exc.SQLAlchemyError as exc:
             raise _db_error(exc, "") from exc
