@@ -14,6 +14,7 @@ on moves from :meth:`Episode.check`; the handlers only read, check and word.
 ``import carepath`` never imports this package.
 """
 
+from . import _extra  # noqa: F401  # first: a missing extra says how to install it
 from ._app import MAX_BODY as MAX_BODY
 from ._app import SERVICES as SERVICES
 from ._app import Service as Service
