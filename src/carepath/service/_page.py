@@ -25,7 +25,7 @@ _STYLE: Final = (
     "color:#222}form{display:grid;grid-template-columns:28em 12em;gap:.4em 1em;"
     "align-items:center}button{grid-column:2;padding:.4em}#placement{border:2px solid #2a6;"
     "padding:.5em 1em;margin:1em 0;border-radius:6px}#placement h2{margin:.2em 0}"
-    "#reasons li{margin:.2em 0}.note{color:#555;font-size:.9em}"
+    "#reasons li{margin:.2em 0}.note{color:#555;font-size:.9em}#pathway{overflow-x:auto}"
 )
 
 
