@@ -141,10 +141,9 @@ class Audit:
         self._flushing = threading.Lock()  # one batch written at a time
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None  # runs while rows are queued
         with self._write() as conn:
             _metadata.create_all(conn)
-        self._thread = threading.Thread(target=self._run, name="carepath-cards", daemon=True)
-        self._thread.start()
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -169,6 +168,11 @@ class Audit:
         rows = [{**attrs.asdict(f), "issued_at": stamp} for f in facts]
         with self._lock:
             self._pending.extend(rows)
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name="carepath-cards", daemon=True
+                )
+                self._thread.start()
 
     def flush(self) -> None:
         """Write the queued card rows now (one transaction)."""
@@ -186,18 +190,26 @@ class Audit:
                 raise
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        """Write queued rows every ``delay`` seconds; end once nothing is queued."""
+        while True:
             self._wake.wait(self._delay)
             try:
                 self.flush()
             except ServiceError as exc:
                 log.warning("card rows not written yet: %s", exc.problem)
+            with self._lock:
+                if not self._pending or self._stop.is_set():
+                    self._thread = None
+                    return
 
     def close(self) -> None:
-        """Stop the background writer after writing what is queued."""
-        self._stop.set()
+        """Write what is queued and stop the background writer."""
+        with self._lock:
+            self._stop.set()
+            thread = self._thread
         self._wake.set()
-        self._thread.join(10)
+        if thread is not None:
+            thread.join(10)
         self.flush()
 
     def _facts(self, conn: Connection, card: str) -> tuple[CardFacts, tuple[Any, ...]] | None:
