@@ -7,13 +7,13 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 from carepath._textio import TextInputError, as_text, load_json
 
 from ._build import GuardFactory, build
 from ._collect import fail as _fail
-from ._spec import Path, PathSegment, format_path
+from ._spec import Path, PathSegment
 
 if TYPE_CHECKING:
     from carepath._pathway import Pathway
@@ -37,10 +37,10 @@ def _parse(text: object, fmt: Format, file: str) -> tuple[object, str]:
         if fmt == "json":
             return load_json(text, source=file), text
     except TextInputError as exc:
-        line, path = exc.line, ""
+        line, path = exc.line, cast("Path", ())
         if exc.pointer is not None:  # a duplicate key: name the object it is in
-            at = tuple(int(t) if t.isdigit() else t for t in exc.pointer.split("/")[1:])
-            path = format_path(at)
+            path = tuple(int(t) if t.isdigit() else t for t in exc.pointer.split("/")[1:])
+            at = path
             try:
                 line = json_lines(text).get(at) if isinstance(text, str) else None
             except (RecursionError, ValueError, IndexError):  # pragma: no cover - best effort
