@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -43,7 +42,6 @@ from ._writes import head as read_head
 __all__ = ["EpisodeStore", "StoredEpisode"]
 
 _ADVISORY_LOCK: Final = 0x43A2E9A7  # PostgreSQL: serialises schema creation across processes
-_EVENT_INDEX: Final = re.compile(r"^events\[(\d+)\]")
 
 
 def _utc_now() -> datetime:
@@ -456,9 +454,8 @@ class EpisodeStore:
         except PathwayMismatch:
             raise
         except EpisodeLoadError as exc:
-            m = _EVENT_INDEX.match(exc.location)
-            seq = int(m.group(1)) + 1 if m else None
-            where = exc.location[m.end() :].lstrip(".") if m else exc.location
+            seq = exc.event_index + 1 if exc.event_index is not None else None
+            where = exc.event_field if exc.event_index is not None else exc.location
             raise CorruptRecord(
                 table=EVENTS if seq is not None else EPISODES,
                 episode_id=episode_id,
