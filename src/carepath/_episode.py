@@ -8,7 +8,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, final
 
 import attrs
 
@@ -821,7 +821,7 @@ class Episode:
             and self._records == other._records
         )
 
-    __hash__ = None  # type: ignore[assignment]  # mutable: episodes are not hashable
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # mutable: not hashable
 
     def __repr__(self) -> str:
         return (
