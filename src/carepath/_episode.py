@@ -25,6 +25,7 @@ from ._errors import (
 from ._guards import Decision, Event, EventName, GuardContext, Override, Reason, stay_days
 from ._levels import INTAKE, Level, Outcome
 from ._pathway import Pathway, register_episode_opener
+from ._rules import OUTCOME_OF
 from ._suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -36,11 +37,6 @@ FORMAT: Final = "carepath.episode"
 FORMAT_VERSION: Final = 1
 
 _OUTCOMES: Final[Mapping[str, Outcome]] = {o.value: o for o in Outcome}
-_TERMINAL_EVENT: Final[Mapping[Event, Outcome]] = {
-    Event.COMPLETE: Outcome.COMPLETED,
-    Event.DROP_OUT: Outcome.DROPPED_OUT,
-    Event.TRANSFER_OUT: Outcome.TRANSFERRED_OUT,
-}
 _MOVES_TO_LEVEL: Final = frozenset({Event.ADMIT, Event.STEP_DOWN, Event.STEP_UP})
 _DIMENSION_KEYS: Final = tuple(d.value for d in Dimension)
 
@@ -585,8 +581,8 @@ class Episode:
                 episode_id=self.id,
                 problem="this event takes no target level",
             )
-        if ev in _TERMINAL_EVENT:
-            return _TERMINAL_EVENT[ev].value
+        if ev in OUTCOME_OF:
+            return OUTCOME_OF[ev].value
         if ev is Event.RELAPSE:
             current = self.level
             a = assessment if assessment is not None else self._assessment
