@@ -42,18 +42,13 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
         "from carepath.sim import SimulationModel, simulate\n"
         "simulate(SimulationModel.default(), n=10, seed=1, days=30)",
     ),
-    "hl7": (
-        ("hl7apy",),
-        "from carepath import standard_pathway\nfrom carepath.interop import from_hl7v2\n"
-        "from_hl7v2('MSH|^~\\\\&|A|B|C|D|20260302090000||ADT^A01|1|P|2.5\\r', "
-        "standard_pathway())",
-    ),
     "fhir": (
         ("fhir",),
         _T0 + "from carepath import standard_pathway\nfrom carepath.interop import to_fhir\n"
         "ep = standard_pathway().start('p-1', at=T0)\nto_fhir(ep)",
     ),
     "store": (("sqlalchemy",), "import carepath.store"),
+    "service": (("starlette",), "import carepath.service"),
     "postgres": (
         ("psycopg", "psycopg2"),
         "from carepath.store import EpisodeStore\n"

@@ -100,7 +100,7 @@ def test_fhir_import_of_a_bad_bundle_is_a_clean_error(tmp_path: Path) -> None:
     bad.write_text('{"resourceType": "Bundle", "type": "collection"}', encoding="utf-8")
     result = CliRunner().invoke(main, ["fhir", "import", str(bad)])
     assert result.exit_code == 1
-    assert "exactly one EpisodeOfCare" in result.output
+    assert "no episode" in result.output
     assert "Traceback" not in result.output
 
 
@@ -121,3 +121,49 @@ def test_hl7_replay_prints_history_and_findings(tmp_path: Path) -> None:
     assert json.loads(as_json.output)["events"][1]["event_id"] == "M2"
     bad_tz = CliRunner().invoke(main, ["hl7", "replay", str(feed), "--tz", "Mars/Olympus"])
     assert bad_tz.exit_code == 2
+
+
+_EXAMPLES = Path(__file__).parent.parent / "examples" / "data"
+
+
+def test_hl7_replay_of_a_multi_visit_feed_prints_courses_with_explained_links() -> None:
+    feed = _EXAMPLES / "adt_feed.hl7"
+    site = _EXAMPLES / "site_level_map.toml"
+    result = CliRunner().invoke(main, ["hl7", "replay", str(feed), "--level-map", str(site)])
+    assert result.exit_code == 0, result.output
+    assert "course 1 of 3:" in result.output
+    assert (
+        "episode V1102 patient NRC000202 state transferred_out (2 events, follows episode V1101)"
+        in result.output
+    )
+    assert "step: visit 'V2001' (iop, started by 'NRC00010')" in result.output
+    assert "(discharge 'NRC00006', kept for audit)" in result.output
+    assert result.output.count("session: visit") == 3
+    assert "new_episode: visit 'V1102'" in result.output
+    assert "900000101" not in result.output  # the SSN in PID-3 is never the patient id
+    assert "RIVERA" not in result.output
+    # Without the site map the units are unknown: refused, naming the code to add.
+    bare = CliRunner().invoke(main, ["hl7", "replay", str(feed)])
+    assert bare.exit_code == 1
+    assert "'WMU' to LevelMap.locations" in bare.output
+    as_json = CliRunner().invoke(
+        main, ["hl7", "replay", str(feed), "--level-map", str(site), "--json"]
+    )
+    assert [e["id"] for e in json.loads(as_json.output)] == ["V1001", "V1101", "V1102"]
+
+
+def test_hl7_replay_reads_standard_input_with_a_byte_order_mark(tmp_path: Path) -> None:
+    feed = (_EXAMPLES / "adt_feed.hl7").read_bytes()
+    site = str(_EXAMPLES / "site_level_map.toml")
+    args = ["hl7", "replay", "-", "--level-map", site]
+    from_file = CliRunner().invoke(
+        main, ["hl7", "replay", str(_EXAMPLES / "adt_feed.hl7"), "--level-map", site]
+    )
+    piped = CliRunner().invoke(main, args, input=b"\xef\xbb\xbf" + feed)
+    assert piped.exit_code == 0, piped.output
+    assert piped.output == from_file.output
+    bad_map = tmp_path / "map.toml"
+    bad_map.write_text("[locations]\nWMU = 'detox'\nsurprise = 1\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, [*args[:3], "--level-map", str(bad_map)], input=feed)
+    assert refused.exit_code == 1
+    assert "LevelMap" in refused.output

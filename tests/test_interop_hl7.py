@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 
 from carepath import CarepathError, Episode, Event, InteropError, Outcome, standard_pathway
 from carepath.interop import LevelMap, from_fhir, from_hl7v2, to_fhir
-from carepath.interop._hl7 import unescape
-
-pytest.importorskip("hl7apy")
+from carepath.interop._hl7_reader import unescape
 
 _STRUCTURE = {
     "A01": "ADT_A01",
@@ -189,10 +187,15 @@ def test_an_update_or_transfer_naming_only_the_current_patient_class_moves_no_on
     ]
     ep = from_hl7v2(msgs, standard_pathway())
     assert [(r.event_id, r.target) for r in ep.history] == [("M1", "detox"), ("M4", "iop")]
-    # Another class still moves: an inpatient transfer from IOP goes to inpatient.
-    moved = from_hl7v2(
-        [*msgs, adt("A02", "M6", "202601200900", patient_class="I")], standard_pathway()
-    )
+    # Another class alone is a guess: refused by default, naming what to add to the map ...
+    guess = [*msgs, adt("A02", "M6", "202601200900", patient_class="I", location="W3^1")]
+    refused = _error(guess)
+    assert refused.field == "PV1-3/PV1-10"
+    assert "'W3'" in refused.problem
+    assert "LevelMap.locations" in refused.problem
+    # ... and with the fallback an inpatient transfer from IOP goes to inpatient, noted.
+    moved = from_hl7v2(guess, standard_pathway(), LevelMap(patient_class_fallback=True))
+    assert "guessed from the patient class" in (moved.history[-1].note or "")
     assert [(r.event_id, r.event, r.target) for r in moved.history][-1] == (
         "M6",
         Event.STEP_UP,
@@ -257,7 +260,10 @@ def test_discharge_dispositions_map_to_outcomes(disposition: str, outcome: Outco
 
 def test_a_level_map_reads_locations_services_and_patient_classes() -> None:
     level_map = LevelMap(
-        locations={"DTX": "detox"}, services={"SUD-IOP": "iop"}, patient_classes={"I": "inpatient"}
+        locations={"DTX": "detox"},
+        services={"SUD-IOP": "iop"},
+        patient_classes={"I": "inpatient"},
+        patient_class_fallback=True,
     )
     msgs = [
         adt("A01", "M1", "202601050900", location="dtx^1^A", service="SUD-IOP"),
@@ -333,15 +339,9 @@ def test_a_second_admission_is_a_move_the_pathway_lacks() -> None:
         (adt("A01", "", "202601050900", service="IOP"), "MSH-10"),
         (adt("A01", "M1", "2026-01-05", service="IOP"), "EVN-2"),
         (adt("A01", "M1", "202613450900", service="IOP"), "EVN-2"),
-        (adt("A01", "M1", "202601050900", service="NOPE", patient_class="X"), "PV1-3/PV1-10/PV1-2"),
+        (adt("A01", "M1", "202601050900", service="NOPE", patient_class="X"), "PV1-3/PV1-10"),
+        (adt("A01", "M1", "202601050900", patient_class="I"), "PV1-3/PV1-10"),
         (adt("A01", "M1", "202601050900", service="IOP", patient=""), "PID-3"),
-        (
-            [
-                adt("A01", "M1", "202601050900", service="IOP"),
-                adt("A03", "M2", "202601060900", disposition="20"),
-            ],
-            "PV1-36",
-        ),
         (
             [
                 adt("A01", "M1", "202601050900", service="IOP"),

@@ -334,7 +334,7 @@ def test_events_out_of_time_order_are_refused() -> None:
     with pytest.raises(EpisodeLoadError) as info:
         load(data)
     assert info.value.location.startswith("events[3]")
-    assert "at: earlier than the episode's latest event" in info.value.problem
+    assert "is earlier than the episode's latest event" in info.value.problem
 
 
 def test_an_event_after_the_outcome_is_refused() -> None:
@@ -408,5 +408,5 @@ def test_load_error_messages_carry_no_notes_or_override_reasons() -> None:
 
 
 def test_deeply_nested_json_is_a_load_error_not_a_recursion_error() -> None:
-    with pytest.raises(EpisodeLoadError, match="nested too deeply"):
+    with pytest.raises(EpisodeLoadError, match="nested deeper than the limit"):
         Episode.from_json("[" * 100_000 + "]" * 100_000, standard_pathway())

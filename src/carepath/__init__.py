@@ -61,6 +61,7 @@ from ._pathway import default_rules as default_rules
 from ._pathway import place as place
 from ._pathway import standard_pathway as standard_pathway
 from ._problems import Problem as Problem
+from ._reasons import DiscrepancyReason as DiscrepancyReason
 from .definitions import GuardFactory as GuardFactory
 from .definitions import catalogs as catalogs
 from .definitions import definition_schema as definition_schema
@@ -78,6 +79,7 @@ __all__ = [
     "Decision",
     "DefinitionProblem",
     "Dimension",
+    "DiscrepancyReason",
     "Episode",
     "EpisodeLoadError",
     "EpisodeNotFound",

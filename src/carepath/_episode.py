@@ -25,6 +25,7 @@ from ._levels import INTAKE, Level, Outcome
 from ._pathway import Pathway, register_episode_opener
 from ._rules import OUTCOME_OF
 from ._suggest import did_you_mean
+from ._textio import TextInputError, load_json, show
 
 if TYPE_CHECKING:
     from ._pathway import Rule
@@ -792,8 +793,8 @@ class Episode:
                 event=ev.value,
                 field="event_id",
                 episode_id=self.id,
-                problem=f"event id {earlier.event_id!r} was already used for {differs} "
-                f"(seq {earlier.seq}); a retry must repeat the event exactly",
+                problem=f"event id {show(earlier.event_id, kind='id')} was already used for "
+                f"{differs} (seq {earlier.seq}); a retry must repeat the event exactly",
             )
         return earlier
 
@@ -851,18 +852,21 @@ class Episode:
     def from_json(cls, text: str | bytes, pathway: Pathway) -> Episode:
         """Load an episode by replaying its events through ``pathway``.
 
+        ``text`` is strict JSON (a UTF-8 BOM is stripped; duplicate keys, nesting
+        deeper than 100 levels and text over 64 MiB are refused).
+
         Raises:
             PathwayMismatch: the JSON was recorded under a pathway with another
                 content hash; pass the pathway it was recorded under.
             EpisodeLoadError: the JSON is malformed, or an event no longer replays
                 (the error names the event's position and id, and the reasons).
         """
-        try:
-            data = json.loads(text)
-        except (TypeError, ValueError) as exc:
-            raise EpisodeLoadError(problem=f"not valid JSON ({exc})") from None
-        except RecursionError:
-            raise EpisodeLoadError(problem="not valid JSON (nested too deeply)") from None
+        try:  # strict JSON, a BOM stripped, bounded size and depth: carepath._textio
+            data = load_json(text)
+        except TextInputError as exc:
+            raise EpisodeLoadError(
+                problem=f"not valid JSON: {exc.problem}", location=exc.where()
+            ) from None
         return cls.from_dict(data, pathway)
 
     @classmethod

@@ -12,8 +12,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from ._assessment import Assessment, Dimension
-from ._errors import CarepathError, EpisodeLoadError, PathwayMismatch, TransitionRejected
+from ._errors import (
+    CarepathError,
+    EpisodeLoadError,
+    InvalidArgument,
+    PathwayMismatch,
+    TransitionRejected,
+)
 from ._guards import Event, Override
+from ._textio import is_quotable, show
 
 if TYPE_CHECKING:
     from ._episode import Episode, EventRecord
@@ -39,13 +46,14 @@ def load(data: object, pathway: Pathway) -> Episode:
             location="format_version",
         )
     episode_id = r.text("id")
-    r.episode_id = episode_id
-    p = _Reader(r.get("pathway"), episode_id, "pathway")
+    shown_id = _shown_id(episode_id)  # errors quote sender values only when well-formed
+    r.episode_id = shown_id
+    p = _Reader(r.get("pathway"), shown_id, "pathway")
     recorded_hash = p.text("content_hash")
     if recorded_hash != pathway.content_hash:
         raise PathwayMismatch(
-            episode_id=episode_id,
-            recorded=f"{p.text('id')!r} version {p.text('version')!r}",
+            episode_id=shown_id,
+            recorded=f"{show(p.text('id'), kind='id')} version {show(p.text('version'))}",
             recorded_hash=recorded_hash,
             given=f"{pathway.id!r} version {pathway.version!r}",
             given_hash=pathway.content_hash,
@@ -55,22 +63,22 @@ def load(data: object, pathway: Pathway) -> Episode:
         raise EpisodeLoadError(
             problem="expected a string or null",
             location="previous_episode_id",
-            episode_id=episode_id,
+            episode_id=shown_id,
         )
     started = r.time("started_at")
     patient_id = r.text("patient_id")  # outside the try: keeps the error's location
     try:
         ep = pathway.start(patient_id, at=started, episode_id=episode_id)
     except CarepathError as exc:
-        raise EpisodeLoadError(problem=str(exc), episode_id=episode_id) from None
+        raise EpisodeLoadError(problem=_problem(exc), episode_id=shown_id) from None
     ep.previous_episode_id = previous
     events = r.get("events")
     if not isinstance(events, list):
-        raise EpisodeLoadError(problem="expected a list", location="events", episode_id=episode_id)
+        raise EpisodeLoadError(problem="expected a list", location="events", episode_id=shown_id)
     for i, item in enumerate(events):
         at = f"events[{i}]"
         try:
-            _replay(ep, _Reader(item, episode_id, at))
+            _replay(ep, _Reader(item, shown_id, at))
         except EpisodeLoadError as exc:
             raise exc.in_event(i, at) from exc.__cause__
     return ep
@@ -78,20 +86,20 @@ def load(data: object, pathway: Pathway) -> Episode:
 
 def _replay(self: Episode, r: _Reader) -> None:
     event_id = r.text("event_id")
-    where = f"{r.location} (event id {event_id!r})"
+    where = f"{r.location} (event id {show(event_id, kind='id')})"
     try:
         ev = Event(r.text("event"))
     except ValueError:
         raise EpisodeLoadError(
-            problem="unknown event", location=f"{r.location}.event", episode_id=self.id
+            problem="unknown event", location=f"{r.location}.event", episode_id=r.episode_id
         ) from None
     target = r.text("target")
     source = r.text("source")
     if source != self._state:
         raise EpisodeLoadError(
-            problem=f"recorded source {source!r} but the episode is at {self._state!r}",
+            problem=f"recorded source {show(source)} but the episode is at {self._state!r}",
             location=f"{r.location}.source",
-            episode_id=self.id,
+            episode_id=r.episode_id,
         )
     at = r.time("at")
     raw_a = r.get("assessment")
@@ -101,7 +109,9 @@ def _replay(self: Episode, r: _Reader) -> None:
             assessment = _stored_assessment(raw_a)
         except CarepathError as exc:
             raise EpisodeLoadError(
-                problem=str(exc), location=f"{r.location}.assessment", episode_id=self.id
+                problem=_problem(exc),
+                location=f"{r.location}.assessment",
+                episode_id=r.episode_id,
             ) from None
     raw_o = r.get("override")
     override: Override | None = None
@@ -113,31 +123,33 @@ def _replay(self: Episode, r: _Reader) -> None:
             override = Override(reason=reason, by=by)
         except ValueError as exc:
             raise EpisodeLoadError(
-                problem=str(exc), location=o.location, episode_id=self.id
+                problem=_problem(exc), location=o.location, episode_id=r.episode_id
             ) from None
     note = r.get("note")
     if note is not None and not isinstance(note, str):
         raise EpisodeLoadError(
             problem="expected a string or null",
             location=f"{r.location}.note",
-            episode_id=self.id,
+            episode_id=r.episode_id,
         )
     if self._ids is not None and event_id in self._ids:
         raise EpisodeLoadError(
             problem="the event id appears twice in the history",
             location=where,
-            episode_id=self.id,
+            episode_id=r.episode_id,
         )
     fact = r.data.get("fact", False)
     if not isinstance(fact, bool):
         raise EpisodeLoadError(
-            problem="expected true or false", location=f"{r.location}.fact", episode_id=self.id
+            problem="expected true or false",
+            location=f"{r.location}.fact",
+            episode_id=r.episode_id,
         )
     if fact and override is not None:
         raise EpisodeLoadError(
             problem="a recorded fact carries no override",
             location=f"{r.location}.override",
-            episode_id=self.id,
+            episode_id=r.episode_id,
         )
     # A recorded fact may have named its relapse destination; a live relapse's is
     # re-computed and must match what was stored (checked below).
@@ -153,16 +165,18 @@ def _replay(self: Episode, r: _Reader) -> None:
             + ", ".join(dict.fromkeys(x.kind for x in exc.reasons))
             + "; see .reasons)",
             location=where,
-            episode_id=self.id,
+            episode_id=r.episode_id,
             reasons=exc.reasons,
         ) from None
     except CarepathError as exc:
-        raise EpisodeLoadError(problem=str(exc), location=where, episode_id=self.id) from None
+        raise EpisodeLoadError(
+            problem=_problem(exc), location=where, episode_id=r.episode_id
+        ) from None
     if record.target != target:
         raise EpisodeLoadError(
-            problem=f"recorded target {target!r} but the pathway leads to {record.target!r}",
+            problem=f"recorded target {show(target)} but the pathway leads to {record.target!r}",
             location=where,
-            episode_id=self.id,
+            episode_id=r.episode_id,
         )
 
 
@@ -196,6 +210,24 @@ def record_data(r: EventRecord) -> dict[str, Any]:
         "note": r.note,
         "fact": r.fact,
     }
+
+
+def _shown_id(episode_id: str) -> str:
+    """The id of an episode read from JSON as its errors may show it ("" when it is not
+    a well-formed id: it could be anything a sender put there)."""
+    return episode_id if is_quotable(episode_id, kind="id") else ""
+
+
+def _problem(exc: Exception) -> str:
+    """An inner error's problem without the episode id it names (the id is named once,
+    by the EpisodeLoadError, when it may be shown)."""
+    if isinstance(exc, InvalidArgument):
+        return str(exc)  # "Owner.field: problem": names no episode
+    problem = getattr(exc, "problem", None)
+    if isinstance(problem, str):
+        field = getattr(exc, "field", "")
+        return f"{field}: {problem}" if isinstance(field, str) and field else problem
+    return str(exc)
 
 
 class _Reader:

@@ -409,8 +409,23 @@ class ConcurrencyConflict(StoreError):
 
 
 class CorruptRecord(StoreError):
-    """A stored row cannot be read back: malformed JSON, a sequence number out of range,
-    an unknown schema, or an event that does not replay through the pathway."""
+    """A stored row cannot be read back: malformed JSON, nested too deeply, the wrong
+    shape, a payload that does not match its digest, a sequence number out of range, an
+    unknown schema, or an event that does not replay through the pathway.
+
+    Attributes:
+        table: The table of the row (``"carepath_events"``), or for an import the line
+            (``"line 3: events"``); empty when no row is concerned.
+    """
+
+    def __init__(
+        self, *, problem: str, episode_id: str = "", seq: int | None = None, table: str = ""
+    ) -> None:
+        super().__init__(
+            problem=f"{table}: {problem}" if table else problem, episode_id=episode_id, seq=seq
+        )
+        self.table = table
+        self.problem = problem
 
 
 class EpisodeNotFound(StoreError, LookupError):

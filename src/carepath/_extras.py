@@ -23,11 +23,14 @@ EXTRAS: Final[dict[str, str]] = {
     "fast": "the fast engine's compiled kernel: numba",
     "viz": "plots and rendered diagrams (carepath.explore): plotly, graphviz, matplotlib",
     "fhir": "FHIR import and export (carepath.interop): fhir.resources",
-    "hl7": "HL7 v2 import (carepath.interop): hl7apy",
+    "hl7": "HL7 v2 import (carepath.interop): nothing any more, carepath reads HL7 v2 itself; "
+    "kept so that existing installs of carepath[hl7] still work",
     "dask": "simulation on a Dask cluster: dask[distributed]",
     "store": "the episode store (carepath.store): SQLAlchemy",
     "postgres": "the episode store on PostgreSQL: SQLAlchemy, psycopg",
     "cli": "the carepath command line: click, rich",
+    "service": "the CDS Hooks service and placement page (carepath serve): starlette, "
+    "uvicorn, httpx, jsonschema, PyJWT",
 }
 """Each extra and what it brings (``pip install 'carepath[EXTRA]'``)."""
 

@@ -25,6 +25,7 @@ from ._machine import Engine
 from ._pathway_aliases import PathwayAliases
 from ._rules import Rule, default_rules, guard_data
 from ._suggest import did_you_mean
+from ._textio import show
 from ._validate import pathway_problems
 from .levels import STANDARD_CRITERIA, STANDARD_LEVELS
 
@@ -443,7 +444,7 @@ def _describe(value: object) -> str:
     if isinstance(value, Level):
         return f"level {value.code!r}"
     if isinstance(value, str):
-        return repr(value)
+        return show(value)  # a sender's value is quoted only when it is a short code
     return f"a {type(value).__name__}"
 
 

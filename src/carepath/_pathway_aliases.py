@@ -8,7 +8,7 @@ to it, looking the higher layer up by name (:func:`carepath._deprecated.upper`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import _deprecated
 from ._assessment import Assessment
@@ -145,11 +145,12 @@ class PathwayAliases:
         episode: Episode | None = None,
         events: Iterable[Event | str] | None = None,
         direction: str = "TD",
+        detail: Literal["summary", "full"] = "summary",
     ) -> str:
         """Deprecated: use :func:`carepath.explore.to_mermaid`."""
         _deprecated.warn("Pathway.to_mermaid()", "carepath.explore.to_mermaid(pathway)")
         result: str = _deprecated.upper("carepath.explore").to_mermaid(
-            self, guards=guards, episode=episode, events=events, direction=direction
+            self, guards=guards, episode=episode, events=events, direction=direction, detail=detail
         )
         return result
 
@@ -160,9 +161,10 @@ class PathwayAliases:
         episode: Episode | None = None,
         events: Iterable[Event | str] | None = None,
         direction: str = "TD",
+        detail: Literal["summary", "full"] = "summary",
     ) -> Any:
         """Deprecated: use :func:`carepath.explore.to_graphviz`."""
         _deprecated.warn("Pathway.to_graphviz()", "carepath.explore.to_graphviz(pathway)")
         return _deprecated.upper("carepath.explore").to_graphviz(
-            self, guards=guards, episode=episode, events=events, direction=direction
+            self, guards=guards, episode=episode, events=events, direction=direction, detail=detail
         )

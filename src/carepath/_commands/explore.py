@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import click
 
@@ -30,9 +31,7 @@ __all__ = ["register"]
     help='Where to end: a level code or an outcome ("completed", "dropped_out", '
     '"transferred_out").',
 )
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 @guards_option()
 @click.option(
     "--max-steps", type=click.IntRange(min=1), default=None, help="At most this many moves."
@@ -81,29 +80,39 @@ def paths_command(
     show_default=True,
     help="Mermaid text, graphviz dot source, or SVG (needs graphviz's dot program).",
 )
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 # --guards is taken: it shows the guards on the edges.
 @guards_option("--guard-kinds")
 @click.option("--guards", "show_guards", is_flag=True, help="Show each rule's guards on its edge.")
 @click.option("--direction", type=click.Choice(["TD", "LR"]), default="TD", show_default=True)
+@click.option(
+    "--detail",
+    type=click.Choice(["summary", "full"]),
+    default="summary",
+    show_default=True,
+    help="summary: levels ranked by intensity, parallel rules and shared exits merged; "
+    "full: every rule.",
+)
 def diagram_command(
     fmt: str,
     pathway_file: str | None,
     guards: Mapping[str, GuardFactory] | None,
     show_guards: bool,
     direction: str,
+    detail: Literal["summary", "full"],
 ) -> None:
     """Print a diagram of the pathway."""
     pathway = load_pathway(pathway_file, guards)
     if fmt == "mermaid":
-        click.echo(explore.to_mermaid(pathway, guards=show_guards, direction=direction), nl=False)
+        click.echo(
+            explore.to_mermaid(pathway, guards=show_guards, direction=direction, detail=detail),
+            nl=False,
+        )
         return
     from carepath.explore._diagrams import dot_available  # noqa: PLC0415  # only when needed
 
     try:
-        graph = explore.to_graphviz(pathway, guards=show_guards, direction=direction)
+        graph = explore.to_graphviz(pathway, guards=show_guards, direction=direction, detail=detail)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "dot":

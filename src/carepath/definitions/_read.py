@@ -7,7 +7,9 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
+
+from carepath._textio import TextInputError, as_text, load_json
 
 from ._build import GuardFactory, build
 from ._collect import fail as _fail
@@ -25,49 +27,54 @@ _TOML_AT = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>
 
 
 def _parse(text: object, fmt: Format, file: str) -> tuple[object, str]:
-    if isinstance(text, bytes | bytearray):
-        raw = bytes(text)
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise _fail(
-                f"not UTF-8 text (byte {exc.start})", file=file, line=line, code="not_utf8"
-            ) from None
-    if not isinstance(text, str):
+    # Decoding, the BOM, size and depth limits and strict JSON: carepath._textio.
+    if not isinstance(text, str | bytes | bytearray):
         raise _fail(
             f"expected {fmt.upper()} text, got a {type(text).__name__}", file=file, code="not_text"
         )
-    if fmt == "toml":
-        try:
-            return tomllib.loads(text), text
-        except tomllib.TOMLDecodeError as exc:
-            m = _TOML_AT.match(str(exc))
-            if m:
-                raise _fail(
-                    f"invalid TOML: {m['msg']}",
-                    file=file,
-                    line=int(m["line"]),
-                    column=int(m["col"]),
-                    code="invalid_syntax",
-                ) from None
-            raise _fail(f"invalid TOML: {exc}", file=file, code="invalid_syntax") from None
-        except RecursionError:
-            raise _fail(
-                "invalid TOML: nested too deeply", file=file, code="invalid_syntax"
-            ) from None
     try:
-        return json.loads(text), text
-    except json.JSONDecodeError as exc:
+        text = as_text(text, source=file)
+        if fmt == "json":
+            return load_json(text, source=file), text
+    except TextInputError as exc:
+        line, path = exc.line, cast("Path", ())
+        if exc.pointer is not None:  # a duplicate key: name the object it is in
+            path = tuple(int(t) if t.isdigit() else t for t in exc.pointer.split("/")[1:])
+            at = path
+            try:
+                line = json_lines(text).get(at) if isinstance(text, str) else None
+            except (RecursionError, ValueError, IndexError):  # pragma: no cover - best effort
+                line = None
+        not_utf8 = exc.problem.startswith("not UTF-8")
         raise _fail(
-            f"invalid JSON: {exc.msg}",
+            _problem(exc, fmt),
             file=file,
-            line=exc.lineno,
-            column=exc.colno,
-            code="invalid_syntax",
+            line=line,
+            column=exc.column,
+            path=path,
+            code="not_utf8" if not_utf8 else "invalid_syntax",
         ) from None
-    except (RecursionError, ValueError) as exc:
-        raise _fail(f"invalid JSON: {exc}", file=file, code="invalid_syntax") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        m = _TOML_AT.match(str(exc))
+        if m:
+            raise _fail(
+                f"invalid TOML: {m['msg']}",
+                file=file,
+                line=int(m["line"]),
+                column=int(m["col"]),
+                code="invalid_syntax",
+            ) from None
+        raise _fail(f"invalid TOML: {exc}", file=file, code="invalid_syntax") from None
+    except RecursionError:
+        raise _fail("invalid TOML: nested too deeply", file=file, code="invalid_syntax") from None
+
+
+def _problem(exc: TextInputError, fmt: Format) -> str:
+    if exc.problem.startswith("not UTF-8") or exc.problem.startswith("invalid"):
+        return exc.problem
+    return f"invalid {fmt.upper()}: {exc.problem}"
 
 
 def load_text(

@@ -11,9 +11,11 @@ function imports what it needs when called.
 
 from carepath import _display
 
+from ._common import OKABE_ITO as OKABE_ITO
 from ._common import ExploreError as ExploreError
 from ._common import Stay as Stay
 from ._common import episode_stays as episode_stays
+from ._common import level_colour as level_colour
 from ._diagrams import to_graphviz as to_graphviz
 from ._diagrams import to_mermaid as to_mermaid
 from ._export import to_png as to_png
@@ -52,6 +54,7 @@ _register_display()
 
 __all__ = [
     "DEFAULT_START",
+    "OKABE_ITO",
     "ExploreError",
     "Scenario",
     "SimulationTables",
@@ -59,6 +62,7 @@ __all__ = [
     "Step",
     "episode_stays",
     "length_of_stay",
+    "level_colour",
     "occupancy",
     "paths",
     "result_html",

@@ -21,7 +21,14 @@ from carepath._levels import Level, Outcome
 
 from ._codes import CAREPATH_FHIR, OUTCOME_CODES
 
-FhirVersion = Literal["R4B", "R5"]
+FhirVersion = Literal["R4", "R4B", "R5"]
+"""FHIR versions: R4 (4.0.1, what US EHRs export), R4B (4.3.0) and R5 (5.0.0).
+
+fhir.resources ships R4B and R5 models, not R4: an R4 bundle is validated with the R4B
+models, which is sound for what carepath writes and reads (Bundle, EpisodeOfCare,
+Encounter, Observation, QuestionnaireResponse, Patient, Location have the same
+elements in R4 and R4B); the tests check carepath's R4 output against the official
+R4 JSON schema."""
 
 EXT_PATHWAY: Final = f"{CAREPATH_FHIR}/StructureDefinition/pathway"
 """EpisodeOfCare extension: the pathway's ``id``, ``version`` and ``contentHash``."""
@@ -49,6 +56,18 @@ _CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 
 # A FHIR string needs at least one character other than exotic whitespace.
 _FHIR_STRING: Final = re.compile(r"[ \r\n\t\S]")
+# Whitespace the R4/R4B JSON schemas' string pattern (^[ \r\n\t\S]+$, a JavaScript regex)
+# refuses: JavaScript's \s apart from space, CR, LF and tab.
+_SCHEMA_SPACE: Final = re.compile(
+    "[\x0b\x0c\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
+
+
+def fhir_string_ok(text: str) -> bool:
+    """Whether ``text`` is a valid FHIR ``string`` for fhir.resources and the JSON schemas."""
+    return bool(_FHIR_STRING.search(text)) and not _SCHEMA_SPACE.search(text)
+
+
 _OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
 _EOC_STATUSES: Final = (
     "planned",
@@ -76,11 +95,13 @@ def _standard(version: str) -> str:
 
 def _bundle_class(version: str) -> Any:
     """The fhir.resources Bundle model of ``version``, imported only now."""
-    module = "fhir.resources.R4B.bundle" if version == "R4B" else "fhir.resources.bundle"
+    module = "fhir.resources.bundle" if version == "R5" else "fhir.resources.R4B.bundle"
     return require(module, extra="fhir", needed_for="FHIR import and export").Bundle
 
 
 def _check_version(version: object) -> FhirVersion:
+    if version == "R4":
+        return "R4"
     if version == "R4B":
         return "R4B"
     if version == "R5":
@@ -89,7 +110,7 @@ def _check_version(version: object) -> FhirVersion:
         standard="FHIR",
         resource="Bundle",
         field="version",
-        problem=f"unsupported FHIR version {version!r}; allowed: 'R4B', 'R5'",
+        problem=f"unsupported FHIR version {version!r}; allowed: 'R4', 'R4B', 'R5'",
     )
 
 
@@ -152,7 +173,62 @@ def _validate(data: object, version: FhirVersion) -> Any:
         raise _validation_error(exc, data, version) from None
 
 
-def _validation_error(exc: Exception, data: object, version: str) -> InteropError:
+def _model_class(version: str, resource_type: str) -> Any:
+    """The fhir.resources model of a resource type (``None`` when FHIR has no such type)."""
+    module = "fhir.resources" if version == "R5" else "fhir.resources.R4B"
+    getter = require(module, extra="fhir", needed_for="FHIR import and export").get_fhir_model_class
+    try:
+        return getter(resource_type)
+    except (KeyError, ValueError, ImportError):
+        return None
+
+
+_VALIDATED: Final = frozenset({"EpisodeOfCare", "Encounter"})
+
+
+def _validate_read(data: Mapping[str, Any], version: FhirVersion) -> None:
+    """Validate what carepath reads of one of its own bundles: the entries' resource
+    types, the EpisodeOfCare (its event-log extensions are read, strictly, by the
+    reader) and the Encounters, with fhir.resources; the Observations are read strictly
+    by the reader. Validating every resource of a large bundle would cost ten times the
+    JSON parsing."""
+    entries = data.get("entry")
+    if data.get("resourceType") != "Bundle" or not isinstance(entries, list):
+        raise InteropError(
+            standard=_standard(version),
+            resource="Bundle",
+            problem="expected a Bundle with a list of entries",
+        )
+    known: dict[str, Any] = {}
+    for i, entry in enumerate(entries):
+        res = entry.get("resource") if isinstance(entry, Mapping) else None
+        if not isinstance(res, Mapping):
+            continue
+        kind = res.get("resourceType")
+        if not isinstance(kind, str) or not kind.isalpha():
+            raise InteropError(
+                standard=_standard(version), resource="Bundle", problem="an unknown resourceType"
+            )
+        if kind not in known:
+            known[kind] = _model_class(version, kind)
+        cls = known[kind]
+        if cls is None:
+            raise InteropError(
+                standard=_standard(version),
+                resource="Bundle",
+                problem=f"entry [{i}] has an unknown resourceType",
+            )
+        if kind in _VALIDATED:
+            body = {k: v for k, v in res.items() if k != "extension" or kind != "EpisodeOfCare"}
+            try:
+                cls.model_validate(body)
+            except Exception as exc:  # fhir.resources raises more than ValidationError
+                raise _validation_error(exc, data, version, ("entry", str(i), "resource")) from None
+
+
+def _validation_error(
+    exc: Exception, data: object, version: str, prefix: tuple[str, ...] = ()
+) -> InteropError:
     errors: list[dict[str, Any]] = []
     if hasattr(exc, "errors"):
         try:
@@ -166,7 +242,7 @@ def _validation_error(exc: Exception, data: object, version: str) -> InteropErro
             problem = f"not a valid FHIR {version} Bundle ({type(exc).__name__})"
         return InteropError(standard=_standard(version), resource="Bundle", problem=problem)
     first = errors[0]
-    loc = [str(p) for p in first.get("loc", ())]
+    loc = [*prefix, *(str(p) for p in first.get("loc", ()))]
     kind = str(first.get("type", ""))
     if kind == "extra_forbidden" and loc:
         loc = loc[:-1]  # the unknown key is the sender's text: name where it is, not it

@@ -21,10 +21,15 @@ from carepath._errors import InvalidParameter as InvalidParameter
 
 from ._compile import ArrayGuard as ArrayGuard
 from ._compile import GuardArrays as GuardArrays
+from ._fit import FittedModel as FittedModel
+from ._fit import fit as fit
+from ._measures import measures as measures
 from ._model import AssessedCohort as AssessedCohort
 from ._model import CohortClass as CohortClass
 from ._model import SimulationModel as SimulationModel
 from ._model import SyntheticCohort as SyntheticCohort
+from ._outcomes import discounted_days as discounted_days
+from ._outcomes import patient_outcomes as patient_outcomes
 from ._psa import Beta as Beta
 from ._psa import Distribution as Distribution
 from ._psa import Fixed as Fixed
@@ -44,6 +49,7 @@ from ._simulate import SimulationWarning as SimulationWarning
 from ._simulate import compare as compare
 from ._simulate import engine_for as engine_for
 from ._simulate import simulate as simulate
+from ._strategies import Strategies as Strategies
 from ._summary import Summary as Summary
 
 __all__ = [
@@ -54,6 +60,7 @@ __all__ = [
     "CohortClass",
     "Comparison",
     "Distribution",
+    "FittedModel",
     "Fixed",
     "Gamma",
     "GuardArrays",
@@ -63,13 +70,18 @@ __all__ = [
     "SimulationModel",
     "SimulationResult",
     "SimulationWarning",
+    "Strategies",
     "Stream",
     "Summary",
     "SyntheticCohort",
     "UncertainModel",
     "Uniform",
     "compare",
+    "discounted_days",
     "engine_for",
+    "fit",
+    "measures",
+    "patient_outcomes",
     "records",
     "simulate",
     "uniform",

@@ -11,10 +11,10 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Final, Literal, final
+from typing import TYPE_CHECKING, Any, Final, Literal, final, overload
 
 import attrs
 import numpy as np
@@ -30,7 +30,21 @@ from ._psa import UncertainModel
 from ._random import MAX_PATIENTS
 from ._result import SimulationResult
 from ._summary import Aggregate
-from ._tasks import EVENTS_DIR, STAYS_DIR, Block, Job, Part, run_block, run_in_memory
+from ._tasks import (
+    EVENTS_DIR,
+    STAYS_DIR,
+    Batch,
+    BatchPart,
+    Block,
+    Job,
+    Part,
+    run_batch,
+    run_block,
+    run_in_memory,
+)
+
+if TYPE_CHECKING:
+    from ._strategies import Strategies
 
 __all__ = ["Comparison", "SimulationWarning", "compare", "engine_for", "simulate"]
 
@@ -196,6 +210,7 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     chunk_size: int | None = None,
     out: str | os.PathLike[str] | None = None,
     samples: int | None = None,
+    batch: int | None = None,
     progress: Progress | None = None,
 ) -> SimulationResult:
     """Simulate ``n`` patients through the model's pathway.
@@ -235,6 +250,13 @@ def simulate(  # noqa: PLR0915  # the one public entry point
             ``s``; every sample simulates the same patients on the same random
             numbers (common random numbers), and every row is tagged with its
             ``sample`` (a first column, int32).
+        batch: With ``samples`` (fast engine, tables in memory, ``n`` at most
+            ``chunk_size``): parameter samples per task. A batch runs its samples
+            through the engine one after another into one set of columns and builds
+            its tables once; by default every sample in one batch in this process,
+            and with ``workers`` or an ``executor`` as many samples as make
+            ``chunk_size`` patients (split evenly over ``workers``). The rows are the
+            same whatever the batch.
         progress: Called as ``progress(done, total)`` in patients (times samples)
             after every finished block.
 
@@ -266,6 +288,8 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     first_patient = _whole("first_patient", first_patient, 0, MAX_PATIENTS - n)
     if samples is not None:
         samples = _whole("samples", samples, 1, 1_000_000)
+    if batch is not None:
+        batch = _whole("batch", batch, 1, 1_000_000)
     if workers is not None:
         workers = _whole("workers", workers, 1, 4096)
     chosen = engine_for(base.pathway, engine)
@@ -298,6 +322,20 @@ def simulate(  # noqa: PLR0915  # the one public entry point
             for s in range(samples)
         ]
     )
+    if samples is not None and chosen == "fast" and where is None and n <= chunk_size:
+        return _batched(
+            model,
+            runs,
+            n=n,
+            seed=seed,
+            days=days,
+            first_patient=first_patient,
+            batch=batch,
+            chunk_size=chunk_size,
+            workers=workers,
+            executor=executor,
+            progress=progress,
+        )
     work: list[tuple[Job, Block]] = []
     for sample, m in runs:
         job = Job(
@@ -354,29 +392,9 @@ def simulate(  # noqa: PLR0915  # the one public entry point
         if part.sample not in aggregates:
             aggregates[part.sample] = Aggregate(len(base.pathway.levels), days)
         aggregates[part.sample].add(part.aggregate)
-    p = base.pathway
-    summary_model = model.mean_model() if isinstance(model, UncertainModel) else base
-    metadata: dict[str, Any] = {
-        "engine": chosen,
-        "seed": seed,
-        "n": n,
-        "first_patient": first_patient,
-        "days": days,
-        "carepath_version": __version__,
-        "numpy_version": np.__version__,
-        "pandas_version": pd.__version__,
-        "pathway": {"id": p.id, "version": p.version, "content_hash": p.content_hash},
-        "model": summary_model.parameters(),
-    }
-    if samples is not None:
-        metadata["samples"] = samples
-        metadata["patients_per_sample"] = n
-        metadata["sample_costs"] = {str(s): dict(m.cost_per_day) for s, m in runs}
-        if isinstance(model, UncertainModel):
-            metadata["sample_parameters"] = [
-                {k: v for k, v in m.parameters().items() if k in model.distributions}
-                for _, m in runs
-            ]
+    summary_model, metadata = _metadata(
+        model, base, runs, chosen=chosen, seed=seed, n=n, first_patient=first_patient, days=days
+    )
     if where is not None:
         where.mkdir(parents=True, exist_ok=True)
         (where / "metadata.json").write_text(
@@ -398,6 +416,131 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     else:
         events = pd.concat([e for e, _ in tables], ignore_index=True)
         stays = pd.concat([s for _, s in tables], ignore_index=True)
+    return SimulationResult(
+        events=events, stays=stays, metadata=metadata, model=summary_model, aggregates=aggregates
+    )
+
+
+def _metadata(
+    model: SimulationModel | UncertainModel,
+    base: SimulationModel,
+    runs: list[tuple[int | None, SimulationModel]],
+    *,
+    chosen: str,
+    seed: int,
+    n: int,
+    first_patient: int,
+    days: int,
+) -> tuple[SimulationModel, dict[str, Any]]:
+    """The model the summary reports (the mean model of a PSA) and the run's metadata."""
+    samples = None if runs[0][0] is None else len(runs)
+    p = base.pathway
+    summary_model = model.mean_model() if isinstance(model, UncertainModel) else base
+    metadata: dict[str, Any] = {
+        "engine": chosen,
+        "seed": seed,
+        "n": n,
+        "first_patient": first_patient,
+        "days": days,
+        "carepath_version": __version__,
+        "numpy_version": np.__version__,
+        "pandas_version": pd.__version__,
+        "pathway": {"id": p.id, "version": p.version, "content_hash": p.content_hash},
+        "model": summary_model.parameters(),
+    }
+    if samples is not None:
+        metadata["samples"] = samples
+        metadata["patients_per_sample"] = n
+        metadata["sample_costs"] = {str(s): dict(m.cost_per_day) for s, m in runs}
+        if isinstance(model, UncertainModel):
+            # As parameters() gives them, for the uncertain parameters only.
+            metadata["sample_parameters"] = [
+                {
+                    k: dict(sorted(v.items())) if isinstance(v, Mapping) else v
+                    for k, v in ((k, getattr(m, k)) for k in sorted(model.distributions))
+                }
+                for _, m in runs
+            ]
+    return summary_model, metadata
+
+
+def _batched(
+    model: SimulationModel | UncertainModel,
+    runs: list[tuple[int | None, SimulationModel]],
+    *,
+    n: int,
+    seed: int,
+    days: int,
+    first_patient: int,
+    batch: int | None,
+    chunk_size: int,
+    workers: int | None,
+    executor: Executor | None,
+    progress: Progress | None,
+) -> SimulationResult:
+    """A PSA on the fast engine, in memory: samples in batches (:func:`run_batch`)."""
+    base = model.model if isinstance(model, UncertainModel) else model
+    parallel = executor is not None or (workers is not None and workers > 1)
+    if batch is not None:
+        per = batch
+    elif not parallel:
+        # In this process every sample goes into one set of columns (memory as a single
+        # run of samples x n patients): no tables per batch to concatenate.
+        per = len(runs)
+    else:
+        per = max(1, chunk_size // n)
+        if executor is None and workers is not None:
+            per = max(1, min(per, -(-len(runs) // workers)))
+    tasks = [
+        Batch(
+            index=i,
+            jobs=tuple(
+                Job(model=m, seed=seed, days=days, engine="fast", sample=s)
+                for s, m in runs[j : j + per]
+            ),
+            first=first_patient,
+            count=n,
+        )
+        for i, j in enumerate(range(0, len(runs), per))
+    ]
+    total, done = n * len(runs), 0
+    parts: dict[int, BatchPart] = {}
+
+    def finished(part: BatchPart) -> None:
+        nonlocal done
+        parts[part.index] = part
+        done += part.count
+        if progress is not None:
+            progress(done, total)
+
+    own = False
+    if executor is None and workers is not None and workers > 1 and len(tasks) > 1:
+        executor, own = _pool(workers)
+    if executor is None:
+        for task in tasks:
+            finished(run_batch(task))
+    else:
+        futures = [executor.submit(run_batch, task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                finished(future.result())
+        finally:
+            for future in futures:
+                future.cancel()
+            if own:
+                executor.shutdown()
+    ordered = [parts[i] for i in sorted(parts)]
+    aggregates: dict[int | None, Aggregate] = {}
+    for part in ordered:
+        aggregates.update(part.aggregates)
+    if len(ordered) == 1:
+        events, stays = ordered[0].events, ordered[0].stays
+    else:
+        events = pd.concat([q.events for q in ordered], ignore_index=True)
+        stays = pd.concat([q.stays for q in ordered], ignore_index=True)
+    summary_model, metadata = _metadata(
+        model, base, runs, chosen="fast", seed=seed, n=n, first_patient=first_patient, days=days
+    )
     return SimulationResult(
         events=events, stays=stays, metadata=metadata, model=summary_model, aggregates=aggregates
     )
@@ -427,21 +570,83 @@ class Comparison:
         return str(self.table.to_string(float_format=lambda x: f"{x:.4f}"))
 
 
+@overload
 def compare(
     model_a: SimulationModel,
     model_b: SimulationModel,
     *,
     n: int = 1000,
     seed: int = 0,
-    replications: int = 10,
+    replications: int | None = None,
     days: int | None = None,
-) -> Comparison:
-    """Run two models on common random numbers and report ``b - a`` with 95% intervals.
+) -> Comparison: ...
 
-    Replication ``r`` simulates both models with seed ``seed + r``: patient ``i``
-    draws the same numbers for the same purpose in both, so the difference
-    reflects the scenarios, not the luck of the draw.
+
+@overload
+def compare(
+    model_a: Mapping[str, SimulationModel | UncertainModel],
+    model_b: None = None,
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    replications: None = None,
+    days: int | None = None,
+    samples: int | None = None,
+    workers: int | None = None,
+) -> Strategies: ...
+
+
+def compare(
+    model_a: SimulationModel | Mapping[str, SimulationModel | UncertainModel],
+    model_b: SimulationModel | None = None,
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    replications: int | None = None,
+    days: int | None = None,
+    samples: int | None = None,
+    workers: int | None = None,
+) -> Comparison | Strategies:
+    """Run scenarios on common random numbers.
+
+    Two models: report ``b - a`` for every statistic with 95% intervals over
+    ``replications`` (default 10); replication ``r`` simulates both models with seed
+    ``seed + r``: patient ``i`` draws the same numbers for the same purpose in both,
+    so the difference reflects the scenarios, not the luck of the draw.
+
+    A mapping of any number of named strategies: simulate each with ``seed`` (and,
+    for models with distributions, the same ``samples`` parameter draws) and return
+    :class:`Strategies`, the input of :func:`carepath.econ.cea`.
+
+    >>> from carepath.sim import SimulationModel, compare
+    >>> base = SimulationModel.default()
+    >>> both = compare({"status quo": base, "more iop": base.with_levels(drop_out={"iop": 0.01})},
+    ...                n=100, days=60)
+    >>> list(both.results)
+    ['status quo', 'more iop']
     """
+    if isinstance(model_a, Mapping):
+        from ._strategies import simulate_strategies  # noqa: PLC0415  # it imports this module
+
+        if model_b is not None or replications is not None:
+            raise InvalidParameter(
+                parameter="model_b" if model_b is not None else "replications",
+                problem="not used with a mapping of strategies (give samples=K for "
+                "parameter uncertainty)",
+            )
+        return simulate_strategies(
+            model_a, n=n, seed=seed, days=days, samples=samples, workers=workers
+        )
+    if model_b is None:
+        raise InvalidParameter(
+            parameter="model_b", problem="compare needs two models, or a mapping of strategies"
+        )
+    if samples is not None or workers is not None:
+        raise InvalidParameter(
+            parameter="samples" if samples is not None else "workers",
+            problem="only used with a mapping of strategies",
+        )
+    replications = 10 if replications is None else replications
     replications = _whole("replications", replications, 1, 10_000)
     seed = _whole("seed", seed, 0, _MASK - replications)
     records: list[dict[str, object]] = []
