@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,9 @@ from click.testing import CliRunner, Result  # after the skip
 
 from carepath import Assessment, standard_pathway
 from carepath.cli import main  # after the skip
+from support import T0
 
 PATHWAY = standard_pathway()
-T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
 def _episode_json() -> str:
