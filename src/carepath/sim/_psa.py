@@ -9,6 +9,7 @@ workers gets the same draws, and adding a parameter does not change the others.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import statistics
@@ -362,6 +363,7 @@ class UncertainModel:
     distributions: Mapping[str, Distribution | Mapping[str, Distribution]] = attrs.field(
         converter=_distributions
     )
+    _checked: bool = attrs.field(default=False, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         for name, value in self.distributions.items():
@@ -387,10 +389,21 @@ class UncertainModel:
         for name, value in self.distributions.items():
             if isinstance(value, Mapping):
                 current: Mapping[str, float] = getattr(self.model, name)
-                changes[name] = {**current, **{k: pick[f"{name}[{k}]"] for k in value}}
+                changes[name] = {**current, **{k: float(pick[f"{name}[{k}]"]) for k in value}}
             else:
-                changes[name] = pick[name]
-        return attrs.evolve(self.model, **changes)
+                changes[name] = float(pick[name])
+        if not self._checked:
+            # The first build runs the model's own checks (known levels, outcomes...);
+            # later ones only change values inside their distributions' supports,
+            # checked with the distributions, so they copy without checking again (a
+            # PSA builds one model per sample).
+            model = attrs.evolve(self.model, **changes)
+            object.__setattr__(self, "_checked", True)
+            return model
+        model = copy.copy(self.model)
+        for name, value in changes.items():
+            object.__setattr__(model, name, value)
+        return model
 
     def _items(self) -> list[tuple[str, Distribution]]:
         out: list[tuple[str, Distribution]] = []
