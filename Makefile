@@ -37,6 +37,7 @@ demo: $(VENV)/.core
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks examples type_tests
 	$(BIN)/ruff format --check src tests benchmarks examples type_tests
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy

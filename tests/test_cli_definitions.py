@@ -13,7 +13,7 @@ pytest.importorskip("rich")
 
 from click.testing import CliRunner  # after the extras check
 
-from carepath import definition_schema, standard_pathway
+from carepath import definition_schema, definitions, standard_pathway
 from carepath.cli import main
 
 BAD: Final = """\
@@ -38,9 +38,9 @@ def runner() -> CliRunner:
 
 def test_validate_accepts_valid_files(runner: CliRunner, tmp_path: Path) -> None:
     good = tmp_path / "std.toml"
-    good.write_text(standard_pathway().to_toml(compact=True), encoding="utf-8")
+    good.write_text(definitions.dumps(standard_pathway(), compact=True), encoding="utf-8")
     as_json = tmp_path / "std.json"
-    as_json.write_text(standard_pathway().to_json(), encoding="utf-8")
+    as_json.write_text(definitions.dumps(standard_pathway(), "json"), encoding="utf-8")
     result = runner.invoke(main, ["validate", str(good), str(as_json)])
     assert result.exit_code == 0, result.output
     assert f"{good}: ok: pathway 'standard' version '1', 6 levels" in result.output
@@ -53,7 +53,7 @@ def test_validate_lists_every_problem_with_file_line_and_key(
     bad = tmp_path / "bad.toml"
     bad.write_text(BAD, encoding="utf-8")
     good = tmp_path / "good.toml"
-    good.write_text(standard_pathway().to_toml(), encoding="utf-8")
+    good.write_text(definitions.dumps(standard_pathway()), encoding="utf-8")
     result = runner.invoke(main, ["validate", str(good), str(bad)])
     assert result.exit_code == 1, result.output
     assert f"{bad}: invalid, 3 problems:" in result.output
@@ -71,7 +71,7 @@ def test_validate_usage_errors_exit_2(runner: CliRunner, tmp_path: Path) -> None
     assert runner.invoke(main, ["validate"]).exit_code == 2
     assert runner.invoke(main, ["validate", str(tmp_path / "missing.toml")]).exit_code == 2
     good = tmp_path / "std.toml"
-    good.write_text(standard_pathway().to_toml(), encoding="utf-8")
+    good.write_text(definitions.dumps(standard_pathway()), encoding="utf-8")
     result = runner.invoke(main, ["validate", "--guards", "nomodule", str(good)])
     assert result.exit_code == 2
     assert "expected MODULE:NAME" in result.output
@@ -81,14 +81,10 @@ def test_validate_with_custom_guards(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    text = (
-        standard_pathway()
-        .to_toml(compact=True)
-        .replace(
-            'rules = "default"',
-            'rules = { base = "default", add = [{ event = "complete", source = "iop", '
-            'target = "completed", guards = ["always"] }] }',
-        )
+    text = definitions.dumps(standard_pathway(), compact=True).replace(
+        'rules = "default"',
+        'rules = { base = "default", add = [{ event = "complete", source = "iop", '
+        'target = "completed", guards = ["always"] }] }',
     )
     f = tmp_path / "custom.toml"
     f.write_text(text, encoding="utf-8")
@@ -111,7 +107,7 @@ def test_show_catalog(runner: CliRunner, name: str) -> None:
 
 def test_show_file_and_unknown_source(runner: CliRunner, tmp_path: Path) -> None:
     f = tmp_path / "std.toml"
-    f.write_text(standard_pathway().to_toml(), encoding="utf-8")
+    f.write_text(definitions.dumps(standard_pathway()), encoding="utf-8")
     result = runner.invoke(main, ["show", str(f)])
     assert result.exit_code == 0, result.output
     assert "detox" in result.output

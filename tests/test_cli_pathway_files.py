@@ -12,7 +12,7 @@ pytest.importorskip("rich")
 
 from click.testing import CliRunner  # after the extras check
 
-from carepath import standard_pathway
+from carepath import definitions, standard_pathway
 from carepath.cli import main
 
 CUSTOM_RULES = (
@@ -23,7 +23,7 @@ HL7 = "MSH|^~\\&|A|B|C|D|202601050900||ADT^A01^ADT_A01|M1|P|2.5\rPID|1||P1\rPV1|
 
 
 def _write(tmp_path: Path, name: str, *replacements: tuple[str, str]) -> Path:
-    text = standard_pathway().to_toml(compact=True)
+    text = definitions.dumps(standard_pathway(), compact=True)
     for old, new in replacements:
         assert old in text
         text = text.replace(old, new, 1)

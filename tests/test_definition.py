@@ -36,9 +36,11 @@ from carepath import (
     StayRule,
     default_rules,
     definition_schema,
+    definitions,
     load_catalog,
     standard_pathway,
 )
+from carepath.definitions._build import BUILTIN_GUARDS
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 T0: Final = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -89,9 +91,9 @@ def test_standard_pathway_round_trips_through_every_form() -> None:
     p = standard_pathway()
     for compact in (False, True):
         for back in (
-            Pathway.from_dict(p.to_dict(compact=compact)),
-            Pathway.from_toml(p.to_toml(compact=compact)),
-            Pathway.from_json(p.to_json(compact=compact)),
+            definitions.from_dict(definitions.to_dict(p, compact=compact)),
+            definitions.loads(definitions.dumps(p, compact=compact)),
+            definitions.loads(definitions.dumps(p, "json", compact=compact), "json"),
         ):
             assert back == p
             assert back.content_hash == p.content_hash
@@ -102,16 +104,16 @@ def test_standard_pathway_round_trips_through_every_form() -> None:
 def test_to_dict_is_the_canonical_form_the_hash_covers() -> None:
     """to_dict() equals to_canonical(), and the compact form names the default rules."""
     p = standard_pathway()
-    assert p.to_dict() == p.to_canonical()
-    assert json.loads(p.to_json()) == p.to_canonical()
-    compact = p.to_dict(compact=True)
+    assert definitions.to_dict(p) == p.to_canonical()
+    assert json.loads(definitions.dumps(p, "json")) == p.to_canonical()
+    compact = definitions.to_dict(p, compact=True)
     assert compact["rules"] == "default"
     assert compact["criteria"]["detox"] == {}
 
 
 def test_minimal_file_gets_the_default_rules_and_intensity_by_position() -> None:
     """Leaving out rules means the default rules; intensity defaults to list position."""
-    p = Pathway.from_toml(MINIMAL)
+    p = definitions.loads(MINIMAL)
     assert [lv.code for lv in p.levels] == ["counselling", "residential"]
     assert [lv.intensity for lv in p.levels] == [0, 1]
     assert p.levels[0].stay.maximum_days is None
@@ -130,9 +132,9 @@ def test_minimal_file_gets_the_default_rules_and_intensity_by_position() -> None
 def test_open_ended_hours_are_one_number_in_toml_and_null_in_json() -> None:
     """``hours_per_week = [20.0]`` means 20 or more; JSON may say ``[20.0, null]``."""
     p = standard_pathway()
-    assert "hours_per_week = [20.0]\n" in p.to_toml()
+    assert "hours_per_week = [20.0]\n" in definitions.dumps(p)
     assert p.level("php").hours_per_week == (20.0, None)
-    assert json.loads(p.to_json())["levels"][3]["hours_per_week"] == [20.0, None]
+    assert json.loads(definitions.dumps(p, "json"))["levels"][3]["hours_per_week"] == [20.0, None]
 
 
 def test_rule_set_adds_replaces_and_removes_rules() -> None:
@@ -156,17 +158,17 @@ guards = [
 ]
 """
     )
-    p = Pathway.from_toml(text)
+    p = definitions.loads(text)
     assert p.rule(Event.STEP_UP, "counselling", "residential") is None
     assert p.rule(Event.RELAPSE, "counselling", "residential") is None
     down = p.rule(Event.STEP_DOWN, "residential", "counselling")
     assert down is not None
     assert down.guards[-1] == RiskAtMost(dimension=Dimension.RELAPSE, risk=1)
     # The compact form writes the difference from the default rules, and reads back equal.
-    compact = p.to_dict(compact=True)
+    compact = definitions.to_dict(p, compact=True)
     assert set(compact["rules"]) == {"base", "add", "remove"}
-    assert Pathway.from_dict(compact) == p
-    assert Pathway.from_toml(p.to_toml(compact=True)) == p
+    assert definitions.from_dict(compact) == p
+    assert definitions.loads(definitions.dumps(p, compact=True)) == p
 
 
 def test_base_none_builds_only_the_added_rules() -> None:
@@ -184,7 +186,7 @@ add = [
 ]
 """
     )
-    p = Pathway.from_toml(text)
+    p = definitions.loads(text)
     assert len(p.rules) == 4
 
 
@@ -257,9 +259,9 @@ def test_generated_pathways_round_trip_through_dict_toml_and_json(p: Pathway) ->
     """For any valid pathway p: from_X(to_X(p)) == p with the same hash, compact or not."""
     for compact in (False, True):
         for back in (
-            Pathway.from_dict(p.to_dict(compact=compact)),
-            Pathway.from_toml(p.to_toml(compact=compact)),
-            Pathway.from_json(p.to_json(compact=compact)),
+            definitions.from_dict(definitions.to_dict(p, compact=compact)),
+            definitions.loads(definitions.dumps(p, compact=compact)),
+            definitions.loads(definitions.dumps(p, "json", compact=compact), "json"),
         ):
             assert back == p
             assert back.content_hash == p.content_hash
@@ -272,9 +274,9 @@ VALIDATOR: Final = jsonschema.Draft202012Validator(definition_schema())
 @given(pathways())
 def test_generated_pathways_satisfy_the_schema(p: Pathway) -> None:
     """Whatever carepath writes, the JSON Schema accepts (TOML too, once parsed)."""
-    VALIDATOR.validate(p.to_dict())
-    VALIDATOR.validate(p.to_dict(compact=True))
-    VALIDATOR.validate(tomllib.loads(p.to_toml(compact=True)))
+    VALIDATOR.validate(definitions.to_dict(p))
+    VALIDATOR.validate(definitions.to_dict(p, compact=True))
+    VALIDATOR.validate(tomllib.loads(definitions.dumps(p, compact=True)))
 
 
 def test_pathway_mismatch_names_both_pathways() -> None:
@@ -298,7 +300,7 @@ def test_pathway_mismatch_names_both_pathways() -> None:
 def test_toml_syntax_error_has_line_and_column() -> None:
     """A TOML syntax error is a PathwayDefinitionError with the parser's line and column."""
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml('id = "x"\nversion = \n', file="p.toml")
+        definitions.loads('id = "x"\nversion = \n', file="p.toml")
     d = exc.value.details[0]
     assert (d.file, d.line, d.column) == ("p.toml", 2, 11)
     assert d.message.startswith("invalid TOML: ")
@@ -309,7 +311,7 @@ def test_toml_syntax_error_has_line_and_column() -> None:
 
 def test_json_syntax_error_has_line_and_column() -> None:
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_json('{\n  "id": "x",\n  "version": }', file="p.json")
+        definitions.loads('{\n  "id": "x",\n  "version": }', "json", file="p.json")
     d = exc.value.details[0]
     assert (d.line, d.column) == (3, 14)
     assert d.message.startswith("invalid JSON: Expecting value")
@@ -323,7 +325,7 @@ def test_wrong_kinds_of_value_are_located() -> None:
         .replace("medically_monitored = true", "medically_monitored = 1")
     )
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(text, file="clinic.toml")
+        definitions.loads(text, file="clinic.toml")
     d = detail(exc, "levels[0].stay.minimum_days")
     assert d.message == "expected an integer, got a string"
     assert d.line == 10
@@ -343,7 +345,7 @@ def test_unknown_and_missing_keys_are_located() -> None:
         'version = "2026.1"\n', ""
     )
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(text)
+        definitions.loads(text)
     assert detail(exc, "version").message == "required key is missing"
     d = detail(exc, "levels[0].colour")
     assert d.message.startswith("unknown key; allowed here: code, name, setting, stay")
@@ -357,7 +359,7 @@ def test_stay_rule_minimum_above_maximum_is_located() -> None:
         "minimum_days = 50, typical_days = 55, maximum_days = 30",
     )
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(text, file="clinic.toml")
+        definitions.loads(text, file="clinic.toml")
     d = detail(exc, "levels[1].stay.maximum_days")
     assert d.message == "maximum stay 30 days is below the minimum 50"
     assert d.line == 18
@@ -372,7 +374,7 @@ add = [{ event = "step_down", source = "residential", target = "counseling" }]
 """
     )
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(text)
+        definitions.loads(text)
     d = detail(exc, "rules.add[0].target")
     assert d.message == ("step_down residential -> counseling: unknown target level 'counseling'")
     assert d.line == 25
@@ -390,7 +392,7 @@ guards = ["fits_criteria", "fits_critera"]
 """
     )
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(text)
+        definitions.loads(text)
     d = detail(exc, "rules[0].guards[1]")
     assert d.message == (
         "unknown guard kind 'fits_critera'; known kinds: fits_criteria, maximum_stay, "
@@ -414,7 +416,7 @@ rules = [
         + MINIMAL
     )
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(text)
+        definitions.loads(text)
     assert detail(exc, "rules[0].guards[0]").message.startswith(
         "guard 'risk_at_most': dimension 'withdrawl' is not one of withdrawal, biomedical"
     )
@@ -440,7 +442,7 @@ remove = [
 """
     )
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(text, file="clinic.toml")
+        definitions.loads(text, file="clinic.toml")
     d = detail(exc, "levels[1]")
     assert d.message == "level 'residential' has no way to an outcome"
     assert d.line == 12
@@ -450,17 +452,17 @@ remove = [
 def test_criteria_problems_are_located() -> None:
     text = MINIMAL.replace("residential = {}", "residential = { withdrawal = 3, cravings = 5 }")
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(text)
+        definitions.loads(text)
     assert detail(exc, "criteria.residential.cravings").message.startswith("unknown dimension")
     fixed = MINIMAL.replace("residential = {}", "residential = { withdrawal = 3 }")
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(fixed)
+        definitions.loads(fixed)
     assert detail(exc, "criteria.residential").message.startswith(
         "no level accepts every assessment"
     )
     out_of_range = MINIMAL.replace("residential = {}", "residential = { withdrawal = 7 }")
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(out_of_range)
+        definitions.loads(out_of_range)
     assert detail(exc, "criteria.residential.withdrawal").message == (
         "a maximum rating must be 0-4, got 7"
     )
@@ -469,11 +471,11 @@ def test_criteria_problems_are_located() -> None:
 def test_bad_level_codes_and_duplicates_are_located() -> None:
     text = MINIMAL.replace('code = "counselling"', 'code = "Counselling"')
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(text)
+        definitions.loads(text)
     assert "is not a level code" in detail(exc, "levels[0].code").message
     twice = MINIMAL.replace('code = "residential"', 'code = "counselling"')
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(twice)
+        definitions.loads(twice)
     d = detail(exc, "levels[1].code")
     assert d.message == "level code 'counselling' is used twice"
     assert d.line == 13
@@ -486,7 +488,7 @@ def test_every_problem_is_reported_at_once() -> None:
     )
     text = 'rules = "standard"\n' + text
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(text)
+        definitions.loads(text)
     assert {d.path for d in exc.value.details} == {
         "levels[0].setting",
         "levels[1].stay.maximum_days",
@@ -496,11 +498,11 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_json_problems_are_located_by_line() -> None:
-    data = standard_pathway().to_dict()
+    data = definitions.to_dict(standard_pathway())
     data["levels"][2]["stay"]["maximum_days"] = 1
     text = json.dumps(data, indent=2)
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_json(text, file="std.json")
+        definitions.loads(text, "json", file="std.json")
     d = detail(exc, "levels[2].stay.maximum_days")
     line = text.splitlines()[d.line - 1] if d.line else ""
     assert '"maximum_days": 1' in line
@@ -508,22 +510,24 @@ def test_json_problems_are_located_by_line() -> None:
 
 def test_from_dict_problems_have_paths_but_no_lines() -> None:
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_dict({"id": "x", "version": "1", "levels": "none", "criteria": {}})
+        definitions.from_dict({"id": "x", "version": "1", "levels": "none", "criteria": {}})
     assert problems_of(exc) == [("levels", "expected an array of levels, got a string")]
     assert exc.value.details[0].line is None
 
 
 def test_from_file_reads_toml_and_json_and_reports_missing_files(tmp_path: Path) -> None:
-    (tmp_path / "p.toml").write_text(standard_pathway().to_toml(), encoding="utf-8")
-    (tmp_path / "p.json").write_text(standard_pathway().to_json(), encoding="utf-8")
-    assert Pathway.from_file(tmp_path / "p.toml") == standard_pathway()
-    assert Pathway.from_file(str(tmp_path / "p.json")) == standard_pathway()
+    (tmp_path / "p.toml").write_text(definitions.dumps(standard_pathway()), encoding="utf-8")
+    (tmp_path / "p.json").write_text(
+        definitions.dumps(standard_pathway(), "json"), encoding="utf-8"
+    )
+    assert definitions.load(tmp_path / "p.toml") == standard_pathway()
+    assert definitions.load(str(tmp_path / "p.json")) == standard_pathway()
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_file(tmp_path / "missing.toml")
+        definitions.load(tmp_path / "missing.toml")
     assert exc.value.details[0].message.startswith("cannot read the file")
     (tmp_path / "bad.toml").write_bytes(b'id = "x"\nname = "\xff"\n')
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_file(tmp_path / "bad.toml")
+        definitions.load(tmp_path / "bad.toml")
     assert exc.value.details[0].line == 2
 
 
@@ -561,12 +565,12 @@ guards = ["minimum_stay", "fits_criteria", { kind = "quiet_hours", start = 9, en
 def test_custom_guards_are_registered_by_name_and_round_trip() -> None:
     """A custom guard kind given to the loader is built from the file's parameters."""
     guards = {"quiet_hours": QuietHours}
-    p = Pathway.from_toml(CUSTOM, guards=guards)
+    p = definitions.loads(CUSTOM, guards=guards)
     rule = p.rule(Event.STEP_DOWN, "residential", "counselling")
     assert rule is not None
     assert rule.guards[-1] == QuietHours(start=9, end=17)
-    assert Pathway.from_toml(p.to_toml(), guards=guards) == p
-    assert Pathway.from_toml(p.to_toml(compact=True), guards=guards) == p
+    assert definitions.loads(definitions.dumps(p), guards=guards) == p
+    assert definitions.loads(definitions.dumps(p, compact=True), guards=guards) == p
     ep = p.start("pt", at=T0)
     ep.admit("residential", at=T0, assessment=Assessment(withdrawal=2))
     late = (T0 + timedelta(days=6)).replace(hour=20)
@@ -577,14 +581,14 @@ def test_custom_guards_are_registered_by_name_and_round_trip() -> None:
 
 def test_unregistered_custom_guard_is_an_unknown_kind() -> None:
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(CUSTOM)
+        definitions.loads(CUSTOM)
     d = detail(exc, "rules.add[0].guards[2].kind")
     assert d.message.startswith("unknown guard kind 'quiet_hours'; known kinds: fits_criteria")
 
 
 def test_custom_guard_factories_that_fail_are_located() -> None:
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(
+        definitions.loads(
             CUSTOM.replace("end = 17", "finish = 17"), guards={"quiet_hours": QuietHours}
         )
     d = detail(exc, "rules.add[0].guards[2]")
@@ -595,12 +599,12 @@ def test_custom_guard_factories_that_fail_are_located() -> None:
         return QuietHours()
 
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(
+        definitions.loads(
             CUSTOM.replace('"quiet_hours"', '"office_hours"'), guards={"office_hours": wrong_kind}
         )
     assert "made a guard of kind 'quiet_hours'" in detail(exc, "rules.add[0].guards[2]").message
     with pytest.raises(PathwayDefinitionError) as exc:
-        Pathway.from_toml(MINIMAL, guards={"fits_criteria": QuietHours})
+        definitions.loads(MINIMAL, guards={"fits_criteria": QuietHours})
     assert "is a built-in kind" in str(exc.value)
 
 
@@ -626,7 +630,7 @@ def test_schema_rejects_what_the_loader_rejects() -> None:
     ):
         assert list(validator.iter_errors(broken))
         with pytest.raises(PathwayDefinitionError):
-            Pathway.from_dict(broken)
+            definitions.from_dict(broken)
 
 
 def _reference_sections() -> dict[str, set[str]]:
@@ -659,7 +663,7 @@ def test_format_reference_documents_exactly_the_schema_keys() -> None:
         "rule": set(defs["rule"]["properties"]),
         "rule_set": set(defs["rule_set"]["properties"]),
         "removal": set(defs["removal"]["properties"]),
-        "guard": set(carepath._definition.BUILTIN_GUARDS),
+        "guard": set(BUILTIN_GUARDS),
     }
     assert _reference_sections() == expected
 
@@ -677,7 +681,7 @@ def test_core_import_stays_light() -> None:
     import sys  # noqa: PLC0415
 
     code = (
-        "import sys, carepath; carepath.standard_pathway().to_toml(); "
+        "import sys, carepath, carepath.definitions as d; d.dumps(carepath.standard_pathway()); "
         "print(sorted(m for m in ('click', 'rich', 'jsonschema', 'numpy', 'pandas') "
         "if m in sys.modules))"
     )
@@ -687,7 +691,7 @@ def test_core_import_stays_light() -> None:
 
 def test_unusable_paths_and_catalog_names_are_definition_errors() -> None:
     with pytest.raises(PathwayDefinitionError, match="not a valid path"):
-        Pathway.from_file("a\0b.toml")
+        definitions.load("a\0b.toml")
     with pytest.raises(PathwayDefinitionError, match="no catalog named a list"):
         load_catalog(["standard"])  # type: ignore[arg-type]  # the runtime check
     assert load_catalog("standard") is load_catalog("standard")

@@ -8,9 +8,9 @@ from typing import Final
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carepath import Pathway, PathwayDefinitionError, standard_pathway
+from carepath import Pathway, PathwayDefinitionError, definitions, standard_pathway
 
-STANDARD: Final = standard_pathway().to_dict(compact=True)
+STANDARD: Final = definitions.to_dict(standard_pathway(), compact=True)
 
 scalars = (
     st.none()
@@ -107,6 +107,10 @@ def _mutations(data: object) -> st.SearchStrategy[object]:
     return mutate()
 
 
+def _from_json(text: object) -> Pathway:
+    return definitions.loads(text, "json")  # type: ignore[arg-type]  # fuzzed input
+
+
 def _only_definition_errors(call: object, *args: object) -> None:
     try:
         result = call(*args)  # type: ignore[operator]  # the readers under test
@@ -125,15 +129,15 @@ def _only_definition_errors(call: object, *args: object) -> None:
 @given(values)
 def test_random_data_gives_only_definition_errors(data: object) -> None:
     """Random nested data through from_dict: a Pathway or PathwayDefinitionError, nothing else."""
-    _only_definition_errors(Pathway.from_dict, data)
+    _only_definition_errors(definitions.from_dict, data)
 
 
 @settings(max_examples=300)
 @given(_mutations(STANDARD))
 def test_mutated_standard_definition_gives_only_definition_errors(data: object) -> None:
     """The standard definition with one node replaced: only PathwayDefinitionError comes out."""
-    _only_definition_errors(Pathway.from_dict, data)
-    _only_definition_errors(Pathway.from_json, json.dumps(data))
+    _only_definition_errors(definitions.from_dict, data)
+    _only_definition_errors(_from_json, json.dumps(data))
 
 
 @settings(max_examples=200)
@@ -141,11 +145,11 @@ def test_mutated_standard_definition_gives_only_definition_errors(data: object) 
 def test_random_text_gives_only_definition_errors(text: str | bytes) -> None:
     """Random text as TOML and as JSON: only PathwayDefinitionError comes out."""
     if isinstance(text, str):
-        _only_definition_errors(Pathway.from_toml, text)
-    _only_definition_errors(Pathway.from_json, text)
+        _only_definition_errors(definitions.loads, text)
+    _only_definition_errors(_from_json, text)
 
 
-TOML_LINES: Final = standard_pathway().to_toml(compact=True).splitlines()
+TOML_LINES: Final = definitions.dumps(standard_pathway(), compact=True).splitlines()
 
 
 @settings(max_examples=200)
@@ -175,7 +179,7 @@ def test_edited_toml_gives_only_definition_errors(data: st.DataObject) -> None:
                 )
             )
     try:
-        Pathway.from_toml("\n".join(lines), file="edited.toml")
+        definitions.loads("\n".join(lines), file="edited.toml")
     except PathwayDefinitionError as exc:
         for d in exc.details:
             assert d.file == "edited.toml"
@@ -185,11 +189,11 @@ def test_edited_toml_gives_only_definition_errors(data: st.DataObject) -> None:
 def test_deeply_nested_input_is_a_definition_error() -> None:
     """Nesting deep enough to exhaust the parser's recursion is still a located error."""
     for text in ("[" * 100_000, "x = " + "[" * 100_000):
-        _only_definition_errors(Pathway.from_json, text)
-        _only_definition_errors(Pathway.from_toml, text)
+        _only_definition_errors(_from_json, text)
+        _only_definition_errors(definitions.loads, text)
     deep: object = 1
     for _ in range(50):
         deep = [deep]
-    _only_definition_errors(Pathway.from_dict, {**STANDARD, "levels": deep})
-    _only_definition_errors(Pathway.from_dict, ["not", "a", "table"])
-    _only_definition_errors(Pathway.from_toml, 3)
+    _only_definition_errors(definitions.from_dict, {**STANDARD, "levels": deep})
+    _only_definition_errors(definitions.from_dict, ["not", "a", "table"])
+    _only_definition_errors(definitions.loads, 3)

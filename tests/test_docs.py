@@ -11,10 +11,13 @@ from __future__ import annotations
 import contextlib
 import doctest
 import importlib
+import importlib.util
 import io
 import pkgutil
 import re
+import shutil
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -99,6 +102,55 @@ def test_python_blocks_run(page: Path) -> None:
             assert _normalise(printed.getvalue()) == _normalise(following.code), (
                 f"the output shown after the block at {where} differs from what it prints"
             )
+
+
+def _diagram_hook() -> Any:
+    spec = importlib.util.spec_from_file_location("docs_diagrams", ROOT / "docs/hooks/diagrams.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+DIAGRAM_PAGES = [p for p in PAGES if "```python diagram" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize(
+    "page", DIAGRAM_PAGES, ids=[p.relative_to(ROOT).as_posix() for p in DIAGRAM_PAGES]
+)
+def test_diagram_blocks_draw_a_picture(page: Path) -> None:
+    """Each ```python diagram block gives a graph that graphviz draws as SVG (at build time)."""
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz's 'dot' program is not installed (make system-deps)")
+    hook = _diagram_hook()
+    found = [b for b in blocks(page.read_text(encoding="utf-8")) if b.info == "python diagram"]
+    assert found
+    for block in found:
+        svg = hook.diagram_svg(block.code, f"{page.name}:{block.line}")
+        assert svg.startswith("<svg")
+        assert "<!--" not in svg
+        assert "\n\n" not in svg  # a blank line would end the raw HTML block in Markdown
+
+
+def test_the_diagram_hook_shows_the_code_then_the_picture() -> None:
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz's 'dot' program is not installed (make system-deps)")
+    hook = _diagram_hook()
+
+    class Page:
+        class file:  # stands in for mkdocs' File
+            src_uri = "x.md"
+
+    page = (
+        "# t\n\n```python diagram\nimport carepath\n"
+        "carepath.explore.to_graphviz(carepath.standard_pathway())\n```\n"
+    )
+    out = hook.on_page_markdown(page, page=Page())
+    assert "```python\nimport carepath\n" in out
+    assert '<figure class="carepath-diagram" markdown="0">\n<svg' in out
+    with pytest.raises(ValueError, match="must end in an expression"):
+        hook.on_page_markdown("```python diagram\nx = 1\n```\n", page=Page())
 
 
 def _modules() -> list[str]:

@@ -9,7 +9,7 @@ import statistics
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import pytest
@@ -20,6 +20,7 @@ from carepath import (
     Episode,
     Override,
     Pathway,
+    definitions,
     explore,
     load_catalog,
     place,
@@ -109,35 +110,88 @@ def parse(html: str) -> str:
 # -- mermaid and graphviz ------------------------------------------------------------------------
 
 
+_MM_EDGE = re.compile(r'^\s+(\w+) (?:-->|==>|-\.->)(?:\|"([^"]*)"\|)? (\w+)$', re.MULTILINE)
+
+
 def _mermaid_edges(text: str) -> dict[tuple[str, str], str]:
-    edges = {}
-    for m in re.finditer(r'^\s+n_(\w+) -->\|"([^"]*)"\| n_(\w+)$', text, re.MULTILINE):
-        edges[(m[1], m[3])] = m[2]
-    return edges
+    return {(m[1], m[3]): m[2] or "" for m in _MM_EDGE.finditer(text)}
 
 
 @pytest.mark.parametrize("guards", [False, True])
-def test_mermaid_contains_every_level_and_rule(guards: bool) -> None:
+def test_the_full_mermaid_view_contains_every_level_and_rule(guards: bool) -> None:
     p = standard_pathway()
-    text = p.to_mermaid(guards=guards)
+    text = explore.to_mermaid(p, guards=guards, detail="full")
     assert text.startswith("flowchart TD\n")
     for lv in p.levels:
-        assert f'n_{lv.code}["{lv.name}"]' in text
+        assert re.search(rf'n_{lv.code}\W+"{re.escape(lv.name)}<br/>', text), lv.code
     edges = _mermaid_edges(text)
     for r in p.rules:
-        label = edges[(r.source, r.target)]
-        assert r.event.value in label.split("<br/>")[0] or r.event.value in label
+        label = edges[(f"n_{r.source}", f"n_{r.target}")]
+        assert r.event.value in label
         if guards:
             for g in r.guards:
                 assert g.kind in label
     assert sum(len(v.split("<br/>")) for v in edges.values()) == len(p.rules)
 
 
-def test_mermaid_colours_levels_by_setting_and_highlights_an_episode() -> None:
+def test_the_summary_merges_parallel_rules_and_groups_admissions_and_exits() -> None:
+    """One edge per direction between adjacent levels, one per exit, one admission edge."""
+    p = standard_pathway()
+    text = explore.to_mermaid(p)
+    edges = _mermaid_edges(text)
+    full = _mermaid_edges(explore.to_mermaid(p, detail="full"))
+    assert len(edges) < len(full) // 3
+    assert edges[("n_intake", "levels")] == "admit (to any level)"
+    for outcome, words in [("completed", "complete"), ("dropped_out", "drop out")]:
+        assert edges[("levels", f"n_{outcome}")] == f"{words} (from any level)"
+        assert not any(
+            t == f"n_{outcome}" and s.startswith("n_") and s != "n_intake" for s, t in edges
+        )
+    assert edges[("n_detox", "n_inpatient")] == "step down"
+    assert edges[("n_inpatient", "n_detox")] == "step up, relapse"
+    assert ("n_detox", "n_iop") not in edges  # a skip the ladder already allows
+    assert "may skip levels" in text
+    assert "==>" in text
+    assert "-.->" in text
+
+
+def test_the_summary_keeps_a_skip_the_ladder_does_not_allow() -> None:
+    """A skip drawn only when the steps between its levels do not allow the same moves."""
+    base = standard_pathway()
+    rules = [r for r in base.rules if (r.source, r.target) != ("php", "iop")]
+    p = Pathway(
+        id="no-php-to-iop",
+        name="x",
+        version="1",
+        levels=base.levels,
+        criteria=base.criteria,
+        rules=rules,
+    )
+    edges = _mermaid_edges(explore.to_mermaid(p))
+    assert ("n_php", "n_iop") not in edges
+    assert edges[("n_php", "n_sober_living")] == "step down"
+    assert edges[("n_inpatient", "n_iop")] == "step down"
+
+
+def test_every_level_has_its_own_colour_and_its_setting_as_its_shape() -> None:
+    p = standard_pathway()
+    text = explore.to_mermaid(p)
+    fills = dict(re.findall(r"style n_(\w+) fill:(#[0-9A-Fa-f]{6})", text))
+    level_fills = [fills[lv.code] for lv in p.levels]
+    assert len(set(level_fills)) == len(p.levels) == 6
+    assert set(level_fills) <= set(explore.OKABE_ITO)
+    assert 'n_detox[["' in text
+    assert 'n_inpatient[["' in text
+    assert 'n_php["' in text  # day programme: box
+    assert 'n_iop("' in text
+    assert 'n_outpatient("' in text
+    assert 'n_sober_living{{"' in text  # recovery residence: hexagon
+
+
+def test_mermaid_highlights_an_episode_and_draws_its_skips() -> None:
     p = standard_pathway()
     ep = sample_episode()
-    text = p.to_mermaid(episode=ep)
-    assert "class n_inpatient,n_detox residential" in text
+    text = explore.to_mermaid(p, episode=ep)
     assert "class n_dropped_out current" in text
     visited = re.search(r"class (\S+) visited", text)
     assert visited is not None
@@ -146,31 +200,48 @@ def test_mermaid_colours_levels_by_setting_and_highlights_an_episode() -> None:
     assert links is not None
     edge_list = list(_mermaid_edges(text))
     taken = {edge_list[int(i)] for i in links[1].split(",")}
-    assert taken == {(r.source, r.target) for r in ep.history}
+    moves = {(f"n_{r.source}", f"n_{r.target}") for r in ep.history if r.source != r.target}
+    # the skip inpatient -> iop is drawn for the episode although the ladder implies it
+    assert ("n_inpatient", "n_iop") in taken
+    assert moves <= taken
 
 
 def test_mermaid_event_filter_and_escaping() -> None:
-    text = standard_pathway().to_mermaid(events={"step_down", "complete"}, direction="LR")
+    text = explore.to_mermaid(standard_pathway(), events={"step_down", "complete"}, direction="LR")
     assert "admit" not in text
     assert "n_intake" not in text
-    assert "step_down" in text
+    assert "step down" in text
     with pytest.raises(explore.ExploreError):
-        standard_pathway().to_mermaid(direction="up")
+        explore.to_mermaid(standard_pathway(), direction="up")
+    with pytest.raises(explore.ExploreError, match="detail"):
+        explore.to_mermaid(standard_pathway(), detail="some")  # type: ignore[arg-type]  # under test
 
 
-def test_graphviz_source_has_every_state_and_highlights_the_route() -> None:
+@pytest.mark.parametrize("detail", ["summary", "full"])
+def test_graphviz_source_has_every_state_and_highlights_the_route(
+    detail: Literal["summary", "full"],
+) -> None:
     p = standard_pathway()
-    dot = p.to_graphviz(episode=sample_episode(), guards=True)
+    dot = explore.to_graphviz(p, episode=sample_episode(), guards=True, detail=detail)
     src = dot.source
     for state in p.states:
         assert re.search(rf"^\s+{state} \[", src, re.MULTILINE), state
-    assert "minimum_stay" in src
-    assert 'dropped_out [label="Dropped out" color="#d62728"' in src
+    assert re.search("minimum.stay", src)
+    assert re.search(r'dropped_out \[label="Dropped out" color="#000000"[^]]*penwidth=4', src)
+
+
+def test_the_summary_graphviz_draws_fewer_edges_than_the_rules() -> None:
+    p = standard_pathway()
+    summary = explore.to_graphviz(p).source.count(" -> ")
+    full = explore.to_graphviz(p, detail="full").source.count(" -> ")
+    assert summary == 16  # 5 down + 5 up + 1 admission + 3 exits + 2 exits from intake
+    assert full == len({(r.source, r.target) for r in p.rules})
+    assert "lhead=cluster_levels" in explore.to_graphviz(p).source
 
 
 @NO_DOT
 def test_graphviz_renders_svg() -> None:  # pragma: no cover - needs the dot program
-    svg = standard_pathway().to_graphviz().pipe(format="svg").decode()
+    svg = explore.to_graphviz(standard_pathway()).pipe(format="svg").decode()
     assert "<svg" in svg
     assert "Outpatient" in svg
 
@@ -184,7 +255,17 @@ def test_pathway_html_is_valid_and_lists_every_level() -> None:
     text = parse(html)
     for lv in p.levels:
         assert lv.name in text
-    assert ('<pre class="mermaid">' in html) != ("<svg" in html)
+    assert "mermaid" not in html  # no raw diagram text: a drawn diagram or a table of moves
+    assert ("<svg" in html) != ("carepath-moves" in html)
+
+
+def test_pathway_html_without_dot_lists_the_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    html = standard_pathway()._repr_html_()
+    text = parse(html)
+    assert "<svg" not in html
+    assert "apt-get install graphviz" in text
+    assert "Inpatient / residential -> Partial hospitalization (PHP)" in text
 
 
 def test_episode_html_is_valid_and_carries_no_patient_data_beyond_ids() -> None:
@@ -433,7 +514,7 @@ def test_result_html_of_a_streamed_run_leaves_its_parts_on_disk(tmp_path: Path) 
 def test_sankey_counts_the_flows() -> None:
     fig = explore.sankey(cohort())
     trace = fig.data[0]
-    labels = list(trace.node.label)
+    labels = list(trace.node.customdata)
     flows = {
         (labels[s], labels[t]): v
         for s, t, v in zip(trace.link.source, trace.link.target, trace.link.value, strict=True)
@@ -442,7 +523,28 @@ def test_sankey_counts_the_flows() -> None:
     assert flows[("Inpatient / residential", "Intensive outpatient (IOP)")] == 2
     assert flows[("Intensive outpatient (IOP)", "Completed")] == 1
     assert sum(flows.values()) == 8
-    assert labels.count("Completed") == 1
+    assert len(labels) == len(set(labels))  # no state twice
+    assert labels[0] == "Intake"
+    # most intensive level first, outcomes last
+    assert labels.index("Withdrawal management (detox)") < labels.index("Inpatient / residential")
+    assert labels[-2:] == ["Completed", "Dropped out"]
+
+
+def test_sankey_leaves_step_ups_out_and_counts_them() -> None:
+    pd = pytest.importorskip("pandas")
+    base = cohort()
+    up = pd.DataFrame(
+        [("p4", 1, 0.0, "admit", "intake", "iop"), ("p4", 1, 9.0, "step_up", "iop", "php")],
+        columns=list(base.events.columns),
+    )
+    frames = Frames(events=pd.concat([base.events, up]), stays=base.stays)
+    fig = explore.sankey(frames)
+    assert "Not drawn: 1 move to a more intensive level" in fig.layout.title.text
+    trace = fig.data[0]
+    assert sum(trace.link.value) == 9
+    stepwise = explore.sankey(frames, by_step=True).data[0]
+    assert sum(stepwise.link.value) == 10
+    assert list(stepwise.node.customdata).count("Intensive outpatient (IOP)") == 2
 
 
 def test_occupancy_counts_patients_per_day() -> None:
@@ -524,7 +626,7 @@ def sampled() -> Frames:
 
 def test_sankey_keeps_parameter_samples_apart() -> None:
     trace = explore.sankey(sampled()).data[0]
-    labels = list(trace.node.label)
+    labels = list(trace.node.customdata)
     flows = {
         (labels[s], labels[t]): v
         for s, t, v in zip(trace.link.source, trace.link.target, trace.link.value, strict=True)
@@ -571,7 +673,7 @@ def test_cohort_plots_default_to_the_results_pathway(which: str) -> None:
     base = cohort()
     frames = FramesWithPathway(events=base.events, stays=base.stays, pathway=load_catalog("asam3"))
     fig = getattr(explore, which)(frames)
-    names = list(fig.data[0].node.label) if which == "sankey" else [t.name for t in fig.data]
+    names = list(fig.data[0].node.customdata) if which == "sankey" else [t.name for t in fig.data]
     assert "Intensive outpatient (2.1)" in names
     assert "Intensive outpatient (IOP)" not in names
 
@@ -701,7 +803,7 @@ def test_cli_diagram_svg_needs_dot() -> None:
 
 def test_cli_reads_a_pathway_file(tmp_path: Path) -> None:
     path = tmp_path / "standard.json"
-    path.write_text(standard_pathway().to_json(), encoding="utf-8")
+    path.write_text(definitions.dumps(standard_pathway(), "json"), encoding="utf-8")
     result = CliRunner().invoke(
         main, ["paths", "--pathway", str(path), "--to", "completed", "--max-steps", "2"]
     )

@@ -110,7 +110,7 @@ def test_enumerated_paths_equal_a_brute_force_count(pathway: Pathway, data: st.D
     end = data.draw(st.sampled_from([s for s in pathway.states if s not in {start, INTAKE}]))
     loops = data.draw(st.integers(0, 2))
     max_steps = data.draw(st.integers(1, 5))
-    found = pathway.paths(start, end, max_steps=max_steps, loops=loops)
+    found = explore.paths(pathway, start, end, max_steps=max_steps, loops=loops)
     assert len(found) == len(set(found))
     assert set(found) == brute_force(pathway, start, end, max_steps, loops)
     assert [len(p) for p in found] == sorted(len(p) for p in found)
@@ -123,7 +123,7 @@ def test_simple_paths_without_a_bound_equal_brute_force(
     """Without max_steps, paths() gives every simple path (the longest visits every state)."""
     ends = [o.value for o in Outcome] + [lv.code for lv in pathway.levels]
     end = data.draw(st.sampled_from(ends))
-    found = pathway.paths(INTAKE, end)
+    found = explore.paths(pathway, INTAKE, end)
     edges = {(r.source, r.target) for r in pathway.rules if r.source != r.target}
     # Only levels can sit in the middle: nothing enters intake and nothing leaves an outcome.
     middle = [lv.code for lv in pathway.levels if lv.code != end]
@@ -143,7 +143,7 @@ def test_every_enumerated_path_replays_through_an_episode(
     """Each enumerated path, given suitable assessments, is accepted by the real guards."""
     end = data.draw(st.sampled_from([o.value for o in Outcome]))
     loops = data.draw(st.integers(0, 1))
-    found = pathway.paths(INTAKE, end, max_steps=4, loops=loops)
+    found = explore.paths(pathway, INTAKE, end, max_steps=4, loops=loops)
     for path in found[:40]:
         scenario = scenario_for(pathway, path)
         assert scenario is not None, path
@@ -195,7 +195,7 @@ def test_scenarios_wait_for_the_minimum_stay() -> None:
 def test_step_down_sequences_from_inpatient() -> None:
     """16 step-down sequences (every subset of the four lower levels) end in completion."""
     p = standard_pathway()
-    found = p.paths("inpatient", Outcome.COMPLETED, events={"step_down", "complete"})
+    found = explore.paths(p, "inpatient", Outcome.COMPLETED, events={"step_down", "complete"})
     assert len(found) == 16
     for path in found:
         intensities = [p.level(s).intensity for s in path[:-1]]
@@ -206,16 +206,16 @@ def test_an_assessment_trajectory_narrows_the_paths() -> None:
     """Severe withdrawal all along: admit to detox and never complete; improving, step down."""
     p = standard_pathway()
     severe = Assessment(withdrawal=3)
-    assert p.paths("intake", "completed", max_steps=4, assessments=severe) == []
-    assert p.paths("intake", "dropped_out", max_steps=2, assessments=severe) == [
+    assert explore.paths(p, "intake", "completed", max_steps=4, assessments=severe) == []
+    assert explore.paths(p, "intake", "dropped_out", max_steps=2, assessments=severe) == [
         ("intake", "dropped_out"),
         ("intake", "detox", "dropped_out"),
     ]
     improving = [Assessment(withdrawal=3), Assessment(withdrawal=1, relapse=2)]
-    found = p.paths("intake", "completed", max_steps=3, assessments=improving)
+    found = explore.paths(p, "intake", "completed", max_steps=3, assessments=improving)
     assert ("intake", "detox", "iop", "completed") in found
     assert ("intake", "detox", "outpatient", "completed") not in found
-    assert p.shortest_path("intake", "completed", assessments=improving) == (
+    assert explore.shortest_path(p, "intake", "completed", assessments=improving) == (
         "intake",
         "detox",
         "completed",
@@ -224,16 +224,16 @@ def test_an_assessment_trajectory_narrows_the_paths() -> None:
 
 def test_shortest_path_and_missing_paths() -> None:
     p = standard_pathway()
-    assert p.shortest_path("intake", "completed") == ("intake", "outpatient", "completed")
-    assert p.shortest_path("iop", "iop") == ("iop",)
-    assert p.shortest_path("iop", "detox", events={"step_down"}) is None
-    assert p.paths("iop", "detox", events={"step_down"}) == []
-    assert p.paths(p.level("iop"), "iop") == [("iop",)]
+    assert explore.shortest_path(p, "intake", "completed") == ("intake", "outpatient", "completed")
+    assert explore.shortest_path(p, "iop", "iop") == ("iop",)
+    assert explore.shortest_path(p, "iop", "detox", events={"step_down"}) is None
+    assert explore.paths(p, "iop", "detox", events={"step_down"}) == []
+    assert explore.paths(p, p.level("iop"), "iop") == [("iop",)]
 
 
 def test_the_networkx_graph_carries_levels_and_rules() -> None:
     p = standard_pathway()
-    g = p.to_networkx()
+    g = explore.to_networkx(p)
     assert set(g.nodes) == set(p.states)
     assert g.number_of_edges() == len(p.rules)
     assert g.nodes["iop"]["level"] is p.level("iop")
@@ -258,7 +258,7 @@ def test_the_networkx_graph_carries_levels_and_rules() -> None:
 )
 def test_bad_arguments_are_explained(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(ExploreError) as info:
-        standard_pathway().paths(**kwargs)  # type: ignore[arg-type]  # deliberate mistakes
+        explore.paths(standard_pathway(), **kwargs)  # type: ignore[arg-type]  # deliberate mistakes
     assert info.value.field == field
     assert field in str(info.value)
 
@@ -280,16 +280,16 @@ def test_import_carepath_loads_no_graph_or_plot_library() -> None:
 
 def test_paths_from_a_state_to_itself_with_loops_are_walks_that_return() -> None:
     pathway = standard_pathway()
-    found = pathway.paths("iop", "iop", max_steps=2, loops=1)
+    found = explore.paths(pathway, "iop", "iop", max_steps=2, loops=1)
     assert found[0] == ("iop",)
     assert ("iop", "php", "iop") in found
     assert all(p[0] == p[-1] == "iop" and len(p) <= 3 for p in found)
-    assert pathway.paths("iop", "iop") == [("iop",)]
+    assert explore.paths(pathway, "iop", "iop") == [("iop",)]
 
 
 @pytest.mark.parametrize("one", ["step_down", Event.STEP_DOWN])
 def test_paths_take_a_single_event_as_a_one_element_set(one: str | Event) -> None:
     pathway = standard_pathway()
-    expected = pathway.paths("inpatient", "outpatient", events={"step_down"})
+    expected = explore.paths(pathway, "inpatient", "outpatient", events={"step_down"})
     assert expected
-    assert pathway.paths("inpatient", "outpatient", events=one) == expected
+    assert explore.paths(pathway, "inpatient", "outpatient", events=one) == expected

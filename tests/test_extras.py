@@ -55,7 +55,7 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "viz": (
         ("plotly", "graphviz", "matplotlib"),
-        "from carepath import standard_pathway\nstandard_pathway().to_graphviz()",
+        "from carepath import explore, standard_pathway\nexplore.to_graphviz(standard_pathway())",
     ),
 }
 

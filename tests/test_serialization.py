@@ -408,5 +408,5 @@ def test_load_error_messages_carry_no_notes_or_override_reasons() -> None:
 
 
 def test_deeply_nested_json_is_a_load_error_not_a_recursion_error() -> None:
-    with pytest.raises(EpisodeLoadError, match="nested too deeply"):
+    with pytest.raises(EpisodeLoadError, match="nested deeper than the limit"):
         Episode.from_json("[" * 100_000 + "]" * 100_000, standard_pathway())

@@ -13,7 +13,7 @@ pytest.importorskip("rich")
 
 from click.testing import CliRunner  # noqa: E402  # after the extras check
 
-from carepath import standard_pathway  # noqa: E402
+from carepath import definitions, standard_pathway  # noqa: E402
 from carepath.cli import main  # noqa: E402
 
 
@@ -34,7 +34,7 @@ def test_simulate_prints_a_summary_and_writes_parquet(tmp_path: Path) -> None:
 
 def test_simulate_reads_a_pathway_file(tmp_path: Path) -> None:
     path = tmp_path / "standard.toml"
-    path.write_text(standard_pathway().to_toml(), encoding="utf-8")
+    path.write_text(definitions.dumps(standard_pathway()), encoding="utf-8")
     result = CliRunner().invoke(main, ["simulate", "-n", "30", "-d", "60", "--pathway", str(path)])
     assert result.exit_code == 0, result.output
     assert "30 patients, 60 days, seed 0" in result.output

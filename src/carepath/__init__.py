@@ -12,10 +12,6 @@ from ._assessment import Risk as Risk
 from ._criteria import Criteria as Criteria
 from ._criteria import Placement as Placement
 from ._criteria import Ruling as Ruling
-from ._definition import GuardFactory as GuardFactory
-from ._definition import catalogs as catalogs
-from ._definition import definition_schema as definition_schema
-from ._definition import load_catalog as load_catalog
 from ._episode import Episode as Episode
 from ._episode import EventRecord as EventRecord
 from ._errors import CarepathError as CarepathError
@@ -59,6 +55,11 @@ from ._pathway import Rule as Rule
 from ._pathway import default_rules as default_rules
 from ._pathway import place as place
 from ._pathway import standard_pathway as standard_pathway
+from ._reasons import DiscrepancyReason as DiscrepancyReason
+from .definitions import GuardFactory as GuardFactory
+from .definitions import catalogs as catalogs
+from .definitions import definition_schema as definition_schema
+from .definitions import load_catalog as load_catalog
 
 __version__ = "0.1.0.dev0"
 
@@ -72,6 +73,7 @@ __all__ = [
     "Decision",
     "DefinitionProblem",
     "Dimension",
+    "DiscrepancyReason",
     "Episode",
     "EpisodeLoadError",
     "EpisodeNotFound",

@@ -13,6 +13,7 @@ from typing import final
 
 import attrs
 
+from . import _display
 from ._assessment import DIMENSIONS, Assessment, Dimension, Risk
 from ._levels import Level, Setting
 
@@ -159,10 +160,8 @@ class Placement:
         return out
 
     def _repr_html_(self) -> str:
-        """Notebook display: the dimension table, deciding ratings highlighted."""
-        from .explore._html import placement_html  # noqa: PLC0415  # keeps import light
-
-        return placement_html(self)
+        """Notebook display (registered by :mod:`carepath.explore`): the dimension table."""
+        return _display.html("placement", self)
 
     def explain(self) -> str:
         """The placement in plain words, as a clinician would say it."""

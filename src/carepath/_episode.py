@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 
+from . import _display
 from ._assessment import Assessment, Dimension
 from ._errors import (
     CarepathError,
@@ -23,10 +24,12 @@ from ._errors import (
 )
 from ._guards import Decision, Event, EventName, GuardContext, Override, Reason, stay_days
 from ._levels import INTAKE, Level, Outcome
+from ._pathway import Pathway, register_episode_opener
 from ._suggest import did_you_mean
+from ._textio import TextInputError, is_quotable, load_json, show
 
 if TYPE_CHECKING:
-    from ._pathway import Pathway, Rule
+    from ._pathway import Rule
 
 __all__ = ["Episode", "EventRecord"]
 
@@ -795,8 +798,8 @@ class Episode:
                 event=ev.value,
                 field="event_id",
                 episode_id=self.id,
-                problem=f"event id {earlier.event_id!r} was already used for {differs} "
-                f"(seq {earlier.seq}); a retry must repeat the event exactly",
+                problem=f"event id {show(earlier.event_id, kind='id')} was already used for "
+                f"{differs} (seq {earlier.seq}); a retry must repeat the event exactly",
             )
         return earlier
 
@@ -824,10 +827,8 @@ class Episode:
         )
 
     def _repr_html_(self) -> str:
-        """Notebook display: stays and decisions in days since the start; ids only."""
-        from .explore._html import episode_html  # noqa: PLC0415  # keeps import carepath light
-
-        return episode_html(self)
+        """Notebook display (registered by :mod:`carepath.explore`): stays and decisions."""
+        return _display.html("episode", self)
 
     # -- JSON -----------------------------------------------------------------------------------
 
@@ -856,25 +857,26 @@ class Episode:
     def from_json(cls, text: str | bytes, pathway: Pathway) -> Episode:
         """Load an episode by replaying its events through ``pathway``.
 
+        ``text`` is strict JSON (a UTF-8 BOM is stripped; duplicate keys, nesting
+        deeper than 100 levels and text over 64 MiB are refused).
+
         Raises:
             PathwayMismatch: the JSON was recorded under a pathway with another
                 content hash; pass the pathway it was recorded under.
             EpisodeLoadError: the JSON is malformed, or an event no longer replays
                 (the error names the event's position and id, and the reasons).
         """
-        try:
-            data = json.loads(text)
-        except (TypeError, ValueError) as exc:
-            raise EpisodeLoadError(problem=f"not valid JSON ({exc})") from None
-        except RecursionError:
-            raise EpisodeLoadError(problem="not valid JSON (nested too deeply)") from None
+        try:  # strict JSON, a BOM stripped, bounded size and depth: carepath._textio
+            data = load_json(text)
+        except TextInputError as exc:
+            raise EpisodeLoadError(
+                problem=f"not valid JSON: {exc.problem}", location=exc.where()
+            ) from None
         return cls.from_dict(data, pathway)
 
     @classmethod
     def from_dict(cls, data: object, pathway: Pathway) -> Episode:
         """Load an episode from :meth:`to_dict` data; see :meth:`from_json`."""
-        from ._pathway import Pathway  # noqa: PLC0415  # the pathway module imports this one
-
         if not isinstance(pathway, Pathway):
             raise InvalidArgument(
                 owner="Episode",
@@ -891,13 +893,14 @@ class Episode:
                 location="format_version",
             )
         episode_id = r.text("id")
-        r.episode_id = episode_id
-        p = _Reader(r.get("pathway"), episode_id, "pathway")
+        shown_id = _shown_id(episode_id)  # errors quote sender values only when well-formed
+        r.episode_id = shown_id
+        p = _Reader(r.get("pathway"), shown_id, "pathway")
         recorded_hash = p.text("content_hash")
         if recorded_hash != pathway.content_hash:
             raise PathwayMismatch(
-                episode_id=episode_id,
-                recorded=f"{p.text('id')!r} version {p.text('version')!r}",
+                episode_id=shown_id,
+                recorded=f"{show(p.text('id'), kind='id')} version {show(p.text('version'))}",
                 recorded_hash=recorded_hash,
                 given=f"{pathway.id!r} version {pathway.version!r}",
                 given_hash=pathway.content_hash,
@@ -907,40 +910,40 @@ class Episode:
             raise EpisodeLoadError(
                 problem="expected a string or null",
                 location="previous_episode_id",
-                episode_id=episode_id,
+                episode_id=shown_id,
             )
         started = r.time("started_at")
         patient_id = r.text("patient_id")  # outside the try: keeps the error's location
         try:
             ep = pathway.start(patient_id, at=started, episode_id=episode_id)
         except CarepathError as exc:
-            raise EpisodeLoadError(problem=str(exc), episode_id=episode_id) from None
+            raise EpisodeLoadError(problem=_problem(exc), episode_id=shown_id) from None
         ep.previous_episode_id = previous
         events = r.get("events")
         if not isinstance(events, list):
             raise EpisodeLoadError(
-                problem="expected a list", location="events", episode_id=episode_id
+                problem="expected a list", location="events", episode_id=shown_id
             )
         for i, item in enumerate(events):
-            ep._replay(_Reader(item, episode_id, f"events[{i}]"))
+            ep._replay(_Reader(item, shown_id, f"events[{i}]"))
         return ep
 
     def _replay(self, r: _Reader) -> None:
         event_id = r.text("event_id")
-        where = f"{r.location} (event id {event_id!r})"
+        where = f"{r.location} (event id {show(event_id, kind='id')})"
         try:
             ev = Event(r.text("event"))
         except ValueError:
             raise EpisodeLoadError(
-                problem="unknown event", location=f"{r.location}.event", episode_id=self.id
+                problem="unknown event", location=f"{r.location}.event", episode_id=r.episode_id
             ) from None
         target = r.text("target")
         source = r.text("source")
         if source != self._state:
             raise EpisodeLoadError(
-                problem=f"recorded source {source!r} but the episode is at {self._state!r}",
+                problem=f"recorded source {show(source)} but the episode is at {self._state!r}",
                 location=f"{r.location}.source",
-                episode_id=self.id,
+                episode_id=r.episode_id,
             )
         at = r.time("at")
         raw_a = r.get("assessment")
@@ -950,7 +953,9 @@ class Episode:
                 assessment = _stored_assessment(raw_a)
             except CarepathError as exc:
                 raise EpisodeLoadError(
-                    problem=str(exc), location=f"{r.location}.assessment", episode_id=self.id
+                    problem=_problem(exc),
+                    location=f"{r.location}.assessment",
+                    episode_id=r.episode_id,
                 ) from None
         raw_o = r.get("override")
         override: Override | None = None
@@ -962,31 +967,33 @@ class Episode:
                 override = Override(reason=reason, by=by)
             except ValueError as exc:
                 raise EpisodeLoadError(
-                    problem=str(exc), location=o.location, episode_id=self.id
+                    problem=_problem(exc), location=o.location, episode_id=r.episode_id
                 ) from None
         note = r.get("note")
         if note is not None and not isinstance(note, str):
             raise EpisodeLoadError(
                 problem="expected a string or null",
                 location=f"{r.location}.note",
-                episode_id=self.id,
+                episode_id=r.episode_id,
             )
         if self._ids is not None and event_id in self._ids:
             raise EpisodeLoadError(
                 problem="the event id appears twice in the history",
                 location=where,
-                episode_id=self.id,
+                episode_id=r.episode_id,
             )
         fact = r.data.get("fact", False)
         if not isinstance(fact, bool):
             raise EpisodeLoadError(
-                problem="expected true or false", location=f"{r.location}.fact", episode_id=self.id
+                problem="expected true or false",
+                location=f"{r.location}.fact",
+                episode_id=r.episode_id,
             )
         if fact and override is not None:
             raise EpisodeLoadError(
                 problem="a recorded fact carries no override",
                 location=f"{r.location}.override",
-                episode_id=self.id,
+                episode_id=r.episode_id,
             )
         # A recorded fact may have named its relapse destination; a live relapse's is
         # re-computed and must match what was stored (checked below).
@@ -1002,16 +1009,19 @@ class Episode:
                 + ", ".join(dict.fromkeys(x.kind for x in exc.reasons))
                 + "; see .reasons)",
                 location=where,
-                episode_id=self.id,
+                episode_id=r.episode_id,
                 reasons=exc.reasons,
             ) from None
         except CarepathError as exc:
-            raise EpisodeLoadError(problem=str(exc), location=where, episode_id=self.id) from None
+            raise EpisodeLoadError(
+                problem=_problem(exc), location=where, episode_id=r.episode_id
+            ) from None
         if record.target != target:
             raise EpisodeLoadError(
-                problem=f"recorded target {target!r} but the pathway leads to {record.target!r}",
+                problem=f"recorded target {show(target)} but the pathway leads to "
+                f"{record.target!r}",
                 location=where,
-                episode_id=self.id,
+                episode_id=r.episode_id,
             )
 
 
@@ -1045,6 +1055,24 @@ def _record_data(r: EventRecord) -> dict[str, Any]:
         "note": r.note,
         "fact": r.fact,
     }
+
+
+def _shown_id(episode_id: str) -> str:
+    """The id of an episode read from JSON as its errors may show it ("" when it is not
+    a well-formed id: it could be anything a sender put there)."""
+    return episode_id if is_quotable(episode_id, kind="id") else ""
+
+
+def _problem(exc: Exception) -> str:
+    """An inner error's problem without the episode id it names (the id is named once,
+    by the EpisodeLoadError, when it may be shown)."""
+    if isinstance(exc, InvalidArgument):
+        return str(exc)  # "Owner.field: problem": names no episode
+    problem = getattr(exc, "problem", None)
+    if isinstance(problem, str):
+        field = getattr(exc, "field", "")
+        return f"{field}: {problem}" if isinstance(field, str) and field else problem
+    return str(exc)
 
 
 class _Reader:
@@ -1100,3 +1128,6 @@ class _Reader:
                 episode_id=self.episode_id,
             )
         return value
+
+
+register_episode_opener(Episode._open)

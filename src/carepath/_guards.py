@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import (
     TYPE_CHECKING,
@@ -40,6 +40,7 @@ __all__ = [
     "FitsCriteria",
     "Guard",
     "GuardContext",
+    "GuardFactory",
     "MaximumStay",
     "MinimumStay",
     "NeedsMoreCare",
@@ -253,6 +254,15 @@ class Guard(Protocol):
     def overridable(self) -> bool: ...
 
     def check(self, ctx: GuardContext) -> Sequence[str]: ...
+
+
+GuardFactory: TypeAlias = Callable[..., Guard]
+"""Builds a custom guard from the parameters a file gives it (as keyword arguments).
+
+An attrs class implementing :class:`~carepath.Guard` is its own factory; its
+fields are then written back out by :func:`carepath.definitions.to_dict`, so the
+pathway round-trips.
+"""
 
 
 _PASS: Final[tuple[str, ...]] = ()

@@ -10,10 +10,11 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, final
 
 import attrs
 
+from . import _deprecated, _display
 from ._assessment import Assessment, Dimension, Risk
 from ._checks import typed
 from ._criteria import Criteria, Placement, place_among
@@ -24,6 +25,7 @@ from ._guards import (
     EventName,
     FitsCriteria,
     Guard,
+    GuardFactory,
     MaximumStay,
     MinimumStay,
     NeedsMoreCare,
@@ -35,12 +37,37 @@ from ._guards import (
 from ._levels import INTAKE, Level, Outcome
 from ._machine import Engine, trigger_name
 from ._suggest import did_you_mean
+from ._textio import show
+from .levels import STANDARD_CRITERIA, STANDARD_LEVELS
 
 if TYPE_CHECKING:
     from os import PathLike
 
-    from ._definition import GuardFactory
     from ._episode import Episode
+
+
+class _Opener(Protocol):
+    def __call__(
+        self,
+        pathway: Pathway,
+        patient_id: str,
+        /,
+        *,
+        at: datetime,
+        episode_id: str | None,
+        previous: Episode | None,
+    ) -> Episode: ...
+
+
+# How an episode opens, registered by carepath._episode (the episode layer sits above this
+# one, so the pathway does not import it).
+_EPISODE_OPENER: list[_Opener | None] = [None]
+
+
+def register_episode_opener(opener: _Opener) -> None:
+    """Called once by :mod:`carepath._episode`: how :meth:`Pathway.start` opens an episode."""
+    _EPISODE_OPENER[0] = opener
+
 
 __all__ = ["Pathway", "Rule", "default_rules", "place", "standard_pathway"]
 
@@ -600,83 +627,69 @@ class Pathway:
             f"rules={len(self._rules)})"
         )
 
-    # -- definitions as data (implemented in carepath._definition) -----------------------------
+    # -- deprecated aliases: files live in carepath.definitions, pictures in carepath.explore --
 
     @classmethod
     def from_file(
         cls, path: str | PathLike[str], *, guards: Mapping[str, GuardFactory] | None = None
     ) -> Pathway:
-        """Read a pathway definition file (``.toml`` or ``.json``).
-
-        Args:
-            path: The file; ``.json`` is read as JSON, anything else as TOML (or as JSON
-                when it starts with ``{``).
-            guards: Custom guard kinds the file may name, each mapped to a factory that
-                is called with the guard's parameters as keyword arguments.
-
-        Raises:
-            PathwayDefinitionError: every problem in the file, each with its key path
-                and line.
-        """
-        from ._definition import load_file  # noqa: PLC0415  # the definition layer imports this
-
-        return load_file(path, guards=guards)
+        """Deprecated: use :func:`carepath.definitions.load`."""
+        _deprecated.warn("Pathway.from_file(path)", "carepath.definitions.load(path)")
+        result: Pathway = _deprecated.upper("carepath.definitions").load(path, guards=guards)
+        return result
 
     @classmethod
     def from_toml(
         cls, text: str, *, guards: Mapping[str, GuardFactory] | None = None, file: str = ""
     ) -> Pathway:
-        """Read a pathway definition from TOML text (``file`` names it in errors).
-
-        >>> p = Pathway.from_toml(standard_pathway().to_toml())
-        >>> p == standard_pathway()
-        True
-        """
-        from ._definition import load_text  # noqa: PLC0415  # the definition layer imports this
-
-        return load_text(text, "toml", file=file, guards=guards)
+        """Deprecated: use :func:`carepath.definitions.loads`."""
+        _deprecated.warn("Pathway.from_toml(text)", "carepath.definitions.loads(text)")
+        result: Pathway = _deprecated.upper("carepath.definitions").loads(
+            text, "toml", guards=guards, file=file
+        )
+        return result
 
     @classmethod
     def from_json(
         cls, text: str | bytes, *, guards: Mapping[str, GuardFactory] | None = None, file: str = ""
     ) -> Pathway:
-        """Read a pathway definition from JSON text (``file`` names it in errors)."""
-        from ._definition import load_text  # noqa: PLC0415  # the definition layer imports this
-
-        return load_text(text, "json", file=file, guards=guards)
+        """Deprecated: use ``carepath.definitions.loads(text, "json")``."""
+        _deprecated.warn("Pathway.from_json(text)", 'carepath.definitions.loads(text, "json")')
+        result: Pathway = _deprecated.upper("carepath.definitions").loads(
+            text, "json", guards=guards, file=file
+        )
+        return result
 
     @classmethod
     def from_dict(
         cls, data: Mapping[str, Any], *, guards: Mapping[str, GuardFactory] | None = None
     ) -> Pathway:
-        """Build a pathway from plain data, as :meth:`to_dict` gives or a parsed file holds."""
-        from ._definition import build  # noqa: PLC0415  # the definition layer imports this
-
-        return build(data, guards=guards)
+        """Deprecated: use :func:`carepath.definitions.from_dict`."""
+        _deprecated.warn("Pathway.from_dict(data)", "carepath.definitions.from_dict(data)")
+        result: Pathway = _deprecated.upper("carepath.definitions").from_dict(data, guards=guards)
+        return result
 
     def to_dict(self, *, compact: bool = False) -> dict[str, Any]:
-        """The definition as plain data: the canonical form the content hash covers.
-
-        With ``compact=True`` the rules are written as ``"default"`` (or the default
-        rules plus ``add`` / ``remove``) where that says the same thing.
-        """
-        from ._definition import to_data  # noqa: PLC0415  # the definition layer imports this
-
-        return to_data(self, compact=compact)
+        """Deprecated: use :func:`carepath.definitions.to_dict`."""
+        _deprecated.warn("Pathway.to_dict()", "carepath.definitions.to_dict(pathway)")
+        result: dict[str, Any] = _deprecated.upper("carepath.definitions").to_dict(
+            self, compact=compact
+        )
+        return result
 
     def to_toml(self, *, compact: bool = False) -> str:
-        """The definition as TOML text that :meth:`from_toml` reads back equal."""
-        from ._definition import to_toml_text  # noqa: PLC0415  # the definition layer imports this
-
-        return to_toml_text(self, compact=compact)
+        """Deprecated: use :func:`carepath.definitions.dumps`."""
+        _deprecated.warn("Pathway.to_toml()", "carepath.definitions.dumps(pathway)")
+        result: str = _deprecated.upper("carepath.definitions").dumps(self, compact=compact)
+        return result
 
     def to_json(self, *, compact: bool = False, indent: int | None = 2) -> str:
-        """The definition as JSON text that :meth:`from_json` reads back equal."""
-        from ._definition import to_json_text  # noqa: PLC0415  # the definition layer imports this
-
-        return to_json_text(self, compact=compact, indent=indent)
-
-    # -- exploration (implemented in carepath.explore) ------------------------------------------
+        """Deprecated: use ``carepath.definitions.dumps(pathway, "json")``."""
+        _deprecated.warn("Pathway.to_json()", 'carepath.definitions.dumps(pathway, "json")')
+        result: str = _deprecated.upper("carepath.definitions").dumps(
+            self, "json", compact=compact, indent=indent
+        )
+        return result
 
     def paths(
         self,
@@ -688,26 +701,9 @@ class Pathway:
         events: Iterable[Event | str] | None = None,
         assessments: Assessment | Sequence[Assessment] | None = None,
     ) -> list[tuple[str, ...]]:
-        """Every sequence of states from ``start`` to ``end``, shortest first.
-
-        Args:
-            start: ``"intake"``, a level code or a :class:`Level`.
-            end: A level, or an outcome by name (``"completed"``) or :class:`Outcome`.
-            max_steps: At most this many moves (admission and outcome included).
-            loops: How many times a sequence may return to a level it has already
-                visited (a relapse or step-up loop); 0 gives simple paths. Needs
-                ``max_steps`` when above 0.
-            events: Only moves by these events (e.g. ``{"step_down", "complete"}``).
-            assessments: Keep only sequences these assessments allow: the k-th move
-                brings ``assessments[k]`` (the last repeats), judged by the real guards.
-
-        >>> p = standard_pathway()
-        >>> p.paths("inpatient", "completed", events={"step_down", "complete"})[:2]
-        [('inpatient', 'completed'), ('inpatient', 'outpatient', 'completed')]
-        """
-        from .explore import _paths  # noqa: PLC0415  # networkx only where a graph is needed
-
-        return _paths.paths(
+        """Deprecated: use :func:`carepath.explore.paths`."""
+        _deprecated.warn("Pathway.paths(...)", "carepath.explore.paths(pathway, ...)")
+        result: list[tuple[str, ...]] = _deprecated.upper("carepath.explore").paths(
             self,
             start,
             end,
@@ -716,6 +712,7 @@ class Pathway:
             events=events,
             assessments=assessments,
         )
+        return result
 
     def shortest_path(
         self,
@@ -725,26 +722,19 @@ class Pathway:
         events: Iterable[Event | str] | None = None,
         assessments: Assessment | Sequence[Assessment] | None = None,
     ) -> tuple[str, ...] | None:
-        """The shortest sequence of states from ``start`` to ``end`` (``None`` if there is none).
-
-        Arguments as for :meth:`paths`.
-
-        >>> standard_pathway().shortest_path("detox", "completed")
-        ('detox', 'completed')
-        """
-        from .explore import _paths  # noqa: PLC0415  # networkx only where a graph is needed
-
-        return _paths.shortest_path(self, start, end, events=events, assessments=assessments)
+        """Deprecated: use :func:`carepath.explore.shortest_path`."""
+        _deprecated.warn(
+            "Pathway.shortest_path(...)", "carepath.explore.shortest_path(pathway, ...)"
+        )
+        result: tuple[str, ...] | None = _deprecated.upper("carepath.explore").shortest_path(
+            self, start, end, events=events, assessments=assessments
+        )
+        return result
 
     def to_networkx(self) -> Any:
-        """The pathway as a ``networkx.MultiDiGraph``: states as nodes, one edge per rule.
-
-        Level nodes carry ``level``, ``setting``, ``intensity``, ``criteria`` and
-        ``stay``; edges are keyed by event and carry ``event``, ``rule`` and ``guards``.
-        """
-        from .explore import _paths  # noqa: PLC0415  # networkx only where a graph is needed
-
-        return _paths.to_networkx(self)
+        """Deprecated: use :func:`carepath.explore.to_networkx`."""
+        _deprecated.warn("Pathway.to_networkx()", "carepath.explore.to_networkx(pathway)")
+        return _deprecated.upper("carepath.explore").to_networkx(self)
 
     def to_mermaid(
         self,
@@ -753,20 +743,14 @@ class Pathway:
         episode: Episode | None = None,
         events: Iterable[Event | str] | None = None,
         direction: str = "TD",
+        detail: Literal["summary", "full"] = "summary",
     ) -> str:
-        """The pathway as a Mermaid flowchart; levels coloured by setting.
-
-        Args:
-            guards: Show each rule's guard kinds on its edge.
-            episode: Highlight this episode's route and its current state.
-            events: Only rules of these events.
-            direction: ``"TD"`` (top down) or ``"LR"`` (left to right).
-        """
-        from .explore import _diagrams  # noqa: PLC0415  # keeps import carepath light
-
-        return _diagrams.to_mermaid(
-            self, guards=guards, episode=episode, events=events, direction=direction
+        """Deprecated: use :func:`carepath.explore.to_mermaid`."""
+        _deprecated.warn("Pathway.to_mermaid()", "carepath.explore.to_mermaid(pathway)")
+        result: str = _deprecated.upper("carepath.explore").to_mermaid(
+            self, guards=guards, episode=episode, events=events, direction=direction, detail=detail
         )
+        return result
 
     def to_graphviz(
         self,
@@ -775,20 +759,16 @@ class Pathway:
         episode: Episode | None = None,
         events: Iterable[Event | str] | None = None,
         direction: str = "TD",
+        detail: Literal["summary", "full"] = "summary",
     ) -> Any:
-        """The pathway as a ``graphviz.Digraph`` (extra ``viz``); arguments as for
-        :meth:`to_mermaid`. Rendering it (``.pipe(format="svg")``) needs graphviz's
-        ``dot`` program."""
-        from .explore import _diagrams  # noqa: PLC0415  # graphviz only where needed
-
-        return _diagrams.to_graphviz(
-            self, guards=guards, episode=episode, events=events, direction=direction
+        """Deprecated: use :func:`carepath.explore.to_graphviz`."""
+        _deprecated.warn("Pathway.to_graphviz()", "carepath.explore.to_graphviz(pathway)")
+        return _deprecated.upper("carepath.explore").to_graphviz(
+            self, guards=guards, episode=episode, events=events, direction=direction, detail=detail
         )
 
     def _repr_html_(self) -> str:
-        from .explore._html import pathway_html  # noqa: PLC0415  # keeps import carepath light
-
-        return pathway_html(self)
+        return _display.html("pathway", self)
 
     # -- episodes -----------------------------------------------------------------------------
 
@@ -814,16 +794,17 @@ class Pathway:
         >>> ep.state
         'intake'
         """
-        from ._episode import Episode  # noqa: PLC0415  # episodes import pathways
-
-        return Episode._open(self, patient_id, at=at, episode_id=episode_id, previous=previous)
+        opener = _EPISODE_OPENER[0]
+        if opener is None:  # pragma: no cover - carepath/__init__ imports the episode module
+            raise AssertionError("carepath._episode registers how episodes open")
+        return opener(self, patient_id, at=at, episode_id=episode_id, previous=previous)
 
 
 def _describe(value: object) -> str:
     if isinstance(value, Level):
         return f"level {value.code!r}"
     if isinstance(value, str):
-        return repr(value)
+        return show(value)  # a sender's value is quoted only when it is a short code
     return f"a {type(value).__name__}"
 
 
@@ -864,8 +845,6 @@ def standard_pathway() -> Pathway:
     Uses :data:`carepath.levels.STANDARD_CRITERIA` and :func:`default_rules`.
     The same object is returned on every call.
     """
-    from .levels import STANDARD_CRITERIA, STANDARD_LEVELS  # noqa: PLC0415  # avoids a cycle
-
     return Pathway(
         id="standard",
         version="1",

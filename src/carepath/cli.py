@@ -23,7 +23,7 @@ from . import __version__
 __all__ = ["main"]
 
 # Modules in carepath._commands that define a ``register(group)`` function.
-_AREAS: tuple[str, ...] = ("explore", "definitions", "interop", "simulate", "store")
+_AREAS: tuple[str, ...] = ("explore", "definitions", "interop", "simulate", "store", "serve")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,9 +8,9 @@ from typing import TypeVar
 
 import click
 
-from carepath._definition import GuardFactory
 from carepath._errors import CarepathError
 from carepath._pathway import Pathway, standard_pathway
+from carepath.definitions import GuardFactory, load
 
 PATHWAY_HELP = "A pathway definition file (.toml or .json); the standard pathway if omitted."
 
@@ -64,6 +64,6 @@ def load_pathway(path: str | None, guards: Mapping[str, GuardFactory] | None = N
     if path is None:
         return standard_pathway()
     try:
-        return Pathway.from_file(path, guards=guards)
+        return load(path, guards=guards)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None

@@ -17,9 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from carepath._commands import guards_option
-from carepath._definition import GuardFactory, catalogs, definition_schema, load_catalog
 from carepath._errors import PathwayDefinitionError
-from carepath._pathway import Pathway
+from carepath.definitions import GuardFactory, catalogs, definition_schema, load, load_catalog
 
 __all__ = ["register"]
 
@@ -40,7 +39,7 @@ def validate(files: tuple[Path, ...], guards: Mapping[str, GuardFactory] | None)
     bad = 0
     for path in files:
         try:
-            p = Pathway.from_file(path, guards=guards)
+            p = load(path, guards=guards)
         except PathwayDefinitionError as exc:
             bad += 1
             n = len(exc.details)
@@ -68,7 +67,7 @@ def show(source: str, guards: Mapping[str, GuardFactory] | None) -> None:
     known = catalogs()
     try:
         if Path(source).is_file():
-            p = Pathway.from_file(source, guards=guards)
+            p = load(source, guards=guards)
             about = ""
         elif source in known:
             p = load_catalog(source)

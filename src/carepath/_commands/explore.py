@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import click
 
+from carepath import explore
 from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
-from carepath._definition import GuardFactory
 from carepath._errors import CarepathError
+from carepath.definitions import GuardFactory
 
 __all__ = ["register"]
 
@@ -61,7 +63,9 @@ def paths_command(
     """List the sequences of levels from one state to another, shortest first."""
     pathway = load_pathway(pathway_file, guards)
     try:
-        found = pathway.paths(start, end, max_steps=max_steps, loops=loops, events=events or None)
+        found = explore.paths(
+            pathway, start, end, max_steps=max_steps, loops=loops, events=events or None
+        )
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     for p in found:
@@ -85,22 +89,34 @@ def paths_command(
 @guards_option("--guard-kinds")
 @click.option("--guards", "show_guards", is_flag=True, help="Show each rule's guards on its edge.")
 @click.option("--direction", type=click.Choice(["TD", "LR"]), default="TD", show_default=True)
+@click.option(
+    "--detail",
+    type=click.Choice(["summary", "full"]),
+    default="summary",
+    show_default=True,
+    help="summary: levels ranked by intensity, parallel rules and shared exits merged; "
+    "full: every rule.",
+)
 def diagram_command(
     fmt: str,
     pathway_file: str | None,
     guards: Mapping[str, GuardFactory] | None,
     show_guards: bool,
     direction: str,
+    detail: Literal["summary", "full"],
 ) -> None:
     """Print a diagram of the pathway."""
     pathway = load_pathway(pathway_file, guards)
     if fmt == "mermaid":
-        click.echo(pathway.to_mermaid(guards=show_guards, direction=direction), nl=False)
+        click.echo(
+            explore.to_mermaid(pathway, guards=show_guards, direction=direction, detail=detail),
+            nl=False,
+        )
         return
     from carepath.explore._diagrams import dot_available  # noqa: PLC0415  # only when needed
 
     try:
-        graph = pathway.to_graphviz(guards=show_guards, direction=direction)
+        graph = explore.to_graphviz(pathway, guards=show_guards, direction=direction, detail=detail)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "dot":

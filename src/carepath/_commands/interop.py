@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
-from carepath._definition import GuardFactory
 from carepath._episode import Episode
 from carepath._errors import CarepathError
+from carepath.definitions import GuardFactory
 
 __all__ = ["register"]
 

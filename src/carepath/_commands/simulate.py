@@ -9,8 +9,8 @@ from typing import Final
 import click
 
 from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
-from carepath._definition import GuardFactory
 from carepath._errors import CarepathError
+from carepath.definitions import GuardFactory
 
 __all__ = ["register"]
 

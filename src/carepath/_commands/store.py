@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from carepath._commands import guards_option, load_pathway
-from carepath._definition import GuardFactory
 from carepath._errors import CarepathError
 from carepath._pathway import standard_pathway
+from carepath.definitions import GuardFactory
 
 __all__ = ["register"]
 

@@ -3,19 +3,24 @@
 Importing this package imports neither networkx nor any plotting library; each
 function imports what it needs when called.
 
->>> from carepath import standard_pathway
+>>> from carepath import explore, standard_pathway
 >>> p = standard_pathway()
->>> len(p.paths("inpatient", "completed", events={"step_down", "complete"}))
+>>> len(explore.paths(p, "inpatient", "completed", events={"step_down", "complete"}))
 16
 """
 
+from carepath import _display
+
+from ._common import OKABE_ITO as OKABE_ITO
 from ._common import ExploreError as ExploreError
 from ._common import Stay as Stay
 from ._common import episode_stays as episode_stays
+from ._common import level_colour as level_colour
 from ._diagrams import to_graphviz as to_graphviz
 from ._diagrams import to_mermaid as to_mermaid
 from ._export import to_png as to_png
 from ._export import to_svg as to_svg
+from ._html import episode_html, pathway_html, placement_html
 from ._html import result_html as result_html
 from ._paths import DEFAULT_START as DEFAULT_START
 from ._paths import Scenario as Scenario
@@ -31,8 +36,24 @@ from ._plots import occupancy as occupancy
 from ._plots import sankey as sankey
 from ._plots import timeline as timeline
 
+
+def _register_display() -> None:
+    """Register the notebook display of pathways, episodes, placements and results.
+
+    Run when this package is imported; found as the ``carepath.display`` plug-in when a
+    value is shown before anything imported it.
+    """
+    _display.register_html("pathway", pathway_html)
+    _display.register_html("episode", episode_html)
+    _display.register_html("placement", placement_html)
+    _display.register_html("result", result_html)
+
+
+_register_display()
+
 __all__ = [
     "DEFAULT_START",
+    "OKABE_ITO",
     "ExploreError",
     "Scenario",
     "SimulationTables",
@@ -40,6 +61,7 @@ __all__ = [
     "Step",
     "episode_stays",
     "length_of_stay",
+    "level_colour",
     "occupancy",
     "paths",
     "result_html",

@@ -29,21 +29,69 @@ __all__ = [
 
 SECONDS_PER_DAY: Final = 86_400.0
 
-SETTING_COLOURS: Final[Mapping[Setting, str]] = {
-    Setting.RESIDENTIAL: "#f4b6b6",
-    Setting.DAY: "#f8d49a",
-    Setting.AMBULATORY: "#b9e0b0",
-    Setting.RECOVERY_RESIDENCE: "#b6d0f4",
-}
-"""Fill colour of a level by its setting (diagrams, tables, plots)."""
+OKABE_ITO: Final[tuple[str, ...]] = (
+    "#56B4E9",  # sky blue
+    "#009E73",  # bluish green
+    "#F0E442",  # yellow
+    "#E69F00",  # orange
+    "#CC79A7",  # reddish purple
+    "#D55E00",  # vermillion
+    "#0072B2",  # blue
+)
+"""The Okabe-Ito colours (black aside), distinct for the common forms of colour blindness.
 
-INTAKE_COLOUR: Final = "#e4e4e4"
-OUTCOME_COLOURS: Final[Mapping[Outcome, str]] = {
-    Outcome.COMPLETED: "#7cc47c",
-    Outcome.DROPPED_OUT: "#bdbdbd",
-    Outcome.TRANSFERRED_OUT: "#c9b6e4",
+Levels take them in order of intensity, least intensive first (cool to warm on the
+standard pathway): every picture, table and plot colours a level the same way.
+"""
+
+SETTING_WORDS: Final[Mapping[Setting, str]] = {
+    Setting.RESIDENTIAL: "residential",
+    Setting.DAY: "day programme",
+    Setting.AMBULATORY: "ambulatory",
+    Setting.RECOVERY_RESIDENCE: "recovery residence",
 }
-HIGHLIGHT: Final = "#d62728"
+SETTING_BORDERS: Final[Mapping[Setting, str]] = {
+    Setting.RESIDENTIAL: "double",
+    Setting.DAY: "solid",
+    Setting.AMBULATORY: "dashed",
+    Setting.RECOVERY_RESIDENCE: "dotted",
+}
+"""How each picture shows a level's setting: by border (HTML) and shape (diagrams)."""
+
+INTAKE_COLOUR: Final = "#eeeeee"
+OUTCOME_COLOURS: Final[Mapping[Outcome, str]] = {
+    Outcome.COMPLETED: "#ffffff",
+    Outcome.DROPPED_OUT: "#bbbbbb",
+    Outcome.TRANSFERRED_OUT: "#dddddd",
+}
+"""Outcomes and intake in white and greys, so no level colour is taken by them."""
+HIGHLIGHT: Final = "#000000"
+
+
+def level_colour(level: Level, pathway: Pathway | None = None) -> str:
+    """The colour of ``level``: its rank in ``pathway`` (else its intensity) in Okabe-Ito.
+
+    >>> from carepath import standard_pathway
+    >>> p = standard_pathway()
+    >>> [level_colour(lv, p) for lv in p.levels][:2]
+    ['#56B4E9', '#009E73']
+    """
+    rank = level.intensity
+    if pathway is not None:
+        codes = [lv.code for lv in pathway.levels]
+        if level.code in codes:
+            rank = codes.index(level.code)
+    return OKABE_ITO[rank % len(OKABE_ITO)]
+
+
+def text_colour(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill`` (WCAG contrast)."""
+    h = fill.lstrip("#")
+    channels = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
 
 OUTCOME_EVENTS: Final = frozenset({Event.COMPLETE, Event.DROP_OUT, Event.TRANSFER_OUT})
 
@@ -58,12 +106,12 @@ class ExploreError(CarepathError, ValueError):
 
 
 def state_colour(pathway: Pathway, state: str) -> str:
-    """The fill colour of a state: by setting for a level, fixed for intake and outcomes."""
+    """The fill colour of a state: the level's colour, fixed greys for intake and outcomes."""
     if state == INTAKE:
         return INTAKE_COLOUR
     if state in _OUTCOME_BY_VALUE:
         return OUTCOME_COLOURS[_OUTCOME_BY_VALUE[state]]
-    return SETTING_COLOURS[pathway.level(state).setting]
+    return level_colour(pathway.level(state), pathway)
 
 
 _OUTCOME_BY_VALUE: Final[Mapping[str, Outcome]] = {o.value: o for o in Outcome}

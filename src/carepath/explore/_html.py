@@ -18,9 +18,17 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from carepath._assessment import Dimension
-from carepath._levels import Outcome
+from carepath._levels import Outcome, Setting
 
-from ._common import SETTING_COLOURS, episode_stays, state_colour
+from ._common import (
+    SETTING_BORDERS,
+    SETTING_WORDS,
+    episode_stays,
+    level_colour,
+    state_colour,
+    state_label,
+)
+from ._diagrams import diagram_svg
 
 if TYPE_CHECKING:
     from carepath._criteria import Placement
@@ -35,7 +43,8 @@ _STYLE: Final = (
     ".carepath-repr th,.carepath-repr td{border:1px solid #ccc;padding:2px 8px;"
     "text-align:left}.carepath-repr .deciding{background:#fde2e2;font-weight:bold}"
     ".carepath-repr .swatch{display:inline-block;width:.9em;height:.9em;"
-    "border:1px solid #777;margin-right:.3em;vertical-align:middle}</style>"
+    "border:2px solid #333;margin-right:.3em;vertical-align:middle}"
+    ".carepath-repr{overflow-x:auto;max-width:100%}</style>"
 )
 
 
@@ -61,8 +70,11 @@ def _wrap(title: str, *parts: str) -> str:
     return f'<div class="carepath-repr">{_STYLE}<strong>{title}</strong>{"".join(parts)}</div>'
 
 
-def _swatch(colour: str) -> str:
-    return f'<span class="swatch" style="background:{_e(colour)}"></span>'
+def _swatch(colour: str, setting: Setting | None = None) -> str:
+    """A colour square; a level's setting shows as its border (double: residential, ...)."""
+    border = "" if setting is None else f";border-style:{SETTING_BORDERS[setting]}"
+    title = "" if setting is None else f' title="{_e(SETTING_WORDS[setting])}"'
+    return f'<span class="swatch" style="background:{_e(colour)}{border}"{title}></span>'
 
 
 def _days(value: float | None) -> str:
@@ -71,23 +83,21 @@ def _days(value: float | None) -> str:
 
 def pathway_html(pathway: Pathway) -> str:
     """The pathway's diagram (inline SVG when ``dot`` is available, else Mermaid) and levels."""
-    from ._diagrams import diagram_svg, to_mermaid  # noqa: PLC0415  # graphviz only if present
-
     svg = diagram_svg(pathway)
     if svg is not None:
         diagram = f'<div class="carepath-diagram">{_strip_xml_prolog(svg)}</div>'
     else:
-        diagram = f'<pre class="mermaid">{_e(to_mermaid(pathway))}</pre>'
+        diagram = _moves_table(pathway)
     rows = []
     for lv in reversed(pathway.levels):
         low, high = lv.hours_per_week
-        hours = f"{low:g}+" if high is None else f"{low:g}-{high:g}"
+        hours = f"{low:g}+" if high is None else f"{low:g}" if low == high else f"{low:g}-{high:g}"
         limits = pathway.criteria[lv.code].maximum
         rows.append(
             [
                 _e(lv.code),
-                _swatch(SETTING_COLOURS[lv.setting]) + _e(lv.name),
-                _e(lv.setting.value.replace("_", " ")),
+                _swatch(level_colour(lv, pathway), lv.setting) + _e(lv.name),
+                _e(SETTING_WORDS[lv.setting]),
                 _e(hours),
                 _e(lv.stay.describe()),
                 *(_e(int(limits[d])) for d in Dimension),
@@ -104,6 +114,26 @@ def pathway_html(pathway: Pathway) -> str:
     return _wrap(title, diagram, table, note)
 
 
+def _moves_table(pathway: Pathway) -> str:
+    """The moves between different states, for a notebook without graphviz's ``dot``."""
+    moves: dict[tuple[str, str], list[str]] = {}
+    for r in pathway.rules:
+        if r.source != r.target:
+            events = moves.setdefault((r.source, r.target), [])
+            if r.event.value not in events:
+                events.append(r.event.value)
+    rows = [
+        [_e(f"{state_label(pathway, s)} -> {state_label(pathway, t)}"), _e(", ".join(ev))]
+        for (s, t), ev in moves.items()
+    ]
+    note = (
+        "<p>The diagram needs graphviz's <code>dot</code> program (Debian: "
+        "<code>apt-get install graphviz</code>) and the <code>viz</code> extra; "
+        "the moves it would draw:</p>"
+    )
+    return f'<div class="carepath-moves">{note}{_table(["move", "events"], rows)}</div>'
+
+
 def _strip_xml_prolog(svg: str) -> str:
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
@@ -115,7 +145,7 @@ def episode_html(episode: Episode) -> str:
     stays = episode_stays(episode)
     stay_rows = [
         [
-            _swatch(SETTING_COLOURS[s.level.setting]) + _e(s.level.name),
+            _swatch(level_colour(s.level, pathway), s.level.setting) + _e(s.level.name),
             _days(s.start_day),
             _days(s.end_day) if s.end_day is not None else "(open)",
             _days(s.days),
@@ -189,7 +219,7 @@ def placement_html(placement: Placement) -> str:
         )
     if placement.with_safer_home is not None:
         parts.append(f"<p>With a safer place to live: {_e(placement.with_safer_home.name)}</p>")
-    title = f"Placement: {_swatch(SETTING_COLOURS[level.setting])}{_e(level.name)}"
+    title = f"Placement: {_swatch(level_colour(level), level.setting)}{_e(level.name)}"
     return _wrap(title, *parts)
 
 

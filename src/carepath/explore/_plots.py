@@ -9,28 +9,29 @@ only when one is called. The cohort plots take any object with ``events`` and
 from __future__ import annotations
 
 import math
+import textwrap
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Final, TypeGuard
 
 from carepath._extras import require
 from carepath._levels import INTAKE, Outcome
+from carepath._pathway import Pathway, standard_pathway
 
 from ._common import (
     HIGHLIGHT,
     INTAKE_COLOUR,
     OUTCOME_COLOURS,
-    SETTING_COLOURS,
     ExploreError,
     SimulationTables,
     days_since,
     episode_stays,
     is_missing,
+    level_colour,
     records,
 )
 
 if TYPE_CHECKING:
     from carepath._episode import Episode
-    from carepath._pathway import Pathway
 
 __all__ = ["SimulationTables", "length_of_stay", "occupancy", "sankey", "timeline"]
 
@@ -46,8 +47,6 @@ def _go() -> Any:
 
 def _pathway(pathway: Pathway | None, result: object) -> Pathway:
     """``pathway``, else the result's own ``pathway`` attribute, else the standard pathway."""
-    from carepath._pathway import Pathway, standard_pathway  # noqa: PLC0415  # avoids an import cycle
-
     field = "pathway"
     if pathway is None:
         pathway, field = getattr(result, "pathway", None), "result.pathway"
@@ -91,7 +90,7 @@ def _names(pathway: Pathway) -> tuple[dict[str, str], dict[str, str], list[str]]
     }
     colours = {
         INTAKE: INTAKE_COLOUR,
-        **{lv.code: SETTING_COLOURS[lv.setting] for lv in pathway.levels},
+        **{lv.code: level_colour(lv, pathway) for lv in pathway.levels},
         **{o.value: OUTCOME_COLOURS[o] for o in Outcome},
     }
     return labels, colours, [lv.code for lv in pathway.levels]
@@ -105,26 +104,33 @@ def sankey(
     result: SimulationTables,
     *,
     pathway: Pathway | None = None,
-    by_step: bool = True,
+    by_step: bool = False,
     max_steps: int = 8,
     title: str = "Flows between levels of care",
 ) -> Any:
     """A Sankey diagram of the moves between levels in a simulated cohort.
 
-    Built from the ``events`` table: every event that changes the state is a
-    flow. With ``by_step`` (the default) each column is a step of the episode
-    (admission, first move, ...) so that loops (a step up after a step down)
-    read left to right; outcomes are merged on the right. Moves after
-    ``max_steps`` are left out. The pathway defaults to ``result.pathway`` when the
-    result has one. With a ``sample`` column (``simulate(..., samples=K)``) each
-    sample's episodes are kept apart and the flows add up over all K samples.
+    Built from the ``events`` table: every event that changes the state is a flow. By
+    default each state is one node: intake on the left, the levels from the most
+    intensive to the least, then the outcomes on the right, so step-downs and exits
+    flow left to right and no level appears twice. Moves to a more intensive level
+    (step-ups, relapses that step up) would flow backwards: they are counted in the
+    subtitle, not drawn. With ``by_step=True`` each column is a step of the episode
+    (admission, first move, ...) instead, so loops read left to right but a level
+    appears once per step. Moves after ``max_steps`` are left out. Each node's full
+    name is its hover text (``customdata``); long labels wrap. The pathway defaults
+    to ``result.pathway`` when the result has one. With a ``sample`` column
+    (``simulate(..., samples=K)``) each sample's episodes are kept apart and the flows
+    add up over all K samples.
 
     Raises:
         ExploreError: ``pathway`` is not a Pathway or ``max_steps`` is not a positive integer.
     """
     _check_count(max_steps, "max_steps")
     go = _go()
-    labels, colours, _ = _names(_pathway(pathway, result))
+    chosen = _pathway(pathway, result)
+    labels, colours, order = _names(chosen)
+    rank = {code: i for i, code in enumerate(order)}  # least intensive first
     rows = records(result.events, _EVENT_COLUMNS, name="events")
     by_episode: dict[tuple[str, str, str], list[tuple[float, int, str, str]]] = defaultdict(list)
     for i, r in enumerate(rows):
@@ -135,10 +141,14 @@ def sankey(
                 (float(r["day"]), i, src, dst)
             )
     nodes: dict[tuple[int, str], int] = {}
+    if not by_step:  # every state once, in a fixed order: intake, levels, outcomes
+        for state in (INTAKE, *reversed(order), *_OUTCOMES):
+            nodes[(0, state)] = len(nodes)
     flows: dict[tuple[int, int], int] = defaultdict(int)
+    upward = 0
 
     def node(step: int, state: str) -> int:
-        key = (-1 if state in _OUTCOMES else (step if by_step else 0), state)
+        key = (-1 if state in _OUTCOMES else step, state) if by_step else (0, state)
         if key not in nodes:
             nodes[key] = len(nodes)
         return nodes[key]
@@ -148,18 +158,36 @@ def sankey(
         for step, (_, _, src, dst) in enumerate(moves):
             if step >= max_steps:
                 break
+            if not by_step and src in rank and dst in rank and rank[dst] > rank[src]:
+                upward += 1
+                continue
             flows[(node(step, src), node(step + 1, dst))] += 1
     keys = sorted(nodes, key=nodes.__getitem__)
-    link_colour = [_rgba(colours.get(keys[t][1], _OTHER_COLOUR)) for (_, t) in flows]
+    if not by_step:  # leave out states no flow touches
+        touched = {i for pair in flows for i in pair}
+        kept = [k for k in keys if nodes[k] in touched]
+        renumber = {nodes[k]: j for j, k in enumerate(kept)}
+        flows = {(renumber[s], renumber[t]): v for (s, t), v in flows.items()}
+        keys = kept
+    states = [state for _, state in keys]
+    link_colour = [
+        _rgba(colours.get(states[t] if states[t] in rank else states[s], _OTHER_COLOUR))
+        for (s, t) in flows
+    ]
+    node_spec: dict[str, Any] = {
+        "label": ["<br>".join(textwrap.wrap(labels.get(x, x), 16)) for x in states],
+        "customdata": [labels.get(x, x) for x in states],
+        "hovertemplate": "%{customdata}: %{value}<extra></extra>",
+        "color": [colours.get(x, _OTHER_COLOUR) for x in states],
+        "pad": 18,
+        "line": {"color": "#333333", "width": 0.5},
+    }
+    if not by_step:
+        node_spec["x"], node_spec["y"] = _sankey_positions(states, rank)
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
-            node={
-                "label": [labels.get(state, state) for _, state in keys],
-                "color": [colours.get(state, _OTHER_COLOUR) for _, state in keys],
-                "pad": 12,
-                "line": {"color": "#555555", "width": 0.5},
-            },
+            node=node_spec,
             link={
                 "source": [s for s, _ in flows],
                 "target": [t for _, t in flows],
@@ -168,8 +196,34 @@ def sankey(
             },
         )
     )
-    fig.update_layout(title={"text": title}, font={"size": 11})
+    text = title
+    if upward:
+        text += (
+            f"<br><sup>Not drawn: {upward} move{'s' if upward != 1 else ''} to a more "
+            "intensive level (step-ups, relapses)</sup>"
+        )
+    fig.update_layout(title={"text": text}, font={"size": 12})
     return fig
+
+
+def _sankey_positions(states: list[str], rank: dict[str, int]) -> tuple[list[float], list[float]]:
+    """Intake left, levels on a diagonal (most intensive top left), outcomes right."""
+    levels = sorted((s for s in states if s in rank), key=lambda s: -rank[s])
+    outcomes = [s for s in states if s in _OUTCOMES]
+    xs, ys = [], []
+    for s in states:
+        if s in rank:
+            i = levels.index(s)
+            frac = i / max(1, len(levels) - 1)
+            xs.append(0.12 + 0.72 * frac)
+            ys.append(0.05 + 0.75 * frac)
+        elif s in _OUTCOMES:
+            xs.append(0.999)
+            ys.append(0.1 + 0.8 * outcomes.index(s) / max(1, len(outcomes) - 1))
+        else:
+            xs.append(0.001)
+            ys.append(0.45)
+    return xs, ys
 
 
 def _rgba(hex_colour: str, alpha: float = 0.45) -> str:

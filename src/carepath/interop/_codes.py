@@ -23,6 +23,7 @@ __all__ = [
     "ACT_CODE_SYSTEM",
     "CAREPATH_FHIR",
     "DISCHARGE_DISPOSITION_SYSTEM",
+    "HCPCS_SYSTEM",
     "LEVEL_CODES",
     "OUTCOME_CODES",
     "PLACE_OF_SERVICE_SYSTEM",
@@ -41,6 +42,9 @@ PLACE_OF_SERVICE_SYSTEM: Final = (
     "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
 )
 """CMS place-of-service codes (the code system URL used by US Core and CARIN)."""
+
+HCPCS_SYSTEM: Final = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+"""CMS HCPCS Level II codes (public), used in ``Encounter.type`` where a level has one."""
 
 DISCHARGE_DISPOSITION_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
 """FHIR discharge disposition codes (``Encounter.hospitalization.dischargeDisposition``)."""
@@ -61,6 +65,8 @@ class LevelCodes:
         asam4: ASAM Criteria 4th edition level numbers (from the level).
         patient_class: The HL7 v2 patient class (PV1-2, table 0004).
         services: HL7 v2 hospital-service codes (PV1-10) that mean this level by default.
+        hcpcs: The HCPCS Level II code of a stay at this level (``"H0015"``), if any.
+        hcpcs_display: Its display text.
     """
 
     level: str
@@ -72,6 +78,8 @@ class LevelCodes:
     asam4: tuple[str, ...] = ()
     patient_class: str
     services: tuple[str, ...] = ()
+    hcpcs: str = ""
+    hcpcs_display: str = ""
 
 
 @final
@@ -102,6 +110,7 @@ def _row(
     pos: tuple[str, str],
     patient_class: str,
     services: tuple[str, ...],
+    hcpcs: tuple[str, str] = ("", ""),
 ) -> LevelCodes:
     return LevelCodes(
         level=level.code,
@@ -113,6 +122,8 @@ def _row(
         asam4=level.asam4,
         patient_class=patient_class,
         services=services,
+        hcpcs=hcpcs[0],
+        hcpcs_display=hcpcs[1],
     )
 
 
@@ -124,16 +135,22 @@ _POS_PARTIAL: Final = ("52", "Psychiatric Facility-Partial Hospitalization")
 _POS_NON_RESIDENTIAL: Final = ("57", "Non-residential Substance Abuse Treatment Facility")
 _POS_GROUP_HOME: Final = ("14", "Group Home")
 
+_H_DETOX: Final = ("H0011", "Alcohol and/or drug services; acute detoxification (residential)")
+_H_RES: Final = ("H0018", "Behavioral health; short-term residential treatment program")
+_H_PHP: Final = ("H0035", "Mental health partial hospitalization, treatment, less than 24 hours")
+_H_IOP: Final = ("H0015", "Alcohol and/or drug services; intensive outpatient")
+_H_OP: Final = ("H0004", "Behavioral health counseling and therapy, per 15 minutes")
+
 LEVEL_CODES: Final[Mapping[str, LevelCodes]] = MappingProxyType(
     {
         row.level: row
         for row in (
-            _row(DETOX, _ACUTE, _POS_RESIDENTIAL, "I", ("DETOX", "WM")),
-            _row(INPATIENT, _NONAC, _POS_RESIDENTIAL, "I", ("INPATIENT", "RES")),
-            _row(PHP, _AMB, _POS_PARTIAL, "O", ("PHP",)),
-            _row(IOP, _AMB, _POS_NON_RESIDENTIAL, "O", ("IOP",)),
+            _row(DETOX, _ACUTE, _POS_RESIDENTIAL, "I", ("DETOX", "WM"), _H_DETOX),
+            _row(INPATIENT, _NONAC, _POS_RESIDENTIAL, "I", ("INPATIENT", "RES"), _H_RES),
+            _row(PHP, _AMB, _POS_PARTIAL, "O", ("PHP",), _H_PHP),
+            _row(IOP, _AMB, _POS_NON_RESIDENTIAL, "O", ("IOP",), _H_IOP),
             _row(SOBER_LIVING, _AMB, _POS_GROUP_HOME, "O", ("SOBER_LIVING", "SLH")),
-            _row(OUTPATIENT, _AMB, _POS_NON_RESIDENTIAL, "O", ("OUTPATIENT", "OP")),
+            _row(OUTPATIENT, _AMB, _POS_NON_RESIDENTIAL, "O", ("OUTPATIENT", "OP"), _H_OP),
         )
     }
 )

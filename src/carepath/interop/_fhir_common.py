@@ -21,7 +21,14 @@ from carepath._levels import Level, Outcome
 
 from ._codes import CAREPATH_FHIR, OUTCOME_CODES
 
-FhirVersion = Literal["R4B", "R5"]
+FhirVersion = Literal["R4", "R4B", "R5"]
+"""FHIR versions: R4 (4.0.1, what US EHRs export), R4B (4.3.0) and R5 (5.0.0).
+
+fhir.resources ships R4B and R5 models, not R4: an R4 bundle is validated with the R4B
+models, which is sound for what carepath writes and reads (Bundle, EpisodeOfCare,
+Encounter, Observation, QuestionnaireResponse, Patient, Location have the same
+elements in R4 and R4B); the tests check carepath's R4 output against the official
+R4 JSON schema."""
 
 EXT_PATHWAY: Final = f"{CAREPATH_FHIR}/StructureDefinition/pathway"
 """EpisodeOfCare extension: the pathway's ``id``, ``version`` and ``contentHash``."""
@@ -49,6 +56,18 @@ _CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 
 # A FHIR string needs at least one character other than exotic whitespace.
 _FHIR_STRING: Final = re.compile(r"[ \r\n\t\S]")
+# Whitespace the R4/R4B JSON schemas' string pattern (^[ \r\n\t\S]+$, a JavaScript regex)
+# refuses: JavaScript's \s apart from space, CR, LF and tab.
+_SCHEMA_SPACE: Final = re.compile(
+    "[\x0b\x0c\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
+
+
+def fhir_string_ok(text: str) -> bool:
+    """Whether ``text`` is a valid FHIR ``string`` for fhir.resources and the JSON schemas."""
+    return bool(_FHIR_STRING.search(text)) and not _SCHEMA_SPACE.search(text)
+
+
 _EVENTS_AT: Final = re.compile(r"^events\[(\d+)\]")
 _OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
 _EOC_STATUSES: Final = (
@@ -77,11 +96,13 @@ def _standard(version: str) -> str:
 
 def _bundle_class(version: str) -> Any:
     """The fhir.resources Bundle model of ``version``, imported only now."""
-    module = "fhir.resources.R4B.bundle" if version == "R4B" else "fhir.resources.bundle"
+    module = "fhir.resources.bundle" if version == "R5" else "fhir.resources.R4B.bundle"
     return require(module, extra="fhir", needed_for="FHIR import and export").Bundle
 
 
 def _check_version(version: object) -> FhirVersion:
+    if version == "R4":
+        return "R4"
     if version == "R4B":
         return "R4B"
     if version == "R5":
@@ -90,7 +111,7 @@ def _check_version(version: object) -> FhirVersion:
         standard="FHIR",
         resource="Bundle",
         field="version",
-        problem=f"unsupported FHIR version {version!r}; allowed: 'R4B', 'R5'",
+        problem=f"unsupported FHIR version {version!r}; allowed: 'R4', 'R4B', 'R5'",
     )
 
 

@@ -19,6 +19,7 @@ the Encounters and statuses are checked against the replayed episode.
 
 from __future__ import annotations
 
+import html
 import json
 from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import quote
@@ -32,13 +33,14 @@ from carepath._levels import Level, Outcome
 from ._codes import (
     ACT_CODE_SYSTEM,
     DISCHARGE_DISPOSITION_SYSTEM,
+    HCPCS_SYSTEM,
     OUTCOME_CODES,
     PLACE_OF_SERVICE_SYSTEM,
+    LevelCodes,
     codes_for,
 )
 from ._fhir_common import (
     _CATEGORY,
-    _FHIR_STRING,
     _OUTCOME_VALUES,
     ASAM3_SYSTEM,
     ASAM4_SYSTEM,
@@ -61,6 +63,7 @@ from ._fhir_common import (
     _stays,
     _urn,
     _validate,
+    fhir_string_ok,
 )
 
 if TYPE_CHECKING:
@@ -74,7 +77,7 @@ def _ext(url: str, kind: str, value: object) -> dict[str, Any]:
 
 def _text_ext(url: str, text: str) -> dict[str, Any]:
     """A string sub-extension; text FHIR cannot carry as a string goes JSON-encoded."""
-    if _FHIR_STRING.search(text):
+    if fhir_string_ok(text):
         return _ext(url, "String", text)
     return _ext(f"{url}Json", "String", json.dumps(text))
 
@@ -139,10 +142,17 @@ def _event_ext(r: EventRecord, stay: _Stay | None) -> dict[str, Any]:
 def _service_type(level: Level, version: str) -> Any:
     codes = codes_for(level)
     coding = [{"system": LEVEL_SYSTEM, "code": level.code, "display": level.name}]
-    coding += [{"system": ASAM4_SYSTEM, "code": n} for n in codes.asam4]
-    coding += [{"system": ASAM3_SYSTEM, "code": n} for n in codes.asam3]
+    # One ASAM level per stay: the level's first 3rd-edition number, which carries the
+    # withdrawal-management mark (detox 3.7-WM; residential 3.1), and its 4th-edition
+    # number, left out for withdrawal management, where it (3.7) would not tell detox from
+    # residential treatment.
+    wm = codes.asam3[:1] != () and codes.asam3[0].endswith("-WM")
+    if codes.asam3:
+        coding.append({"system": ASAM3_SYSTEM, "code": codes.asam3[0]})
+    if codes.asam4 and not wm:
+        coding.append({"system": ASAM4_SYSTEM, "code": codes.asam4[0]})
     concept = {"coding": coding, "text": level.name}
-    return concept if version == "R4B" else [{"concept": concept}]
+    return concept if version != "R5" else [{"concept": concept}]
 
 
 def _encounter(
@@ -153,32 +163,26 @@ def _encounter(
     period: dict[str, Any] = {"start": _dt(stay.enter.at)}
     if stay.leave is not None:
         period["end"] = _dt(stay.leave.at)
-    ended = "finished" if version == "R4B" else "completed"
+    ended = "finished" if version != "R5" else "completed"
     res: dict[str, Any] = {
         "resourceType": "Encounter",
         "extension": [_ext(EXT_EVENT_ID, "String", stay.enter.event_id)],
         "identifier": [{"system": STAY_SYSTEM, "value": f"{episode.id}:{stay.enter.event_id}"}],
         "status": "in-progress" if stay.leave is None else ended,
-        "class": act if version == "R4B" else [{"coding": [act]}],
-        "type": [
-            {
-                "coding": [
-                    {
-                        "system": PLACE_OF_SERVICE_SYSTEM,
-                        "code": codes.place_of_service,
-                        "display": codes.place_of_service_display,
-                    }
-                ]
-            }
-        ],
+        "class": act if version != "R5" else [{"coding": [act]}],
+        "text": _narrative(
+            f"Stay at {stay.level.name} ({stay.level.code}) in carepath episode {episode.id}; "
+            f"{'in progress' if stay.leave is None else 'ended'}."
+        ),
+        "type": _types(codes),
         "serviceType": _service_type(stay.level, version),
         "subject": patient,
         "episodeOfCare": [{"reference": episode_url}],
-        "period" if version == "R4B" else "actualPeriod": period,
+        "period" if version != "R5" else "actualPeriod": period,
     }
     if stay.leave is not None and stay.leave.target in _OUTCOME_VALUES:
         oc = OUTCOME_CODES[Outcome(stay.leave.target)]
-        res["hospitalization" if version == "R4B" else "admission"] = {
+        res["hospitalization" if version != "R5" else "admission"] = {
             "dischargeDisposition": {
                 "coding": [
                     {
@@ -192,6 +196,39 @@ def _encounter(
     return res
 
 
+def _types(codes: LevelCodes) -> list[dict[str, Any]]:
+    """The place of service, and the HCPCS code of the level where a public one exists."""
+    out = [
+        {
+            "coding": [
+                {
+                    "system": PLACE_OF_SERVICE_SYSTEM,
+                    "code": codes.place_of_service,
+                    "display": codes.place_of_service_display,
+                }
+            ]
+        }
+    ]
+    if codes.hcpcs:
+        out.insert(
+            0,
+            {
+                "coding": [
+                    {"system": HCPCS_SYSTEM, "code": codes.hcpcs, "display": codes.hcpcs_display}
+                ]
+            },
+        )
+    return out
+
+
+def _narrative(text: str) -> dict[str, str]:
+    """Generated narrative: ids, codes and level names only, never dates or patient data."""
+    return {
+        "status": "generated",
+        "div": f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{html.escape(text)}</p></div>',
+    }
+
+
 def _observations(
     episode: Episode, r: EventRecord, stay: _Stay | None, patient: dict[str, Any]
 ) -> list[tuple[str, str, dict[str, Any]]]:
@@ -203,6 +240,9 @@ def _observations(
         value = f"{episode.id}:{r.event_id}:{d.value}"
         res: dict[str, Any] = {
             "resourceType": "Observation",
+            "text": _narrative(
+                f"{d.label}: rating {int(a[d])} of 4 (carepath event {r.event_id})."
+            ),
             "extension": [_ext(EXT_EVENT_ID, "String", r.event_id)],
             "identifier": [{"system": ASSESSMENT_SYSTEM, "value": value}],
             "status": "final",
@@ -223,6 +263,41 @@ def _observations(
     return out
 
 
+def _gone(
+    replaces: Episode, episode: Episode, version: str, patient: dict[str, Any], episode_url: str
+) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Encounters and Observations of ``replaces`` that ``episode`` no longer has, marked
+    ``entered-in-error`` so a server that holds them from an earlier export drops them."""
+    if replaces.id != episode.id:
+        raise InteropError(
+            standard=_standard(version),
+            resource="Bundle",
+            field="replaces",
+            problem=f"replaces episode {replaces.id!r}, not {episode.id!r}",
+        )
+    kept_stays = {s.url for s in _stays(episode)[0]}
+    kept_obs = {(r.event_id, r.at) for r in episode.history if r.assessment is not None}
+    old_stays, old_during = _stays(replaces)
+    out: list[tuple[str, str, str, dict[str, Any]]] = []
+    for stay in old_stays:
+        if stay.url in kept_stays:
+            continue
+        res = _encounter(replaces, stay, version, patient, episode_url)
+        res["status"] = "entered-in-error"
+        res["text"] = _narrative(
+            f"Entered in error: carepath episode {episode.id} no longer has this stay."
+        )
+        out.append((stay.url, STAY_SYSTEM, res["identifier"][0]["value"], res))
+    for r in replaces.history:
+        if r.assessment is None or (r.event_id, r.at) in kept_obs:
+            continue
+        for system, value, res in _observations(replaces, r, old_during.get(r.event_id), patient):
+            res["status"] = "entered-in-error"
+            res.pop("encounter", None)
+            out.append((_urn(system, value), system, value, res))
+    return out
+
+
 def bundle_data(
     episode: Episode,
     version: FhirVersion,
@@ -230,6 +305,7 @@ def bundle_data(
     patient_system: str = PATIENT_SYSTEM,
     patient_reference: str | None = None,
     bundle_type: str = "transaction",
+    replaces: Episode | None = None,
 ) -> dict[str, Any]:
     """The bundle as plain JSON data (what :func:`to_fhir` validates)."""
     pathway = episode.pathway
@@ -263,11 +339,17 @@ def bundle_data(
     period: dict[str, Any] = {"start": _dt(episode.started_at)}
     if episode.outcome is not None:
         period["end"] = _dt(history[-1].at)
+    status = _episode_status(episode)
     eoc = {
         "resourceType": "EpisodeOfCare",
+        "text": _narrative(
+            f"carepath episode {episode.id} under pathway {pathway.id} version "
+            f"{pathway.version}: {status}, {len(stays)} stay{'s' if len(stays) != 1 else ''}, "
+            f"{len(history)} event{'s' if len(history) != 1 else ''}."
+        ),
         "extension": extensions,
         "identifier": [{"system": EPISODE_SYSTEM, "value": episode.id}],
-        "status": _episode_status(episode),
+        "status": status,
         "statusHistory": _status_history(episode),
         "type": [
             {
@@ -287,6 +369,8 @@ def bundle_data(
     for r in history:
         for system, value, res in _observations(episode, r, during.get(r.event_id), patient):
             entries.append((_urn(system, value), system, value, res))
+    if replaces is not None:
+        entries += _gone(replaces, episode, version, patient, episode_url)
     out_entries = []
     for url, system, value, res in entries:
         entry: dict[str, Any] = {"fullUrl": url, "resource": res}
@@ -297,14 +381,37 @@ def bundle_data(
     return {"resourceType": "Bundle", "type": bundle_type, "entry": out_entries}
 
 
+def _checked(
+    episode: object, version: object, bundle_type: object, replaces: object
+) -> FhirVersion:
+    v = _check_version(version)
+    for name, value in (("episode", episode), ("replaces", replaces)):
+        if not isinstance(value, Episode) and (name == "episode" or value is not None):
+            raise InteropError(
+                standard=_standard(v),
+                resource="Bundle",
+                field=name,
+                problem=f"expected an Episode, got {type(value).__name__}",
+            )
+    if bundle_type not in ("transaction", "collection"):
+        raise InteropError(
+            standard=_standard(v),
+            resource="Bundle",
+            field="type",
+            problem="bundle_type must be 'transaction' or 'collection'",
+        )
+    return v
+
+
 @overload
 def to_fhir(
     episode: Episode,
-    version: Literal["R4B"] = "R4B",
+    version: Literal["R4", "R4B"] = "R4B",
     *,
     patient_system: str = PATIENT_SYSTEM,
     patient_reference: str | None = None,
     bundle_type: Literal["transaction", "collection"] = "transaction",
+    replaces: Episode | None = None,
 ) -> BundleR4B: ...
 
 
@@ -316,6 +423,7 @@ def to_fhir(
     patient_system: str = PATIENT_SYSTEM,
     patient_reference: str | None = None,
     bundle_type: Literal["transaction", "collection"] = "transaction",
+    replaces: Episode | None = None,
 ) -> BundleR5: ...
 
 
@@ -326,45 +434,66 @@ def to_fhir(
     patient_system: str = PATIENT_SYSTEM,
     patient_reference: str | None = None,
     bundle_type: Literal["transaction", "collection"] = "transaction",
+    replaces: Episode | None = None,
 ) -> BundleR4B | BundleR5:
     """The episode as a FHIR Bundle (fhir.resources model) that :func:`from_fhir` reads back.
 
     Args:
         episode: The episode.
-        version: ``"R4B"`` (``fhir.resources.R4B``) or ``"R5"`` (``fhir.resources``).
+        version: ``"R4"`` or ``"R4B"`` (``fhir.resources.R4B`` models: the resources
+            carepath writes are the same in both) or ``"R5"`` (``fhir.resources``).
         patient_system: The identifier system of the patient id on every resource.
         patient_reference: A literal reference to the patient (``"Patient/123"``), when
             the receiving server holds one; the identifier is always given too.
         bundle_type: ``"transaction"`` (conditional PUTs by identifier, so exporting
             again updates rather than duplicates) or ``"collection"``.
+        replaces: The same episode as exported before a correction (an HL7 cancel, a
+            voided event): the Encounters and Observations it had that ``episode`` no
+            longer has go in the bundle marked ``entered-in-error``.
 
     Returns:
-        The Bundle; ``bundle.model_dump_json()`` gives its JSON.
+        The Bundle; ``bundle.model_dump_json()`` gives its JSON. For large episodes,
+        :func:`to_fhir_json` gives the same JSON without building the models.
 
     Raises:
         InteropError: an unsupported version or bundle type.
     """
-    v = _check_version(version)
-    if not isinstance(episode, Episode):
-        raise InteropError(
-            standard=_standard(v),
-            resource="Bundle",
-            field="episode",
-            problem=f"expected an Episode, got {type(episode).__name__}",
-        )
-    if bundle_type not in ("transaction", "collection"):
-        raise InteropError(
-            standard=_standard(v),
-            resource="Bundle",
-            field="type",
-            problem="bundle_type must be 'transaction' or 'collection'",
-        )
+    v = _checked(episode, version, bundle_type, replaces)
     data = bundle_data(
         episode,
         v,
         patient_system=patient_system,
         patient_reference=patient_reference,
         bundle_type=bundle_type,
+        replaces=replaces,
     )
     model: BundleR4B | BundleR5 = _validate(data, v)
     return model
+
+
+def to_fhir_json(
+    episode: Episode,
+    version: FhirVersion = "R4B",
+    *,
+    patient_system: str = PATIENT_SYSTEM,
+    patient_reference: str | None = None,
+    bundle_type: Literal["transaction", "collection"] = "transaction",
+    replaces: Episode | None = None,
+    indent: int | None = None,
+) -> str:
+    """The bundle :func:`to_fhir` builds, as JSON text, without building fhir.resources
+    models: what carepath writes is checked against the official FHIR JSON schemas in
+    its tests, so this is the fast way to export large episodes.
+
+    Arguments as for :func:`to_fhir`; ``indent`` as for :func:`json.dumps`.
+    """
+    v = _checked(episode, version, bundle_type, replaces)
+    data = bundle_data(
+        episode,
+        v,
+        patient_system=patient_system,
+        patient_reference=patient_reference,
+        bundle_type=bundle_type,
+        replaces=replaces,
+    )
+    return json.dumps(data, ensure_ascii=False, indent=indent)

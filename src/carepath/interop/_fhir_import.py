@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from carepath._assessment import DIMENSIONS
@@ -12,6 +13,7 @@ from carepath._errors import CarepathError, EpisodeLoadError, InteropError, Path
 from carepath._guards import Event
 from carepath._levels import INTAKE, Outcome
 
+from ._codemap import CodeMap
 from ._fhir_common import (
     _EOC_STATUSES,
     _EVENTS_AT,
@@ -32,6 +34,7 @@ from ._fhir_common import (
     _stays,
     _validate,
 )
+from ._fhir_read import DEFAULT_MAX_BYTES, is_carepath_bundle, one_episode, parse_json, read_fhir
 
 if TYPE_CHECKING:
     from carepath._pathway import Pathway
@@ -101,15 +104,10 @@ def _read_assessments(observations: Sequence[_Node]) -> dict[str, dict[str, int]
     return out
 
 
-def _coerce(bundle_or_json: object, version: FhirVersion | None) -> tuple[Any, FhirVersion]:
-    """Plain JSON data and its FHIR version from a model, JSON text or data."""
+def _coerce(bundle_or_json: object, version: FhirVersion | None, max_bytes: int) -> Any:
+    """Plain JSON data from a model, JSON text or data."""
     if isinstance(bundle_or_json, str | bytes | bytearray):
-        try:
-            data = json.loads(bundle_or_json)
-        except (ValueError, RecursionError):
-            raise InteropError(
-                standard="FHIR", resource="Bundle", problem="not valid JSON"
-            ) from None
+        data = parse_json(bundle_or_json, what="Bundle", max_bytes=max_bytes)
     elif hasattr(bundle_or_json, "model_dump_json") and type(bundle_or_json).__module__.startswith(
         "fhir.resources"
     ):
@@ -132,33 +130,49 @@ def _coerce(bundle_or_json: object, version: FhirVersion | None) -> tuple[Any, F
             ) from None
     else:
         data = bundle_or_json
-    if not isinstance(data, Mapping):
-        raise InteropError(
-            standard="FHIR",
-            resource="Bundle",
-            problem=f"expected a JSON object, got {type(data).__name__}",
-        )
-    v = _check_version(version) if version is not None else _detect(data)
-    return data, v
+    return data
 
 
 def from_fhir(
-    bundle_or_json: object, pathway: Pathway, *, version: FhirVersion | None = None
+    bundle_or_json: object,
+    pathway: Pathway,
+    *,
+    version: FhirVersion | None = None,
+    code_map: CodeMap | None = None,
+    tz: tzinfo = UTC,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Episode:
-    """Rebuild an episode from a Bundle written by :func:`to_fhir`, replaying its events.
+    """An episode from FHIR: a Bundle carepath wrote (its event log replayed exactly), or
+    FHIR an EHR wrote, holding one patient's one episode.
+
+    A Bundle from :func:`to_fhir` is recognised by its EpisodeOfCare's ``pathway``
+    extension and validated with fhir.resources. Anything else (a Bundle of any
+    type, a list of resources) is read as an EHR wrote it, through ``code_map``;
+    see :func:`read_fhir` for the rules and for several patients or episodes. Its
+    findings (what was ignored, merged or could not be mapped) are logged on the
+    ``carepath.interop`` logger; :func:`read_fhir` returns them.
 
     Args:
-        bundle_or_json: A fhir.resources Bundle (R4B or R5), its JSON text, or the
-            parsed JSON.
+        bundle_or_json: A fhir.resources Bundle, its JSON text, or the parsed JSON (a
+            Bundle, or a list of resources).
         pathway: The pathway the episode was recorded under (same content hash).
-        version: ``"R4B"`` or ``"R5"``; detected from the bundle when ``None``.
+        version: ``"R4"``, ``"R4B"`` or ``"R5"``; detected from the bundle when ``None``.
+        code_map: For FHIR an EHR wrote: which codes mean which level.
+        tz: For FHIR an EHR wrote: the zone of date-only times.
+        max_bytes: JSON text longer than this is refused.
 
     Raises:
         InteropError: the input is not valid FHIR, lacks what carepath needs, was
             recorded under another pathway, or describes a move the pathway forbids;
-            the error names the resource and the field.
+            the error names the resource and the field. For FHIR an EHR wrote: it holds
+            no episode (the error lists the codes to add to the code map) or several.
     """
-    data, v = _coerce(bundle_or_json, version)
+    data = _coerce(bundle_or_json, version, max_bytes)
+    if version is not None:
+        _check_version(version)
+    if not is_carepath_bundle(data):
+        return one_episode(read_fhir(data, pathway, code_map=code_map, tz=tz))
+    v = _check_version(version) if version is not None else _detect(data)
     _validate(data, v)  # valid FHIR first; then read the (now known to be valid) JSON
     std = _standard(v)
     bundle = _Node(data, std, "Bundle")
@@ -169,6 +183,8 @@ def from_fhir(
             continue
         rtype = res.get("resourceType") if isinstance(res, dict) else None
         name = f"{rtype} {entry.get('fullUrl') or f'(Bundle.entry[{i}])'}"
+        if isinstance(res, dict) and res.get("status") == "entered-in-error":
+            continue  # a stay or assessment a correction removed (to_fhir(replaces=...))
         by_type.setdefault(str(rtype), []).append(_Node(res, std, name))
     episodes = by_type.get("EpisodeOfCare", [])
     if len(episodes) != 1:
@@ -295,7 +311,7 @@ def _check_views(
     stays, _ = _stays(episode)
     expected = {f"{episode.id}:{s.enter.event_id}": s for s in stays}
     seen: set[str] = set()
-    period_key = "period" if version == "R4B" else "actualPeriod"
+    period_key = "period" if version != "R5" else "actualPeriod"
     for enc in encounters:
         ids = [n for n in enc.nodes("identifier") if n.get("system") == STAY_SYSTEM]
         if len(ids) != 1:

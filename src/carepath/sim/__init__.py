@@ -25,6 +25,8 @@ from ._model import AssessedCohort as AssessedCohort
 from ._model import CohortClass as CohortClass
 from ._model import SimulationModel as SimulationModel
 from ._model import SyntheticCohort as SyntheticCohort
+from ._outcomes import discounted_days as discounted_days
+from ._outcomes import patient_outcomes as patient_outcomes
 from ._psa import Beta as Beta
 from ._psa import Distribution as Distribution
 from ._psa import Fixed as Fixed
@@ -44,6 +46,7 @@ from ._simulate import SimulationWarning as SimulationWarning
 from ._simulate import compare as compare
 from ._simulate import engine_for as engine_for
 from ._simulate import simulate as simulate
+from ._strategies import Strategies as Strategies
 from ._summary import Summary as Summary
 
 __all__ = [
@@ -63,13 +66,16 @@ __all__ = [
     "SimulationModel",
     "SimulationResult",
     "SimulationWarning",
+    "Strategies",
     "Stream",
     "Summary",
     "SyntheticCohort",
     "UncertainModel",
     "Uniform",
     "compare",
+    "discounted_days",
     "engine_for",
+    "patient_outcomes",
     "records",
     "simulate",
     "uniform",

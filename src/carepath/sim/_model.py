@@ -30,6 +30,18 @@ __all__ = ["AssessedCohort", "CohortClass", "SimulationModel", "SyntheticCohort"
 
 MAX_DAYS: Final = 100_000
 _OUTCOMES: Final[tuple[str, ...]] = tuple(o.value for o in Outcome)
+COSTED_EVENTS: Final = (
+    "admit",
+    "readmission",
+    "step_down",
+    "step_up",
+    "relapse",
+    "complete",
+    "drop_out",
+    "transfer_out",
+)
+"""The keys of ``cost_per_event``: the engines' events, and ``readmission`` (an admission
+that starts a patient's second or later episode; it costs this instead of ``admit``)."""
 _DIMENSION_NAMES: Final[tuple[str, ...]] = tuple(d.value for d in DIMENSIONS)
 
 
@@ -79,6 +91,13 @@ def _whole(parameter: str, value: object, low: int, high: int | None = None) -> 
     return value
 
 
+def _utility(parameter: str, value: object) -> float:
+    x = _number(parameter, value)
+    if not -1.0 <= x <= 1.0:
+        raise _bad(parameter, f"{x} is not a utility; allowed -1 to 1 (1 is full health)")
+    return x
+
+
 def _weight(value: object) -> float:
     return _hazard("cohort class weight", value)
 
@@ -107,6 +126,9 @@ _MAPPINGS: Final = (
     "readmission",
     "readmission_delay",
     "cost_per_day",
+    "cost_per_event",
+    "utility",
+    "utility_out_of_care",
 )
 """The parameters given as mappings (by level, outcome or dimension)."""
 
@@ -336,6 +358,22 @@ class SimulationModel:
             complete even at the least intensive level.
         cost_per_day: Cost of a day of care per level (optional; levels left out
             have no cost).
+        cost_per_event: Cost of each event (optional), keyed by event: ``admit``,
+            ``readmission`` (an admission after the first episode, charged instead
+            of ``admit``), ``step_down``, ``step_up``, ``relapse``, ``complete``,
+            ``drop_out``, ``transfer_out``; events left out cost nothing.
+        cost_per_patient: A one-off cost per patient on day 0 (e.g. an assessment).
+        utility: Health utility of a day at each level (QALY weight, at most 1).
+            Optional, but a model that gives utilities must give every level and
+            every outcome of ``utility_out_of_care``; without them the model
+            reports costs only (no default utilities).
+        utility_out_of_care: Utility of a day out of care after each outcome
+            (``completed``, ``dropped_out``, ``transferred_out``), until a
+            readmission or the horizon.
+        discount_costs: Annual discount rate of costs (0.03 for 3% a year), applied
+            continuously from the day of each cost: a cost ``t`` days ahead is worth
+            ``(1 + rate) ** (-t / 365)`` of itself today.
+        discount_qalys: Annual discount rate of QALYs, likewise.
         days: The default horizon in days.
     """
 
@@ -362,6 +400,12 @@ class SimulationModel:
     )
     remission: int = 0
     cost_per_day: Mapping[str, float] = attrs.field(factory=dict, converter=_mapping)
+    cost_per_event: Mapping[str, float] = attrs.field(factory=dict, converter=_mapping)
+    cost_per_patient: float = 0.0
+    utility: Mapping[str, float] = attrs.field(factory=dict, converter=_mapping)
+    utility_out_of_care: Mapping[str, float] = attrs.field(factory=dict, converter=_mapping)
+    discount_costs: float = 0.0
+    discount_qalys: float = 0.0
     days: int = 365
 
     def __attrs_post_init__(self) -> None:
@@ -445,7 +489,48 @@ class SimulationModel:
             _hazard("relapse_after_discharge", self.relapse_after_discharge),
         )
         keep("remission", _whole("remission", self.remission, 0, 4))
+        self._check_economics(per_level, keep)
         keep("days", _whole("days", self.days, 1, MAX_DAYS))
+
+    def _check_economics(self, per_level: Any, keep: Any) -> None:
+        """Costs per event and patient, utilities and discount rates."""
+        events: dict[str, float] = {}
+        for key, value in self.cost_per_event.items():
+            if key not in COSTED_EVENTS:
+                raise _bad(
+                    f"cost_per_event[{key!r}]", "not an event; known: " + ", ".join(COSTED_EVENTS)
+                )
+            events[key] = _hazard(f"cost_per_event[{key!r}]", value)
+        keep("cost_per_event", events)
+        keep("cost_per_patient", _hazard("cost_per_patient", self.cost_per_patient))
+        per_level("utility", _utility, complete=bool(self.utility or self.utility_out_of_care))
+        out: dict[str, float] = {}
+        for key, value in self.utility_out_of_care.items():
+            if key not in _OUTCOMES:
+                raise _bad(
+                    f"utility_out_of_care[{key!r}]",
+                    "not an outcome; known: " + ", ".join(_OUTCOMES),
+                )
+            out[key] = _utility(f"utility_out_of_care[{key!r}]", value)
+        if self.utility:
+            for key in _OUTCOMES:
+                if key not in out:
+                    raise _bad(
+                        "utility_out_of_care",
+                        f"no value for outcome {key!r}; a model with utilities needs the "
+                        "utility of time out of care after every outcome",
+                    )
+        keep("utility_out_of_care", out)
+        for name in ("discount_costs", "discount_qalys"):
+            rate = _number(name, getattr(self, name))
+            if not 0.0 <= rate < 1.0:
+                raise _bad(name, f"{rate} is not an annual rate; allowed 0 to below 1")
+            keep(name, rate)
+
+    @property
+    def has_utilities(self) -> bool:
+        """Whether the model counts QALYs (it gives utilities)."""
+        return bool(self.utility)
 
     @classmethod
     def default(cls, pathway: Pathway | None = None) -> SimulationModel:

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from carepath import __version__
+from carepath import __version__, _display
 from carepath._episode import Episode
 from carepath._errors import CarepathError
 from carepath._levels import Outcome
@@ -107,10 +107,8 @@ class CareRecords(CareTables):
         )
 
     def _repr_html_(self) -> str:
-        """The summary as a table, for notebooks."""
-        from carepath.explore import result_html  # noqa: PLC0415  # imported on demand
-
-        return result_html(self)
+        """The summary as a table, for notebooks (registered by :mod:`carepath.explore`)."""
+        return _display.html("result", self)
 
 
 def _ordinal(value: date | datetime) -> int:

@@ -9,6 +9,7 @@ from typing import Any, final
 
 import pandas as pd
 
+from carepath import _display
 from carepath._assessment import Assessment
 from carepath._episode import Episode
 from carepath._errors import CarepathError, EpisodeLoadError, InvalidParameter
@@ -224,7 +225,5 @@ class SimulationResult(CareTables):
         return f"{head} events={len(self._events)} stays={len(self._stays)}>"
 
     def _repr_html_(self) -> str:
-        """The summary as a table, for notebooks."""
-        from carepath.explore import result_html  # noqa: PLC0415  # imported on demand
-
-        return result_html(self)
+        """The summary as a table, for notebooks (registered by :mod:`carepath.explore`)."""
+        return _display.html("result", self)

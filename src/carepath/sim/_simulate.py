@@ -11,10 +11,10 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Final, Literal, final
+from typing import TYPE_CHECKING, Any, Final, Literal, final, overload
 
 import attrs
 import numpy as np
@@ -31,6 +31,9 @@ from ._random import MAX_PATIENTS
 from ._result import SimulationResult
 from ._summary import Aggregate
 from ._tasks import EVENTS_DIR, STAYS_DIR, Block, Job, Part, run_block, run_in_memory
+
+if TYPE_CHECKING:
+    from ._strategies import Strategies
 
 __all__ = ["Comparison", "SimulationWarning", "compare", "engine_for", "simulate"]
 
@@ -427,21 +430,83 @@ class Comparison:
         return str(self.table.to_string(float_format=lambda x: f"{x:.4f}"))
 
 
+@overload
 def compare(
     model_a: SimulationModel,
     model_b: SimulationModel,
     *,
     n: int = 1000,
     seed: int = 0,
-    replications: int = 10,
+    replications: int | None = None,
     days: int | None = None,
-) -> Comparison:
-    """Run two models on common random numbers and report ``b - a`` with 95% intervals.
+) -> Comparison: ...
 
-    Replication ``r`` simulates both models with seed ``seed + r``: patient ``i``
-    draws the same numbers for the same purpose in both, so the difference
-    reflects the scenarios, not the luck of the draw.
+
+@overload
+def compare(
+    model_a: Mapping[str, SimulationModel | UncertainModel],
+    model_b: None = None,
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    replications: None = None,
+    days: int | None = None,
+    samples: int | None = None,
+    workers: int | None = None,
+) -> Strategies: ...
+
+
+def compare(
+    model_a: SimulationModel | Mapping[str, SimulationModel | UncertainModel],
+    model_b: SimulationModel | None = None,
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    replications: int | None = None,
+    days: int | None = None,
+    samples: int | None = None,
+    workers: int | None = None,
+) -> Comparison | Strategies:
+    """Run scenarios on common random numbers.
+
+    Two models: report ``b - a`` for every statistic with 95% intervals over
+    ``replications`` (default 10); replication ``r`` simulates both models with seed
+    ``seed + r``: patient ``i`` draws the same numbers for the same purpose in both,
+    so the difference reflects the scenarios, not the luck of the draw.
+
+    A mapping of any number of named strategies: simulate each with ``seed`` (and,
+    for models with distributions, the same ``samples`` parameter draws) and return
+    :class:`Strategies`, the input of :func:`carepath.econ.cea`.
+
+    >>> from carepath.sim import SimulationModel, compare
+    >>> base = SimulationModel.default()
+    >>> both = compare({"status quo": base, "more iop": base.with_levels(drop_out={"iop": 0.01})},
+    ...                n=100, days=60)
+    >>> list(both.results)
+    ['status quo', 'more iop']
     """
+    if isinstance(model_a, Mapping):
+        from ._strategies import simulate_strategies  # noqa: PLC0415  # it imports this module
+
+        if model_b is not None or replications is not None:
+            raise InvalidParameter(
+                parameter="model_b" if model_b is not None else "replications",
+                problem="not used with a mapping of strategies (give samples=K for "
+                "parameter uncertainty)",
+            )
+        return simulate_strategies(
+            model_a, n=n, seed=seed, days=days, samples=samples, workers=workers
+        )
+    if model_b is None:
+        raise InvalidParameter(
+            parameter="model_b", problem="compare needs two models, or a mapping of strategies"
+        )
+    if samples is not None or workers is not None:
+        raise InvalidParameter(
+            parameter="samples" if samples is not None else "workers",
+            problem="only used with a mapping of strategies",
+        )
+    replications = 10 if replications is None else replications
     replications = _whole("replications", replications, 1, 10_000)
     seed = _whole("seed", seed, 0, _MASK - replications)
     records: list[dict[str, object]] = []
