@@ -187,7 +187,7 @@ def test_a_clean_transaction_with_public_codes_gives_the_episode() -> None:
     assert result.findings == ()  # vitals and PHQ-9 are ignored without a finding
     assert result.counts["Observation"] == 2
     assert result.counts["stays"] == 3
-    assert "3 stays into 1 episodes of 1 patients" in result.summary()
+    assert "3 stays into 1 episode of 1 patient" in result.summary()
     assert from_fhir(json.dumps(_clean_transaction()), standard_pathway()) == episode
 
 

@@ -121,8 +121,8 @@ class FhirImport:
         read = ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items()) if k != "stays")
         lines = [
             f"read: {read or 'nothing'}",
-            f"mapped: {self.counts.get('stays', 0)} stays into {n_eps} episodes "
-            f"of {len(self.episodes)} patients",
+            f"mapped: {_n(self.counts.get('stays', 0), 'stay')} into {_n(n_eps, 'episode')} "
+            f"of {_n(len(self.episodes), 'patient')}",
         ]
         by_kind: dict[str, int] = {}
         for f in self.findings:
@@ -131,6 +131,10 @@ class FhirImport:
             "findings: " + (", ".join(f"{n} {k}" for k, n in sorted(by_kind.items())) or "none")
         )
         return "\n".join(lines)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # -- facts ------------------------------------------------------------------------------------
