@@ -610,3 +610,29 @@ def test_encounters_without_an_episode_of_care_are_stitched_by_the_shared_policy
     wide = read_fhir(data, standard_pathway(), stitching=Stitching(continuity_days=90))
     (one,) = wide.episodes["pt-1"]
     assert [r.target for r in one.history] == ["detox", "inpatient", "completed"]
+
+
+def test_a_questionnaire_response_is_read_by_the_one_questionnaire_reader() -> None:
+    """carepath's QuestionnaireResponse reader decides: a response missing a rating is an
+    incomplete-assessment finding naming the item, never the answers; a response to
+    another questionnaire (PHQ-9) is ignored."""
+    data = _messy()
+    qr = next(
+        e["resource"]
+        for e in data["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    )
+    qr["item"] = [i for i in qr["item"] if i["linkId"] != "relapse"]
+    phq = {
+        **qr,
+        "id": "phq-qr",
+        "questionnaire": "http://loinc.org/q/44249-1",
+        "item": [{"linkId": "withdrawal", "answer": [{"valueInteger": 3}]}],
+    }
+    data["entry"].append({"resource": phq})
+    result = read_fhir(data, standard_pathway())
+    (episode,) = result.episodes["pt-1"]
+    assert episode.history[0].assessment is None
+    (finding,) = [f for f in result.findings if f.kind == "incomplete-assessment"]
+    assert finding.resource == "QuestionnaireResponse/qr-1"
+    assert "relapse" in finding.message

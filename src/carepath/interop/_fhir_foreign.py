@@ -31,8 +31,9 @@ from typing import Any, Final, Literal, final
 
 import attrs
 
-from carepath._assessment import Dimension
+from carepath._assessment import DIMENSIONS, Dimension
 from carepath._episode import Episode
+from carepath._errors import InteropError
 from carepath._guards import Event
 from carepath._levels import Outcome
 from carepath._textio import is_quotable
@@ -190,6 +191,9 @@ class _Patient:
         self.encounters: list[_Encounter] = []
         self.ratings: list[_Ratings] = []
         self.episodes: dict[str, _EpisodeOfCare] = {}
+
+
+_DEFAULT_ITEMS: Final = {d.value: d for d in DIMENSIONS}
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -369,7 +373,23 @@ class Collector:
                 if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 4:
                     ratings[dim] = value
         if not ratings:
-            return
+            return  # another questionnaire (PHQ-9, AUDIT-C, ...)
+        from ._questionnaire import (  # noqa: PLC0415  # it imports the FHIR names
+            QUESTIONNAIRE_URL,
+            assessment_from_response,
+        )
+
+        canonical = str(d.get("questionnaire") or "").partition("|")[0]
+        if dict(self.code_map.questionnaire_items) == _DEFAULT_ITEMS:
+            if canonical and canonical != QUESTIONNAIRE_URL:
+                return  # another questionnaire that happens to share a linkId
+            # carepath's own Questionnaire: its one reader decides (every item, one answer)
+            try:
+                assessment = assessment_from_response(d)
+            except InteropError as exc:
+                self.finding("incomplete-assessment", name, f"{exc.field}: {exc.problem}")
+                return
+            ratings = {dim: int(assessment[dim]) for dim in DIMENSIONS}
         patient = self._patient(d, name, "subject")
         if patient is None:
             return
