@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -11,19 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
+from carepath._commands import PATHWAY_HELP, guards_option, load_pathway, read_input
 from carepath._episode import Episode
 from carepath._errors import CarepathError
 from carepath.definitions import GuardFactory
 
 __all__ = ["register"]
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read {path}: {type(exc).__name__}") from None
 
 
 def _print_episode(episode: Episode) -> None:
@@ -60,9 +52,7 @@ def fhir_group() -> None:
 
 
 @fhir_group.command("export")
-@click.argument(
-    "episode_file", metavar="EPISODE.json", type=click.Path(exists=True, dir_okay=False)
-)
+@click.argument("episode_file", metavar="EPISODE.json", type=click.Path(allow_dash=True))
 @click.option(
     "--version",
     "version",
@@ -71,9 +61,7 @@ def fhir_group() -> None:
     show_default=True,
     help="The FHIR version of the bundle.",
 )
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 @guards_option()
 @click.option(
     "--collection",
@@ -90,9 +78,10 @@ def export_command(
     """Print the episode in EPISODE.json (carepath's episode JSON) as a FHIR bundle."""
     from carepath.interop import to_fhir_json  # noqa: PLC0415  # the extra loads only when used
 
+    source = read_input(episode_file)
     pathway = load_pathway(pathway_file, guards)
     try:
-        episode = Episode.from_json(_read(episode_file), pathway)
+        episode = Episode.from_json(source, pathway)
         text = to_fhir_json(
             episode,
             "R5" if version == "R5" else "R4" if version == "R4" else "R4B",
@@ -106,9 +95,7 @@ def export_command(
 
 @fhir_group.command("import")
 @click.argument("files", metavar="FILE...", nargs=-1, required=True)
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 @guards_option()
 @click.option(
     "--code-map",
@@ -155,7 +142,7 @@ def import_command(
         if any(f.endswith(".ndjson") for f in files) or len(files) > 1:
             result = episodes_from_fhir_ndjson(files, pathway, code_map=code_map, tz=tz)
         else:
-            raw = sys.stdin.buffer.read() if files[0] == "-" else _read_bytes(files[0])
+            raw = read_input(files[0]).encode("utf-8")
             data = parse_json(raw, what=Path(files[0]).name, max_bytes=len(raw) + 1)
             if is_carepath_bundle(data):
                 click.echo(from_fhir(data, pathway).to_json(indent=2))
@@ -180,13 +167,6 @@ def import_command(
                     f"patient {ep.patient_id} episode {ep.id}: {ep.state} "
                     f"({ep.version} events, {len(ep.findings())} guard findings)"
                 )
-
-
-def _read_bytes(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {type(exc).__name__}") from None
 
 
 @click.group("hl7")
@@ -238,7 +218,7 @@ def replay_command(
         raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--tz") from None
     pathway = load_pathway(pathway_file, guards)
     try:
-        level_map = LevelMap.from_toml(_read(level_map_file)) if level_map_file else None
+        level_map = LevelMap.from_toml(read_input(level_map_file)) if level_map_file else None
         episodes = episodes_from_hl7v2(messages_file.read(), pathway, level_map=level_map, tz=tz)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None

@@ -184,7 +184,7 @@ def _norm_dispositions(value: Mapping[str, Outcome | str]) -> Mapping[str, Outco
 
 
 def _default_dispositions() -> Mapping[str, Outcome]:
-    from ._hl7 import LevelMap  # noqa: PLC0415  # the one table of disposition codes
+    from ._hl7_map import LevelMap  # noqa: PLC0415  # the one table of disposition codes
 
     return LevelMap().dispositions
 

@@ -68,7 +68,6 @@ def fhir_string_ok(text: str) -> bool:
     return bool(_FHIR_STRING.search(text)) and not _SCHEMA_SPACE.search(text)
 
 
-_EVENTS_AT: Final = re.compile(r"^events\[(\d+)\]")
 _OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
 _EOC_STATUSES: Final = (
     "planned",

@@ -16,7 +16,6 @@ from carepath._levels import INTAKE, Outcome
 from ._codemap import CodeMap
 from ._fhir_common import (
     _EOC_STATUSES,
-    _EVENTS_AT,
     DIMENSION_SYSTEM,
     EPISODE_SYSTEM,
     EXT_EVENT,
@@ -262,9 +261,8 @@ def _rebuild(eoc: _Node, by_type: Mapping[str, list[_Node]], pathway: Pathway) -
         ) from None
     except EpisodeLoadError as exc:
         field, problem = "extension", exc.problem
-        m = _EVENTS_AT.match(exc.location)
-        if m is not None:
-            i = int(m.group(1))
+        if exc.event_index is not None:
+            i = exc.event_index
             field = f"extension[{positions[i]}]"
             problem = f"event {events[i]['event_id']!r}: {problem}"
         elif exc.location:
