@@ -410,10 +410,21 @@ def test_no_patient_data_reaches_findings_errors_reprs_or_logs(
             )
         }
     )
+    # A placed stay whose discharge disposition and an extra coding carry patient data.
+    placed = _encounter(
+        "x-3",
+        "2026-05-01T00:00:00Z",
+        "2026-05-09T00:00:00Z",
+        types=[_coding(HCPCS, "H0015"), _coding(f"urn:x:{PHI[3]}", "Q")],
+        disposition=PHI[5],
+        episode=None,
+    )
+    data["entry"].append({"resource": placed})
     result = read_fhir(data, standard_pathway())
+    assert any(f.kind == "unknown-disposition" for f in result.findings)
     texts = [repr(result), result.summary(), *(str(f) for f in result.findings)]
     texts += [repr(f) for f in result.findings]
-    only_bad = _bundle("collection", [_patient(), data["entry"][-1]["resource"]])
+    only_bad = _bundle("collection", [_patient(), data["entry"][-2]["resource"]])
     with caplog.at_level(logging.DEBUG, logger="carepath"), pytest.raises(InteropError) as info:
         from_fhir(only_bad, standard_pathway())
     texts += [str(info.value), repr(info.value), caplog.text]

@@ -70,8 +70,22 @@ _SYSTEM: Final = re.compile(r"^(?:https?://|urn:)[\x21-\x7e]{1,200}$")
 _DATE_ONLY: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+_PHI_IN_SYSTEM: Final = re.compile(
+    r"\d{3}-\d{2}-\d{4}|\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}|\d{3}[-. )]\d{3}[-. ]\d{4}|\d{9}"
+)
+
+
 def _shown_system(system: str) -> str:
-    return system if _SYSTEM.match(system) else "(a system that is not a URL)"
+    """A code system as findings name it: a URL or URN (an OID) without anything shaped
+    like an SSN, a date or a phone number; otherwise words that repeat none of it."""
+    if _SYSTEM.match(system) and not _PHI_IN_SYSTEM.search(system):
+        return system
+    return "(a system that is not shown)"
+
+
+def _pair(system: str, code: str) -> str:
+    """``system|code`` for a finding, each part shown only when it is safe to."""
+    return f"{_shown_system(system)}|{code if is_quotable(code) else '?'}"
 
 
 @final
@@ -319,7 +333,7 @@ class Collector:
                 episode=episode,
                 locations=tuple(segments),
                 dispositions=tuple(c for _, c in dispo),
-                disposition_codes=tuple(f"{s}|{c}" for s, c in dispo),
+                disposition_codes=tuple(_pair(s, c) for s, c in dispo),
                 order=self.order,
             )
         )
