@@ -526,3 +526,12 @@ def test_the_code_table_in_the_docs_matches_the_module() -> None:
             row.patient_class,
             ", ".join(row.services),
         ]
+
+
+def test_a_full_url_shaped_like_personal_data_is_not_repeated() -> None:
+    data = _data()
+    data["entry"][0]["fullUrl"] = "https://ehr.example/Patient/078-05-1120"
+    _entry(data, "EpisodeOfCare")["status"] = "active"
+    err = _error(data)
+    assert "078-05-1120" not in str(err)
+    assert err.resource == "EpisodeOfCare (Bundle.entry[0])"
