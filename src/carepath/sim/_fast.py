@@ -22,6 +22,7 @@ rows keep the result's dtypes and are placed by a counting sort.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any, Final, final
 
@@ -128,7 +129,9 @@ def _stacked(tables: Sequence[Sequence[float]]) -> tuple[U64, I64]:
     the array and where each table starts in it.
     """
     parts = [_th(t) + (np.uint64(i) << _TABLE_SHIFT) for i, t in enumerate(tables)]
-    starts = np.cumsum([0] + [len(t) for t in tables[:-1]]).astype(np.int64)
+    starts = np.fromiter(
+        itertools.accumulate((len(t) for t in tables[:-1]), initial=0), dtype=np.int64
+    )
     return np.concatenate(parts), starts
 
 
