@@ -18,6 +18,7 @@ NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 _NEEDS: dict[str, str] = {
     "simulating_a_cohort": "carepath.sim",
     "economic_evaluation": "carepath.econ",
+    "fitting_to_records": "carepath.sim",
 }
 
 

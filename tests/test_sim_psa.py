@@ -75,7 +75,10 @@ def test_across_samples_on_arrays_equals_each_samples_summary(
     assert aggs is not None
     draws = result.metadata["sample_costs"]
     per = pd.DataFrame.from_records(
-        [_finish(aggs[k], result.pathway, draws[str(k)]).metrics() for k in sorted(aggs)]
+        [
+            _finish(aggs[k], result.pathway, draws[str(k)]).metrics()
+            for k in sorted(k for k in aggs if k is not None)
+        ]
     )
     want = pd.DataFrame(
         {"mean": per.mean(), "low": per.quantile(0.025), "high": per.quantile(0.975)}

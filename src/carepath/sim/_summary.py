@@ -78,24 +78,10 @@ class Summary:
         return out
 
     def __str__(self) -> str:
-        def show(title: str, frame: pd.DataFrame) -> str:
-            return f"{title}\n{frame.to_string(float_format=lambda x: f'{x:.3f}')}"
+        """Every table with a title, units and plain column names (see ``_present``)."""
+        from ._present import summary_text  # noqa: PLC0415  # presentation kept apart
 
-        return "\n\n".join(
-            [
-                show("Length of stay (days, ended stays)", self.length_of_stay),
-                show("Outcome shares per level", self.outcomes),
-                show("Step-down continuation after detox / inpatient (days)", self.continuation),
-                show("Readmissions (days)", self.readmissions),
-                f"Relapses per patient: {self.relapses_per_patient:.3f}",
-                show("Days of care and cost", self.care),
-                *(
-                    [show("Across parameter samples (mean, 95% interval)", self.across_samples)]
-                    if self.across_samples is not None
-                    else []
-                ),
-            ]
-        )
+        return summary_text(self)
 
 
 @final
