@@ -672,7 +672,7 @@ def run_fast(  # noqa: PLR0915  # one cycle of the reference engine, as arrays
         delay_start,
         relapse_out,
         outcome_state,
-    ) = _prepared(tab)
+    ) = prepared = _prepared(tab)
     placement, fits, relapse_target = comp.placement, comp.fits, comp.relapse_target
     allowed = comp.allowed
     n_levels = tab.n_levels
@@ -712,22 +712,7 @@ def run_fast(  # noqa: PLR0915  # one cycle of the reference engine, as arrays
             tab,
             comp,
             Columns(n) if out is None else out,
-            review,
-            stay_cap,
-            min_days,
-            event_tab,
-            event_start,
-            improve,
-            relapse_edge,
-            drop_edge,
-            continuation,
-            step_down_to,
-            worsen,
-            readmit,
-            delay_tab,
-            delay_start,
-            relapse_out,
-            outcome_state,
+            *prepared,
             class_th,
             classes,
             jitter,
