@@ -165,6 +165,13 @@ class _Draws:
     """:func:`carepath.sim.uniforms` for one seed, as the 32 random bits of each number
     (``u = bits * 2**-32``)."""
 
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def of(seed: int) -> _Draws:
+        """The draws of ``seed`` (shared: a PSA's samples all use the run's seed; a
+        ``_Draws`` is never changed after it is made)."""
+        return _Draws(seed)
+
     def __init__(self, seed: int) -> None:
         k1, k2 = keys(seed)
         self.k1, self.k2 = np.uint64(k1), np.uint64(k2)
@@ -653,8 +660,7 @@ def run_fast(  # noqa: PLR0915  # one cycle of the reference engine, as arrays
     already there, and the result's columns are views of ``out``'s.
     """
     days = tab.days
-    draw = _Draws(seed)
-    rows = ArrayRows(first, n)
+    draw = _Draws.of(seed)
     (
         review,
         stay_cap,
@@ -717,6 +723,7 @@ def run_fast(  # noqa: PLR0915  # one cycle of the reference engine, as arrays
             classes,
             jitter,
         )
+    rows = ArrayRows(first, n)
     zeros = np.zeros(n, dtype=np.int64)
     t, epno, lv, entered, last, rec, outcome = (zeros.copy() for _ in range(7))
     phase = np.zeros(n, dtype=np.int8)
