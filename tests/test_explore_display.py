@@ -808,3 +808,16 @@ def test_cli_reads_a_pathway_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert len([x for x in result.stdout.splitlines() if "->" in x]) == 6
+
+
+def test_plots_colour_levels_apart_and_show_the_setting_as_a_pattern() -> None:
+    fig = explore.occupancy(cohort(), days=30)
+    by_name = {t.name: t for t in fig.data}
+    inpatient = by_name["Inpatient / residential"]
+    iop = by_name["Intensive outpatient (IOP)"]
+    assert inpatient.fillcolor != iop.fillcolor
+    assert {inpatient.fillcolor, iop.fillcolor} <= set(explore.OKABE_ITO)
+    assert inpatient.fillpattern.shape == "/"  # residential
+    assert iop.fillpattern.shape == ""  # ambulatory
+    bars = {t.name: t for t in explore.timeline(sample_episode()).data if t.type == "bar"}
+    assert bars["Partial hospitalization (PHP)"].marker.pattern.shape == "."  # day programme
