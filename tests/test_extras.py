@@ -48,6 +48,7 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
         "ep = standard_pathway().start('p-1', at=T0)\nto_fhir(ep)",
     ),
     "store": (("sqlalchemy",), "import carepath.store"),
+    "service": (("starlette",), "import carepath.service"),
     "postgres": (
         ("psycopg", "psycopg2"),
         "from carepath.store import EpisodeStore\n"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,3 +177,27 @@ def test_cli_writes_the_questionnaire(tmp_path: Any) -> None:
     result = runner.invoke(main, ["fhir", "questionnaire", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text(encoding="utf-8")) == questionnaire()
+
+
+def test_the_questionnaire_needs_no_extra() -> None:
+    """``import carepath`` and the questionnaire functions work with no extra installed."""
+    blocked = {"starlette", "uvicorn", "httpx", "jwt", "jsonschema", "fhir", "sqlalchemy"}
+    script = (
+        "import importlib.abc, sys\n"
+        f"BLOCKED = {blocked!r}\n"
+        "class _Refuse(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.partition('.')[0] in BLOCKED:\n"
+        "            raise ModuleNotFoundError(name, name=name)\n"
+        "sys.meta_path.insert(0, _Refuse())\n"
+        "import carepath\n"
+        "from carepath.interop import assessment_from_response, questionnaire_response\n"
+        "a = carepath.Assessment(withdrawal=2)\n"
+        "print(assessment_from_response(questionnaire_response(a)) == a)\n"
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] in BLOCKED))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "[]"]

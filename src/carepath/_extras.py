@@ -29,7 +29,8 @@ EXTRAS: Final[dict[str, str]] = {
     "store": "the episode store (carepath.store): SQLAlchemy",
     "postgres": "the episode store on PostgreSQL: SQLAlchemy, psycopg",
     "cli": "the carepath command line: click, rich",
-    "service": "the CDS Hooks service (carepath serve): an ASGI app and its server",
+    "service": "the CDS Hooks service and placement page (carepath serve): starlette, "
+    "uvicorn, httpx, jsonschema, PyJWT",
 }
 """Each extra and what it brings (``pip install 'carepath[EXTRA]'``)."""
 

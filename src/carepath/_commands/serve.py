@@ -82,16 +82,18 @@ def serve_command(
     /cds-services/{id}/feedback, GET /placement. Every call must carry a CDS Hooks
     bearer JWT signed by a key in --jwks from an --issuer, unless --insecure-dev.
     """
-    try:
-        import uvicorn  # noqa: PLC0415  # the extra loads only when used
+    from carepath._extras import require  # noqa: PLC0415
 
-        from carepath.service import JwtCheck, TokenCheck, create_app  # noqa: PLC0415
-        from carepath.store import EpisodeStore  # noqa: PLC0415
-    except ImportError as exc:
-        raise click.ClickException(
-            f"'carepath serve' needs the 'service' extra ({exc.name} is missing): "
-            "pip install 'carepath[service]'"
-        ) from None
+    for module in ("uvicorn", "starlette", "httpx", "jwt", "jsonschema"):
+        try:
+            require(module, extra="service", needed_for="carepath serve")
+        except ImportError as exc:
+            raise click.ClickException(str(exc)) from None
+    import uvicorn  # noqa: PLC0415  # the extra loads only when used
+
+    from carepath.service import JwtCheck, TokenCheck, create_app  # noqa: PLC0415
+    from carepath.store import EpisodeStore  # noqa: PLC0415
+
     check: TokenCheck | None = None
     if insecure_dev:
         if jwks_file or issuers:
