@@ -78,7 +78,7 @@ def _runtime(obj: griffe.Object) -> Any:
     try:
         for i in range(1, len(parts) + 1):
             value: Any = importlib.import_module(".".join(parts[:i]))
-    except Exception:  # noqa: BLE001  # an extra missing, or a module that cannot load alone
+    except (Exception, SystemExit):  # noqa: BLE001  # an extra missing, or a module that cannot load alone
         return None
     for part in obj.path[len(obj.module.path) + 1 :].split("."):
         value = getattr(value, part, None)
