@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,19 @@ import pytest
 pytest.importorskip("click")
 from click.testing import CliRunner, Result  # after the skip
 
-from carepath import Assessment, standard_pathway
+from carepath import Assessment, definitions, standard_pathway
 from carepath.cli import main  # after the skip
+from support import T0
 
 PATHWAY = standard_pathway()
-T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+def _toml() -> str:
+    return definitions.dumps(PATHWAY)
+
+
+def _json() -> str:
+    return definitions.dumps(PATHWAY, "json")
 
 
 def _episode_json() -> str:
@@ -38,32 +45,32 @@ def _bundle_json() -> str:
 # Each command: (name, the arguments around the file, the file's good content, suffix).
 Args = Callable[[str, Path], list[str]]
 COMMANDS: list[tuple[str, Args, Callable[[], str], str]] = [
-    ("validate", lambda f, d: ["validate", f], PATHWAY.to_toml, ".toml"),
-    ("show", lambda f, d: ["show", f], PATHWAY.to_toml, ".toml"),
-    ("paths", lambda f, d: ["paths", "--pathway", f], PATHWAY.to_toml, ".toml"),
+    ("validate", lambda f, d: ["validate", f], _toml, ".toml"),
+    ("show", lambda f, d: ["show", f], _toml, ".toml"),
+    ("paths", lambda f, d: ["paths", "--pathway", f], _toml, ".toml"),
     (
         "diagram",
         lambda f, d: ["diagram", "--pathway", f, "--format", "mermaid"],
-        PATHWAY.to_toml,
+        _toml,
         ".toml",
     ),
     (
         "simulate",
         lambda f, d: ["simulate", "--pathway", f, "-n", "5", "-d", "5"],
-        PATHWAY.to_json,
+        _json,
         ".json",
     ),
     (
         "store check",
         lambda f, d: ["store", "check", _db(d), "--pathway", f],
-        PATHWAY.to_toml,
+        _toml,
         ".toml",
     ),
     ("fhir export", lambda f, d: ["fhir", "export", f], _episode_json, ".json"),
     (
         "fhir export --pathway",
         lambda f, d: ["fhir", "export", _file(d, "ep.json", _episode_json()), "--pathway", f],
-        PATHWAY.to_toml,
+        _toml,
         ".toml",
     ),
     ("fhir import", lambda f, d: ["fhir", "import", f], _bundle_json, ".json"),

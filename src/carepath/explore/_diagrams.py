@@ -383,7 +383,7 @@ def to_graphviz(
 
     See :meth:`carepath.Pathway.to_graphviz`.
     """
-    graphviz = require("graphviz", extra="viz", needed_for="Pathway.to_graphviz")
+    graphviz = require("graphviz", extra="viz", needed_for="explore.to_graphviz")
     _check_direction(direction)
     hl = _highlight(pathway, episode)
     pic = _picture(pathway, detail, guards, events, hl)
