@@ -1,6 +1,6 @@
 """Records, measures and fit benchmarks, each against a baseline timed in the same run.
 
-Run: ``.venv/bin/python benchmarks/bench_records.py [--quick]``.
+Run: ``.venv/bin/python benchmarks/bench_records.py [--quick] [--figures 1,2,3]``.
 
 1. ``measures()`` on 1,000,000 simulated patients x 365 days (about 2,000,000 stays).
    Target: under 5 s. Baseline: one pandas pass over the same stays (sorting them by
@@ -11,6 +11,8 @@ Run: ``.venv/bin/python benchmarks/bench_records.py [--quick]``.
    the episodes a simulation replays (the replay is not timed; ``records()`` is shown
    on its own line). Target: under 2 s on one core. Baseline: the same pandas pass over
    those stays.
+3. ``fit()`` on a simulated result of 35,000 patients x 365 days (about 70,000 stays,
+   50,000 episodes), the issue's size in stays. Same target and baseline.
 
 Every figure is the fastest of three runs. The load average of the (shared) machine is
 printed before and after: figures taken under load are not comparable.
@@ -49,9 +51,21 @@ def baseline(stays: pd.DataFrame) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument("--figures", default="1,2,3", help="which figures, e.g. 3 or 1,2")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
+    wanted = {int(x) for x in args.figures.split(",")}
     print(f"load average before: {os.getloadavg()[0]:.2f}")
+    if 1 in wanted:
+        figure_1(scale)
+    if 2 in wanted:
+        figure_2(scale)
+    if 3 in wanted:
+        figure_3(scale)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def figure_1(scale: int) -> None:
 
     n = 1_000_000 // scale
     result = simulate(SimulationModel.default(), n=n, seed=1, days=365)
@@ -64,6 +78,8 @@ def main() -> None:
         f"(baseline pandas pass {base:.2f} s, ratio {took / base:.1f}x; target < 5 s)"
     )
 
+
+def figure_2(scale: int) -> None:
     n2 = 20_000 // scale
     small = simulate(SimulationModel.default(), n=n2, seed=2, days=365)
     episodes = [ep for i in range(n2) for ep in small.replay(i)]
@@ -77,7 +93,20 @@ def main() -> None:
         f"(baseline pandas pass {base2:.3f} s, ratio {took_fit / base2:.0f}x; target < 2 s); "
         f"records() from the episodes: {took_records:.2f} s"
     )
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def figure_3(scale: int) -> None:
+    result = simulate(SimulationModel.default(), n=35_000 // scale, seed=3, days=365)
+    stays = result.stays
+    episodes = int(stays.groupby(["patient", "episode"]).ngroups)
+    fit(result)  # first call: imports, caches
+    took = fastest(lambda: fit(result))
+    base = fastest(lambda: baseline(stays))
+    print(
+        f"3. fit(): {episodes:,} episodes, {len(stays):,} stays (a simulated result): "
+        f"{took:.2f} s (baseline pandas pass {base:.3f} s, ratio {took / base:.0f}x; "
+        "target < 2 s)"
+    )
 
 
 if __name__ == "__main__":

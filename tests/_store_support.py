@@ -19,7 +19,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,11 @@ import sqlalchemy as sa
 
 from carepath import Assessment, Episode, standard_pathway
 from carepath.store import EpisodeStore
+from support import T0
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "postgres.sh"
 ENV = "CAREPATH_TEST_POSTGRES_URL"
-T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
 @functools.cache

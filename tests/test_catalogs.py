@@ -9,7 +9,7 @@ level so that a catalog of 14 levels still checks in seconds.
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Final
 
@@ -30,10 +30,10 @@ from carepath import (
     load_catalog,
     standard_pathway,
 )
+from support import T0
 
 pytestmark = pytest.mark.slow
 
-T0: Final = datetime(2026, 1, 5, 9, tzinfo=UTC)
 PROFILES: Final = tuple(Assessment.all_profiles())
 NAMES: Final = tuple(carepath.catalogs())
 

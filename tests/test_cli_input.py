@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,22 +12,19 @@ import pytest
 pytest.importorskip("click")
 from click.testing import CliRunner, Result  # after the skip
 
-from carepath import Assessment, standard_pathway
+from carepath import Assessment, definitions, standard_pathway
 from carepath.cli import main  # after the skip
-from carepath.definitions import dumps
+from support import T0
 
 PATHWAY = standard_pathway()
 
 
 def _toml() -> str:
-    return dumps(PATHWAY)
+    return definitions.dumps(PATHWAY)
 
 
 def _json() -> str:
-    return dumps(PATHWAY, "json")
-
-
-T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    return definitions.dumps(PATHWAY, "json")
 
 
 def _episode_json() -> str:

@@ -6,7 +6,7 @@ import json
 import re
 import tomllib
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import ClassVar, Final, final
 
@@ -41,9 +41,9 @@ from carepath import (
     standard_pathway,
 )
 from carepath.definitions._build import BUILTIN_GUARDS
+from support import T0
 
 ROOT: Final = Path(__file__).resolve().parent.parent
-T0: Final = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 MINIMAL: Final = """\
 id = "clinic"

@@ -23,8 +23,8 @@ from carepath import (
     standard_pathway,
 )
 from carepath.levels import DETOX, IOP
+from support import T0
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 OVERRIDE = Override(reason="team agreed: housing falls through Friday", by="dr-0042")
 SECRET = "left after an argument with her partner about custody"
 

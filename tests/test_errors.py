@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -24,8 +24,8 @@ from carepath import (
     TransitionRejected,
     standard_pathway,
 )
+from support import T0
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DROP_REASON = "relapsed after eviction; says partner is violent"
 OVERRIDE_REASON = "HIV+ and homeless; team keeps patient in residential"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import shutil
 import statistics
@@ -422,25 +421,26 @@ def test_result_html_counts_censored_stays_as_open_not_as_ended() -> None:
     html = tiny_result()._repr_html_()
     text = parse(html)
     t = tables(html)
-    inpatient = t["Length of stay"]["inpatient"]
-    assert inpatient["stays"] == "1"  # only p0's 10-day stay ended
-    assert inpatient["median"] == "10.000"
-    assert inpatient["open at horizon"] == "2"
-    assert t["Length of stay"]["detox"]["open at horizon"] == "0"
-    assert t["Length of stay"]["iop"] == {
-        "stays": "1",
-        "median": "10.000",
-        "q1": "10.000",
-        "q3": "10.000",
-        "open at horizon": "0",
+    los = t["Length of stay, in days, of the stays that ended before the horizon"]
+    inpatient = los["inpatient"]
+    assert inpatient["stays ended"] == "1"  # only p0's 10-day stay ended
+    assert inpatient["median days"] == "10"
+    assert inpatient["stays open at the horizon"] == "2"
+    assert los["detox"]["stays open at the horizon"] == "0"
+    assert los["iop"] == {
+        "stays ended": "1",
+        "median days": "10",
+        "25% ended by day": "10",
+        "75% ended by day": "10",
+        "stays open at the horizon": "0",
     }
     outcomes = t["Episodes by outcome"]
     assert outcomes["completed"] == {"episodes": "1", "share": "33.3%"}
     assert outcomes["dropped_out"]["episodes"] == "0"
     assert outcomes["in care at the horizon"] == {"episodes": "2", "share": "66.7%"}
-    assert t["Outcome shares per level"]["inpatient"]["ended"] == "1"
+    assert t["How stays ended, per level"]["inpatient"]["stays ended"] == "1"
     # Days of care count open stays up to the horizon: 10 + 30 + 26.
-    assert t["Days of care and cost"]["inpatient"]["days"] == "66"
+    assert t["Days of care and cost, per level"]["inpatient"]["days of care"] == "66"
     assert "3 patients over 30 days: 3 episodes, 5 stays (2 still open at the horizon), " in text
 
 
@@ -452,22 +452,20 @@ def test_result_html_renders_every_summary_frame_as_a_table() -> None:
     assert "<pre" not in html
     t = tables(html)
     summary = result.summary()
-    for caption, frame in [
-        ("Length of stay", summary.length_of_stay),
-        ("Outcome shares per level", summary.outcomes),
-        ("Step-down continuation after detox / inpatient", summary.continuation),
-        ("Readmissions", summary.readmissions),
-        ("Days of care and cost", summary.care),
-    ]:
-        assert list(t[caption]) == [str(i) for i in frame.index], caption
+    for name in ("length_of_stay", "outcomes", "continuation", "readmissions", "care"):
+        frame = summary.readable(name)
+        caption = frame.attrs["title"].split(" (")[0]
+        raw = getattr(summary, name)
+        assert list(t[caption]) == [str(i) for i in raw.index], caption
         for label, value_row in zip(t[caption], frame.itertuples(index=False), strict=True):
             for column, value in zip(frame.columns, value_row, strict=True):
-                if frame[column].dtype.kind in "iu":
-                    expected = str(int(value))
-                else:
-                    expected = "" if math.isnan(value) else f"{value:.3f}"
-                assert t[caption][label][str(column)] == expected, (caption, label, column)
-    assert f"Relapses per patient: {summary.relapses_per_patient:.3f}" in parse(html)
+                assert t[caption][label][str(column)] == value, (caption, label, column)
+    shares = t["How stays ended, per level"]
+    for level, row in summary.outcomes.iterrows():
+        assert shares[str(level)]["dropped out"] == f"{100 * row['dropped_out']:.1f}%"
+    medians = t["Length of stay, in days, of the stays that ended before the horizon"]
+    assert all(not r["median days"].endswith(".000") for r in medians.values())
+    assert f"Relapses per patient: {summary.relapses_per_patient:.2f}" in parse(html)
     outcomes = t["Episodes by outcome"]
     admits = int((result.events["event"] == "admit").sum())
     assert sum(int(r["episodes"]) for r in outcomes.values()) == admits
@@ -498,12 +496,13 @@ def test_result_html_of_a_streamed_run_leaves_its_parts_on_disk(tmp_path: Path) 
     html = result._repr_html_()
     assert "parts=" in repr(result)  # the repr shows parts while the tables are not loaded
     t = tables(html)
-    assert int(t["Length of stay"]["inpatient"]["stays"]) == int(
+    los = t["Length of stay, in days, of the stays that ended before the horizon"]
+    assert int(los["inpatient"]["stays ended"].replace(",", "")) == int(
         result.summary().length_of_stay.loc["inpatient", "stays"]
     )
     stays = result.stays
     assert f"{len(stays)} stays" in parse(html)
-    assert sum(int(r["open at horizon"]) for r in t["Length of stay"].values()) == int(
+    assert sum(int(r["stays open at the horizon"]) for r in los.values()) == int(
         (stays["exit"] == "censored").sum()
     )
 
@@ -809,3 +808,16 @@ def test_cli_reads_a_pathway_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert len([x for x in result.stdout.splitlines() if "->" in x]) == 6
+
+
+def test_plots_colour_levels_apart_and_show_the_setting_as_a_pattern() -> None:
+    fig = explore.occupancy(cohort(), days=30)
+    by_name = {t.name: t for t in fig.data}
+    inpatient = by_name["Inpatient / residential"]
+    iop = by_name["Intensive outpatient (IOP)"]
+    assert inpatient.fillcolor != iop.fillcolor
+    assert {inpatient.fillcolor, iop.fillcolor} <= set(explore.OKABE_ITO)
+    assert inpatient.fillpattern.shape == "/"  # residential
+    assert iop.fillpattern.shape == ""  # ambulatory
+    bars = {t.name: t for t in explore.timeline(sample_episode()).data if t.type == "bar"}
+    assert bars["Partial hospitalization (PHP)"].marker.pattern.shape == "."  # day programme

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -29,11 +29,11 @@ from carepath.interop._fhir import EXT_EVENT, LEVEL_SYSTEM, bundle_data
 from carepath.levels import STANDARD_CRITERIA, STANDARD_LEVELS
 from carepath.testing import assessments as assessment_strategy
 from carepath.testing import aware_datetimes, episodes, overrides
+from support import T0
 
 pytest.importorskip("fhir.resources")
 
 VERSIONS = ("R4B", "R5")
-T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 _MOVES = {Event.ADMIT, Event.STEP_DOWN, Event.STEP_UP}
 # Hypothesis examples cost a bundle validation each (tens of milliseconds).
 _FEW = settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
@@ -526,3 +526,12 @@ def test_the_code_table_in_the_docs_matches_the_module() -> None:
             row.patient_class,
             ", ".join(row.services),
         ]
+
+
+def test_a_full_url_shaped_like_personal_data_is_not_repeated() -> None:
+    data = _data()
+    data["entry"][0]["fullUrl"] = "https://ehr.example/Patient/078-05-1120"
+    _entry(data, "EpisodeOfCare")["status"] = "active"
+    err = _error(data)
+    assert "078-05-1120" not in str(err)
+    assert err.resource == "EpisodeOfCare (Bundle.entry[0])"

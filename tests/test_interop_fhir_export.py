@@ -9,7 +9,7 @@ import gzip
 import json
 import random
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,13 @@ from carepath import Assessment, Episode, standard_pathway
 from carepath.interop import from_fhir, to_fhir, to_fhir_json
 from carepath.interop._fhir import ASAM3_SYSTEM, ASAM4_SYSTEM
 from carepath.testing import episodes
+from support import T0
 
 pytest.importorskip("fhir.resources")
 jsonschema = pytest.importorskip("jsonschema")
 
 VERSIONS = ("R4", "R4B", "R5")
 SCHEMAS = Path(__file__).resolve().parent / "fhir_schemas"
-T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 _FEW = settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 

@@ -187,7 +187,7 @@ def test_a_clean_transaction_with_public_codes_gives_the_episode() -> None:
     assert result.findings == ()  # vitals and PHQ-9 are ignored without a finding
     assert result.counts["Observation"] == 2
     assert result.counts["stays"] == 3
-    assert "3 stays into 1 episodes of 1 patients" in result.summary()
+    assert "3 stays into 1 episode of 1 patient" in result.summary()
     assert from_fhir(json.dumps(_clean_transaction()), standard_pathway()) == episode
 
 
@@ -410,10 +410,21 @@ def test_no_patient_data_reaches_findings_errors_reprs_or_logs(
             )
         }
     )
+    # A placed stay whose discharge disposition and an extra coding carry patient data.
+    placed = _encounter(
+        "x-3",
+        "2026-05-01T00:00:00Z",
+        "2026-05-09T00:00:00Z",
+        types=[_coding(HCPCS, "H0015"), _coding(f"urn:x:{PHI[3]}", "Q")],
+        disposition=PHI[5],
+        episode=None,
+    )
+    data["entry"].append({"resource": placed})
     result = read_fhir(data, standard_pathway())
+    assert any(f.kind == "unknown-disposition" for f in result.findings)
     texts = [repr(result), result.summary(), *(str(f) for f in result.findings)]
     texts += [repr(f) for f in result.findings]
-    only_bad = _bundle("collection", [_patient(), data["entry"][-1]["resource"]])
+    only_bad = _bundle("collection", [_patient(), data["entry"][-2]["resource"]])
     with caplog.at_level(logging.DEBUG, logger="carepath"), pytest.raises(InteropError) as info:
         from_fhir(only_bad, standard_pathway())
     texts += [str(info.value), repr(info.value), caplog.text]
@@ -610,3 +621,29 @@ def test_encounters_without_an_episode_of_care_are_stitched_by_the_shared_policy
     wide = read_fhir(data, standard_pathway(), stitching=Stitching(continuity_days=90))
     (one,) = wide.episodes["pt-1"]
     assert [r.target for r in one.history] == ["detox", "inpatient", "completed"]
+
+
+def test_a_questionnaire_response_is_read_by_the_one_questionnaire_reader() -> None:
+    """carepath's QuestionnaireResponse reader decides: a response missing a rating is an
+    incomplete-assessment finding naming the item, never the answers; a response to
+    another questionnaire (PHQ-9) is ignored."""
+    data = _messy()
+    qr = next(
+        e["resource"]
+        for e in data["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    )
+    qr["item"] = [i for i in qr["item"] if i["linkId"] != "relapse"]
+    phq = {
+        **qr,
+        "id": "phq-qr",
+        "questionnaire": "http://loinc.org/q/44249-1",
+        "item": [{"linkId": "withdrawal", "answer": [{"valueInteger": 3}]}],
+    }
+    data["entry"].append({"resource": phq})
+    result = read_fhir(data, standard_pathway())
+    (episode,) = result.episodes["pt-1"]
+    assert episode.history[0].assessment is None
+    (finding,) = [f for f in result.findings if f.kind == "incomplete-assessment"]
+    assert finding.resource == "QuestionnaireResponse/qr-1"
+    assert "relapse" in finding.message

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 import carepath
 from carepath import Assessment, Event, InvalidEvent, Rule, standard_pathway
 from carepath._suggest import did_you_mean
-
-T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+from support import T0
 
 
 @pytest.mark.parametrize(
@@ -74,13 +73,13 @@ def test_public_errors_are_named_by_their_public_path(name: str) -> None:
         assert obj.__module__ == "carepath"
 
 
-def test_a_traceback_names_carepath_invalid_event() -> None:
+def test_a_traceback_names_carepath_unknown_level() -> None:
     code = "import carepath\ncarepath.standard_pathway().level('inpatint')"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
     )
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("carepath.InvalidEvent: "), last
+    assert last.startswith("carepath.UnknownLevel: "), last
 
 
 def test_event_names_are_the_enum_values() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,26 @@ def test_the_sankey_shows_each_state_once_without_overlapping_labels() -> None:
     labels = check["labels"]
     assert len(labels) == len(set(labels)) >= 9  # intake, six levels, outcomes: once each
     assert check["overlaps"] == []
+
+
+@NEEDS_DOT
+def test_the_notebook_exported_by_nbconvert_shows_its_diagrams(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """nbconvert's HTML of the executed notebook draws the diagrams (no Mermaid to load)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nbconvert = pytest.importorskip("nbconvert")
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    nb = nbformat.read(examples / "exploring_step_down_sequences.ipynb", as_version=4)
+    nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(examples)}}
+    ).execute()
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    assert not re.search(r'class="[^"]*jp-Mermaid', html)
+    assert 'data-mime-type="image/svg+xml"' in html
+    url = page(html, "notebook_nbconvert")
+    pixels = colour_pixels(screenshot(url, "notebook_nbconvert", height=4000), LEVEL_COLOURS)
+    assert all(n > 300 for n in pixels.values()), pixels

@@ -7,7 +7,7 @@ profile (and every profile x level pair) rather than sampling.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Final
 
 import attrs
@@ -27,10 +27,10 @@ from carepath import (
     standard_pathway,
 )
 from carepath.levels import STANDARD_LEVELS
+from support import T0
 
 pytestmark = pytest.mark.slow
 
-T0: Final = datetime(2026, 1, 5, 9, tzinfo=UTC)
 PROFILES: Final[tuple[Assessment, ...]] = tuple(Assessment.all_profiles())
 
 

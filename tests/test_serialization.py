@@ -22,8 +22,8 @@ from carepath import (
     standard_pathway,
 )
 from carepath.levels import STANDARD_CRITERIA, STANDARD_LEVELS
+from support import T0
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PLUS2 = timezone(timedelta(hours=2))
 MINUS0530 = timezone(-timedelta(hours=5, minutes=30))
 OVERRIDE = Override(reason="bed shortage; team decision", by="dr-0042")

@@ -13,6 +13,8 @@ np = pytest.importorskip("numpy")
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
+pytestmark = pytest.mark.slow  # many simulations and process pools
+
 from carepath.sim import (  # noqa: E402
     Beta,
     Fixed,

@@ -200,3 +200,18 @@ def test_compare_of_two_models_is_unchanged() -> None:
         compare({"a": base}, replications=3)  # type: ignore[call-overload]  # the mistake tested
     with pytest.raises(InvalidParameter, match="model_b"):
         compare(base)  # type: ignore[call-overload]  # the mistake tested
+
+
+def test_cea_of_a_mapping_of_results() -> None:
+    """Results simulated one by one (same seed) feed cea() as a mapping; a model without
+    samples counts as the same in every sample; different sample counts are refused."""
+    model = economic()
+    uncertain = model.with_distributions(utility={"iop": Beta(a=72, b=28)})
+    a = simulate(uncertain, n=50, seed=2, samples=3, days=60)
+    b = simulate(model, n=50, seed=2, days=60)
+    result = cea({"psa": a, "fixed": b}, wtp=[0, 10_000])
+    assert result.outcomes.cost.shape == (2, 3)
+    assert len(set(result.outcomes.cost[1])) == 1
+    c = simulate(uncertain, n=50, seed=2, samples=2, days=60)
+    with pytest.raises(InvalidParameter, match="same samples"):
+        Strategies.of({"a": a, "c": c})

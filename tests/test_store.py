@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import carepath
-from _store_support import T0, postgres_schema, postgres_server, wipe
+from _store_support import postgres_schema, postgres_server, wipe
 from carepath import (
     Assessment,
     CarepathError,
@@ -33,6 +33,7 @@ from carepath import (
 )
 from carepath.store import SCHEMA_VERSION, EpisodeStore
 from carepath.testing import episodes
+from support import T0
 
 PATHWAY = standard_pathway()
 

@@ -23,10 +23,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _store_support import T0
 from carepath import Assessment, CorruptRecord, Episode, StoreError, standard_pathway
 from carepath.store import EpisodeStore
 from carepath.store._rows import import_line
+from support import T0
 
 PATHWAY = standard_pathway()
 _WHERE = re.compile(r"episode '([^']*)' seq (\d+)")

@@ -73,9 +73,12 @@ def rewrite_roles(text: str, obj: griffe.Object, package: griffe.Module) -> str:
 
 
 def _runtime(obj: griffe.Object) -> Any:
+    """The live object, imported the way a user would (each parent package first)."""
+    parts = obj.module.path.split(".")
     try:
-        value: Any = importlib.import_module(obj.module.path)
-    except ImportError:
+        for i in range(1, len(parts) + 1):
+            value: Any = importlib.import_module(".".join(parts[:i]))
+    except (Exception, SystemExit):  # noqa: BLE001  # an extra missing, or a module that cannot load alone
         return None
     for part in obj.path[len(obj.module.path) + 1 :].split("."):
         value = getattr(value, part, None)

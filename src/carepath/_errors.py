@@ -103,8 +103,11 @@ class UnknownLevel(InvalidEvent, LookupError):
         problem = f"{level} is not a level of pathway {pathway_id!r}; {hint}known: " + ", ".join(
             self.known
         )
-        super().__init__(event="lookup", field="level", problem=problem)
-        self.args = (problem,)
+        self.event = "lookup"
+        self.field = "level"
+        self.problem = problem
+        self.episode_id = ""
+        CarepathError.__init__(self, problem)  # the message is the problem alone
 
 
 class TransitionRejected(CarepathError):
@@ -221,9 +224,10 @@ class PathwayDefinitionError(PathwayError):
     ) -> None:
         self.details: tuple[DefinitionProblem, ...] = tuple(details)
         self.source = source
-        super().__init__(pathway_id=pathway_id, problems=self.details)
+        self.pathway_id = pathway_id
+        self.problems: tuple[Problem, ...] = self.details
         what = f"pathway {pathway_id!r}" if pathway_id else f"pathway definition {source or ''}"
-        self.args = (_render(what.rstrip(), self.details),)
+        CarepathError.__init__(self, _render(what.rstrip(), self.details))
 
 
 class EpisodeLoadError(CarepathError, ValueError):
@@ -255,9 +259,9 @@ class EpisodeLoadError(CarepathError, ValueError):
         self.location = location
         self.episode_id = episode_id
         self.reasons: tuple[Reason, ...] = tuple(reasons)
-        self.code = code or ("event_refused" if self.reasons else "episode_invalid")
-        self.event_index = event_index
-        self.event_field = event_field
+        self.code: str = code or ("event_refused" if self.reasons else "episode_invalid")
+        self.event_index: int | None = event_index
+        self.event_field: str = event_field
         where = f" at {location}" if location else ""
         who = f" (episode {episode_id!r})" if episode_id else ""
         super().__init__(f"cannot load episode{who}{where}: {problem}")

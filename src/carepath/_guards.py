@@ -194,17 +194,17 @@ class GuardContext:
         entered_at: datetime | None,
         pathway: Pathway,
     ) -> None:
-        self.event = event
-        self.source = source
+        self.event: Event = event
+        self.source: Level | None = source
         """The level the patient is at (``None`` at intake)."""
-        self.target = target
+        self.target: Level | None = target
         """The level the move leads to (``None`` for an outcome)."""
-        self.assessment = assessment
+        self.assessment: Assessment | None = assessment
         """The assessment the event brings, else the latest on record (``None`` if none)."""
-        self.at = at
-        self.entered_at = entered_at
+        self.at: datetime = at
+        self.entered_at: datetime | None = entered_at
         """When the patient entered the source level (``None`` at intake)."""
-        self.pathway = pathway
+        self.pathway: Pathway = pathway
 
     @classmethod
     def _of(

@@ -40,6 +40,9 @@ class Engine:
 
     __slots__ = ("_cursor", "_events", "_lock", "machine")
 
+    machine: Any
+    """The ``transitions.Machine`` (transitions ships no type information)."""
+
     def __init__(self, states: Sequence[str], moves: Iterable[tuple[str, str, str]]) -> None:
         """Compile ``moves`` given as ``(trigger, source, dest)`` over ``states``."""
         self._cursor = _Cursor()

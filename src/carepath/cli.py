@@ -13,10 +13,10 @@ from ._extras import MissingExtra
 
 try:
     import click
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
+except ImportError as _missing:  # pragma: no cover - exercised only without the extra
     raise SystemExit(
         str(MissingExtra(extra="cli", needed_for="the carepath command line", module="click"))
-    ) from exc
+    ) from _missing
 
 from . import __version__
 

@@ -57,6 +57,13 @@ SETTING_BORDERS: Final[Mapping[Setting, str]] = {
     Setting.RECOVERY_RESIDENCE: "dotted",
 }
 """How each picture shows a level's setting: by border (HTML) and shape (diagrams)."""
+SETTING_PATTERNS: Final[Mapping[Setting, str]] = {
+    Setting.RESIDENTIAL: "/",
+    Setting.DAY: ".",
+    Setting.AMBULATORY: "",
+    Setting.RECOVERY_RESIDENCE: "x",
+}
+"""The fill pattern of a level's bars and areas by setting (plotly, and matplotlib's hatch)."""
 
 INTAKE_COLOUR: Final = "#eeeeee"
 OUTCOME_COLOURS: Final[Mapping[Outcome, str]] = {

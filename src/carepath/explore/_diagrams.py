@@ -383,7 +383,7 @@ def to_graphviz(
 
     See :meth:`carepath.Pathway.to_graphviz`.
     """
-    graphviz = require("graphviz", extra="viz", needed_for="Pathway.to_graphviz")
+    graphviz = require("graphviz", extra="viz", needed_for="explore.to_graphviz")
     _check_direction(direction)
     hl = _highlight(pathway, episode)
     pic = _picture(pathway, detail, guards, events, hl)
@@ -399,6 +399,7 @@ def to_graphviz(
             "newrank": "true",
             "nodesep": "0.35",
             "ranksep": "0.45",
+            "size": "11,16",  # inches: a wide picture is scaled down to fit a page
         },
         node_attr={"fontname": "Helvetica", "fontsize": "11", "color": "#333333"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#555555"},

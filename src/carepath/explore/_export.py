@@ -56,6 +56,7 @@ def _draw(fig: Any, width: float, height: float, dpi: float) -> Any:
     stack_ys: list[list[float]] = []
     stack_colours: list[str] = []
     stack_labels: list[str] = []
+    stack_hatches: list[str | None] = []
     boxes: list[tuple[list[float], str, str]] = []
     for t in traces:
         colour = getattr(t.marker, "color", None) if hasattr(t, "marker") else None
@@ -69,6 +70,7 @@ def _draw(fig: Any, width: float, height: float, dpi: float) -> Any:
                     left=[float(b) for b in bases],
                     color=colour,
                     edgecolor="#555555",
+                    hatch=_hatch(getattr(t.marker, "pattern", None)),
                 )
             else:
                 ax.bar(
@@ -84,6 +86,7 @@ def _draw(fig: Any, width: float, height: float, dpi: float) -> Any:
             stack_x = [float(x) for x in _seq(t.x)]
             stack_ys.append([float(y) for y in _seq(t.y)])
             stack_colours.append(str(t.fillcolor or colour or "#cccccc"))
+            stack_hatches.append(_hatch(getattr(t, "fillpattern", None)))
             stack_labels.append(str(t.name or ""))
         else:
             xs = [float(x) for x in _seq(t.x)]
@@ -101,7 +104,19 @@ def _draw(fig: Any, width: float, height: float, dpi: float) -> Any:
                     fontsize=7,
                 )
     _finish(ax, fig, categories, stack_x, stack_ys, stack_colours, stack_labels, boxes)
+    for area, hatch in zip(ax.collections, stack_hatches, strict=False):
+        if hatch:
+            area.set_hatch(hatch)
+    if stack_ys:  # the legend again, with the hatches, top of the stack first
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles[::-1], labels[::-1], loc="upper right", fontsize=7)
     return out
+
+
+def _hatch(pattern: Any) -> str | None:
+    """matplotlib's hatch for a plotly fill pattern (the same characters, doubled)."""
+    shape = getattr(pattern, "shape", None)
+    return str(shape) * 2 if shape else None
 
 
 def _finish(

@@ -303,6 +303,14 @@ def _frame_table(frame: Any, *, extra: tuple[str, Mapping[str, str]] | None = No
     return _table(head, rows)
 
 
+def _readable(
+    summary: Any, name: str, *, extra: tuple[str, Mapping[str, str]] | None = None
+) -> tuple[str, str]:
+    """A summary table as people read it (``Summary.readable``): its title, then the table."""
+    frame = summary.readable(name)
+    return f"<p>{_e(frame.attrs['title'])}</p>", _frame_table(frame, extra=extra)
+
+
 def result_html(result: SimulationResult | CareRecords) -> str:
     """A simulated cohort's summary as HTML tables (what ``SimulationResult`` shows in notebooks).
 
@@ -353,17 +361,12 @@ def result_html(result: SimulationResult | CareRecords) -> str:
         header,
         "<p>Episodes by outcome</p>",
         _table(["outcome", "episodes", "share"], outcome_rows),
-        "<p>Length of stay (days; stays ended before the horizon, open ones counted apart)</p>",
-        _frame_table(summary.length_of_stay, extra=("open at horizon", open_by_level)),
-        "<p>Outcome shares per level (of ended stays)</p>",
-        _frame_table(summary.outcomes),
-        "<p>Step-down continuation after detox / inpatient (days)</p>",
-        _frame_table(summary.continuation),
-        "<p>Readmissions (days)</p>",
-        _frame_table(summary.readmissions),
-        "<p>Days of care and cost (open stays counted up to the horizon)</p>",
-        _frame_table(summary.care),
-        f"<p>Relapses per patient: {_cell(summary.relapses_per_patient)}</p>",
+        *_readable(summary, "length_of_stay", extra=("stays open at the horizon", open_by_level)),
+        *_readable(summary, "outcomes"),
+        *_readable(summary, "continuation"),
+        *_readable(summary, "readmissions"),
+        *_readable(summary, "care"),
+        f"<p>Relapses per patient: {summary.relapses_per_patient:.2f}</p>",
     ]
     if summary.across_samples is not None:
         parts += [

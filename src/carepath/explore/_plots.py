@@ -21,6 +21,7 @@ from ._common import (
     HIGHLIGHT,
     INTAKE_COLOUR,
     OUTCOME_COLOURS,
+    SETTING_PATTERNS,
     ExploreError,
     SimulationTables,
     days_since,
@@ -94,6 +95,13 @@ def _names(pathway: Pathway) -> tuple[dict[str, str], dict[str, str], list[str]]
         **{o.value: OUTCOME_COLOURS[o] for o in Outcome},
     }
     return labels, colours, [lv.code for lv in pathway.levels]
+
+
+def _pattern(pathway: Pathway, code: str) -> dict[str, Any]:
+    """A level's setting as a fill pattern (none for an unknown state)."""
+    levels = {lv.code: lv for lv in pathway.levels}
+    shape = SETTING_PATTERNS[levels[code].setting] if code in levels else ""
+    return {"shape": shape, "fgcolor": "#333333", "fgopacity": 0.35, "size": 7}
 
 
 def _state(value: object) -> str:
@@ -255,7 +263,8 @@ def occupancy(
     if days is not None:
         _check_count(days, "days")
     go = _go()
-    labels, colours, order = _names(_pathway(pathway, result))
+    chosen = _pathway(pathway, result)
+    labels, colours, order = _names(chosen)
     rows = records(result.stays, _STAY_COLUMNS, name="stays")
     shown = days if days is not None else _metadata_count(result, "days")
     if shown is None:
@@ -293,6 +302,7 @@ def occupancy(
                 stackgroup="levels",
                 line={"width": 0.5, "color": colours.get(code, _OTHER_COLOUR)},
                 fillcolor=colours.get(code, _OTHER_COLOUR),
+                fillpattern=_pattern(chosen, code),
             )
         )
     y_title = "patients" if k == 1 else f"patients (mean of {k} parameter samples)"
@@ -366,7 +376,11 @@ def timeline(episode: Episode, *, title: str | None = None) -> Any:
                 x=[max(end - s.start_day, 0.05) for s, end in zip(mine, ends, strict=True)],
                 base=[s.start_day for s in mine],
                 name=labels[code],
-                marker={"color": colours[code], "line": {"color": "#555555", "width": 1}},
+                marker={
+                    "color": colours[code],
+                    "line": {"color": "#555555", "width": 1},
+                    "pattern": _pattern(pathway, code),
+                },
                 hovertemplate="day %{base:.1f} to %{x:.1f} days later<extra>%{y}</extra>",
             )
         )

@@ -31,8 +31,9 @@ from typing import Any, Final, Literal, final
 
 import attrs
 
-from carepath._assessment import Dimension
+from carepath._assessment import DIMENSIONS, Dimension
 from carepath._episode import Episode
+from carepath._errors import InteropError
 from carepath._guards import Event
 from carepath._levels import Outcome
 from carepath._textio import is_quotable
@@ -69,8 +70,22 @@ _SYSTEM: Final = re.compile(r"^(?:https?://|urn:)[\x21-\x7e]{1,200}$")
 _DATE_ONLY: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+_PHI_IN_SYSTEM: Final = re.compile(
+    r"\d{3}-\d{2}-\d{4}|\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}|\d{3}[-. )]\d{3}[-. ]\d{4}|\d{9}"
+)
+
+
 def _shown_system(system: str) -> str:
-    return system if _SYSTEM.match(system) else "(a system that is not a URL)"
+    """A code system as findings name it: a URL or URN (an OID) without anything shaped
+    like an SSN, a date or a phone number; otherwise words that repeat none of it."""
+    if _SYSTEM.match(system) and not _PHI_IN_SYSTEM.search(system):
+        return system
+    return "(a system that is not shown)"
+
+
+def _pair(system: str, code: str) -> str:
+    """``system|code`` for a finding, each part shown only when it is safe to."""
+    return f"{_shown_system(system)}|{code if is_quotable(code) else '?'}"
 
 
 @final
@@ -121,8 +136,8 @@ class FhirImport:
         read = ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items()) if k != "stays")
         lines = [
             f"read: {read or 'nothing'}",
-            f"mapped: {self.counts.get('stays', 0)} stays into {n_eps} episodes "
-            f"of {len(self.episodes)} patients",
+            f"mapped: {_n(self.counts.get('stays', 0), 'stay')} into {_n(n_eps, 'episode')} "
+            f"of {_n(len(self.episodes), 'patient')}",
         ]
         by_kind: dict[str, int] = {}
         for f in self.findings:
@@ -131,6 +146,10 @@ class FhirImport:
             "findings: " + (", ".join(f"{n} {k}" for k, n in sorted(by_kind.items())) or "none")
         )
         return "\n".join(lines)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # -- facts ------------------------------------------------------------------------------------
@@ -186,6 +205,9 @@ class _Patient:
         self.encounters: list[_Encounter] = []
         self.ratings: list[_Ratings] = []
         self.episodes: dict[str, _EpisodeOfCare] = {}
+
+
+_DEFAULT_ITEMS: Final = {d.value: d for d in DIMENSIONS}
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -311,7 +333,7 @@ class Collector:
                 episode=episode,
                 locations=tuple(segments),
                 dispositions=tuple(c for _, c in dispo),
-                disposition_codes=tuple(f"{s}|{c}" for s, c in dispo),
+                disposition_codes=tuple(_pair(s, c) for s, c in dispo),
                 order=self.order,
             )
         )
@@ -365,7 +387,23 @@ class Collector:
                 if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 4:
                     ratings[dim] = value
         if not ratings:
-            return
+            return  # another questionnaire (PHQ-9, AUDIT-C, ...)
+        from ._questionnaire import (  # noqa: PLC0415  # it imports the FHIR names
+            QUESTIONNAIRE_URL,
+            assessment_from_response,
+        )
+
+        canonical = str(d.get("questionnaire") or "").partition("|")[0]
+        if dict(self.code_map.questionnaire_items) == _DEFAULT_ITEMS:
+            if canonical and canonical != QUESTIONNAIRE_URL:
+                return  # another questionnaire that happens to share a linkId
+            # carepath's own Questionnaire: its one reader decides (every item, one answer)
+            try:
+                assessment = assessment_from_response(d)
+            except InteropError as exc:
+                self.finding("incomplete-assessment", name, f"{exc.field}: {exc.problem}")
+                return
+            ratings = {dim: int(assessment[dim]) for dim in DIMENSIONS}
         patient = self._patient(d, name, "subject")
         if patient is None:
             return

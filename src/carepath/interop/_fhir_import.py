@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from carepath._assessment import DIMENSIONS
 from carepath._episode import Episode
 from carepath._errors import CarepathError, EpisodeLoadError, InteropError, PathwayMismatch
 from carepath._guards import Event
 from carepath._levels import INTAKE, Outcome
+from carepath._textio import is_quotable
 
 from ._codemap import CodeMap
 from ._fhir_common import (
@@ -104,6 +106,19 @@ def _read_assessments(observations: Sequence[_Node]) -> dict[str, dict[str, int]
     return out
 
 
+_FULL_URL: Final = re.compile(r"urn:uuid:[0-9a-fA-F-]{36}|https?://[A-Za-z0-9._~:/-]{1,200}")
+
+
+def _entry_name(full_url: object, i: int) -> str:
+    """An entry's ``fullUrl`` when it is a UUID or a plain URL not shaped like personal
+    data (the sender's text otherwise stays out of messages), else its position."""
+    if isinstance(full_url, str) and _FULL_URL.fullmatch(full_url):
+        tail = full_url.rsplit("/", 1)[-1].removeprefix("urn:uuid:")
+        if is_quotable(tail, kind="id"):
+            return full_url
+    return f"(Bundle.entry[{i}])"
+
+
 def _coerce(bundle_or_json: object, version: FhirVersion | None, max_bytes: int) -> Any:
     """Plain JSON data from a model, JSON text or data."""
     if isinstance(bundle_or_json, str | bytes | bytearray):
@@ -185,7 +200,7 @@ def from_fhir(
         if res is None:
             continue
         rtype = res.get("resourceType") if isinstance(res, dict) else None
-        name = f"{rtype} {entry.get('fullUrl') or f'(Bundle.entry[{i}])'}"
+        name = f"{rtype} {_entry_name(entry.get('fullUrl'), i)}"
         if isinstance(res, dict) and res.get("status") == "entered-in-error":
             continue  # a stay or assessment a correction removed (to_fhir(replaces=...))
         by_type.setdefault(str(rtype), []).append(_Node(res, std, name))

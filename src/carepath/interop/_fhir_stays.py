@@ -15,7 +15,7 @@ from carepath._errors import CarepathError, InteropError
 from carepath._guards import Event
 from carepath._levels import Outcome
 from carepath._pathway import Pathway
-from carepath._textio import is_quotable, show
+from carepath._textio import show
 
 from ._codes import codes_for
 from ._fhir_foreign import (
@@ -29,9 +29,9 @@ from ._fhir_foreign import (
     FhirImport,
     _Encounter,
     _EpisodeOfCare,
+    _pair,
     _Patient,
     _Ratings,
-    _shown_system,
 )
 from ._stitching import Stay as StitchStay
 from ._stitching import Stitching, stitch
@@ -113,9 +113,7 @@ class _Builder:
                 why = f"class {not_a_stay[0]}" if not_a_stay else "not linked to an episode"
                 self.c.finding("ignored", enc.name, f"{why}, and no level in the code map")
                 return []
-            codes = tuple(
-                f"{_shown_system(s)}|{c if is_quotable(c) else '?'}" for s, c in enc.codings
-            )
+            codes = tuple(_pair(s, c) for s, c in enc.codings)
             self.c.finding(
                 "unmapped",
                 enc.name,

@@ -28,12 +28,12 @@ from carepath._episode import Episode
 from carepath._errors import CarepathError, InteropError, TransitionRejected
 from carepath._guards import Event
 from carepath._levels import Level, Outcome
+from carepath._textio import TextInputError, as_text, is_quotable, show
 
 from ._codes import codes_for
 from ._hl7_map import DISCHARGE_STATUS, LevelMap, _lookup
 from ._hl7_reader import STANDARD as _STANDARD
 from ._hl7_reader import HL7Limits, RawMessage, read_message, split_messages
-from ._quote import quotable, show
 
 if TYPE_CHECKING:
     from carepath._pathway import Pathway
@@ -97,7 +97,7 @@ class _Message:
 def _name(control_id: str, trigger: str, position: int) -> str:
     """A message as errors name it: its control id when that is a well-formed id, else its
     position in the input."""
-    if quotable(control_id, kind="id"):
+    if is_quotable(control_id, kind="id"):
         return f"message {control_id!r} (ADT^{trigger})"
     return f"message #{position} (ADT^{trigger})"
 
@@ -141,10 +141,13 @@ def _timestamp(text: str, tz: tzinfo, resource: str, field: str) -> datetime:
 
 
 def _decode(item: bytes) -> str:
+    """UTF-8 (a byte-order mark stripped), else Latin-1: HL7 v2 allows legacy character
+    sets (MSH-18), and every byte is a Latin-1 character. Each message is bounded by
+    :class:`HL7Limits`, so the whole input is not."""
     try:
-        return item.decode("utf-8")
-    except UnicodeDecodeError:
-        return item.decode("latin-1")
+        return as_text(item, max_bytes=None)
+    except TextInputError:
+        return as_text(item, encoding="latin-1", max_bytes=None)
 
 
 def _texts(messages: object) -> list[list[str]]:
@@ -320,7 +323,7 @@ def _effective(messages: list[_Message]) -> list[_Message]:
 
 
 def _quote_id(m: _Message) -> str:
-    return repr(m.control_id) if quotable(m.control_id, kind="id") else f"message #{m.index}"
+    return repr(m.control_id) if is_quotable(m.control_id, kind="id") else f"message #{m.index}"
 
 
 def _check_visit(messages: list[_Message]) -> tuple[str, str]:
@@ -448,7 +451,7 @@ def _move(
             said = show(code, what="a discharge-disposition code")
             known = f" ({meaning})" if meaning else " (not a UB-04 discharge status)"
             findings = (
-                f"finding: PV1-36 {said}{known if quotable(code) else ''} maps to no "
+                f"finding: PV1-36 {said}{known if is_quotable(code) else ''} maps to no "
                 f"outcome; recorded as {outcome.value} (LevelMap.unmapped_disposition); "
                 "map it in LevelMap.dispositions",
             )

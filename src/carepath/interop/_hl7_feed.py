@@ -102,7 +102,8 @@ def _build(
             del moves[opens]  # the session's registration: the stay goes on
             opens = -1
         for j, mv in enumerate(moves):
-            event, extra = mv.event, tuple[str, ...]()
+            event = mv.event
+            extra: tuple[str, ...] = ()
             if j == opens:
                 extra = tuple(notes[i])
                 if incoming is not None and mv.level is not None:  # a step

@@ -10,10 +10,10 @@ import attrs
 
 from carepath._errors import CarepathError, InteropError
 from carepath._levels import Outcome
+from carepath._textio import show
 
 from ._codes import LEVEL_CODES
 from ._hl7_reader import STANDARD as _STANDARD
-from ._quote import show
 
 __all__ = ["DEFAULT_DISPOSITIONS", "DISCHARGE_STATUS", "LevelMap"]
 

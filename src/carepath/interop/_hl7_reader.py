@@ -18,8 +18,7 @@ from typing import Final, final
 import attrs
 
 from carepath._errors import InteropError
-
-from ._quote import show
+from carepath._textio import show
 
 __all__ = [
     "HL7Limits",

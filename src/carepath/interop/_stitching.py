@@ -27,8 +27,7 @@ import attrs
 
 from carepath._errors import InvalidArgument
 from carepath._levels import Outcome
-
-from ._quote import show
+from carepath._textio import show
 
 __all__ = ["Course", "Link", "Stay", "Stitching", "stitch"]
 

@@ -75,13 +75,13 @@ class GuardArrays:
         profiles: npt.NDArray[np.int64],
         days_in_level: npt.NDArray[np.int64],
     ) -> None:
-        self.event = event
-        self.source = source
-        self.target = target
-        self.pathway = pathway
-        self.profiles = profiles
+        self.event: Event = event
+        self.source: Level | None = source
+        self.target: Level | None = target
+        self.pathway: Pathway = pathway
+        self.profiles: npt.NDArray[np.int64] = profiles
         self.ratings: npt.NDArray[np.int8] = RATINGS[profiles]
-        self.days_in_level = days_in_level
+        self.days_in_level: npt.NDArray[np.int64] = days_in_level
 
 
 @runtime_checkable

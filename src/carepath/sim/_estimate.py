@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from carepath._assessment import PROFILE_COUNT, Assessment
 from carepath._guards import Event
@@ -19,7 +20,16 @@ from ._engine import EVENTS
 from ._measures import Z95, wilson
 from ._model import AssessedCohort, CohortClass, SimulationModel, SyntheticCohort
 
-__all__ = ["TABLE_COLUMNS", "cohort", "continuation_counts", "hazards", "readmission", "row"]
+__all__ = [
+    "TABLE_COLUMNS",
+    "cohort",
+    "continuation_counts",
+    "hazards",
+    "improvement",
+    "level_codes",
+    "readmission",
+    "row",
+]
 
 TABLE_COLUMNS: Final = (
     "parameter",
@@ -34,6 +44,17 @@ TABLE_COLUMNS: Final = (
     "method",
 )
 _F = npt.NDArray[np.float64]
+
+
+def level_codes(column: pd.Series, codes: list[str]) -> npt.NDArray[np.int64]:
+    """A state column's values as indexes into ``codes`` (-1 for any other state), one
+    look-up per category rather than per row."""
+    index = {c: i for i, c in enumerate(codes)}
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        lookup = np.array([index.get(str(c), -1) for c in column.cat.categories], dtype=np.int64)
+        raw = column.cat.codes.to_numpy().astype(np.int64)
+        return np.where(raw >= 0, lookup[np.maximum(raw, 0)], -1)
+    return np.array([index.get(str(c), -1) for c in column.tolist()], dtype=np.int64)
 
 
 def _poisson_interval(events: _F, exposure: _F) -> tuple[_F, _F]:
@@ -172,7 +193,7 @@ def cohort(
         first = first[first["sample"] == first["sample"].min()]
     profiles = first["assessment"].to_numpy().astype(np.int64)
     codes = [lv.code for lv in pathway.levels]
-    level = first["to_level"].astype(str).map({c: i for i, c in enumerate(codes)}).to_numpy()
+    level = level_codes(first["to_level"], codes)
     counts = np.bincount(level.astype(np.int64), minlength=len(codes)) if len(level) else None
     if counts is not None:
         share, low, high = wilson(counts, np.full(len(codes), counts.sum()))
@@ -258,7 +279,7 @@ def continuation_counts(
     is_d = (ev_code == EVENTS.index("step_down")) | (ev_code == EVENTS.index("complete"))
     d = events[is_d]
     index = {c: i for i, c in enumerate(codes)}
-    d_level = d["from_level"].astype(str).map(index).to_numpy().astype(np.int64)
+    d_level = level_codes(d["from_level"], codes)
     stepped = (d["event"] == "step_down").to_numpy()
     profile = d["assessment"].to_numpy().astype(np.int64)
     counted_k = stepped.copy()
@@ -322,9 +343,8 @@ def improvement(
         person = ev["sample"].to_numpy().astype(np.int64) * (int(person.max()) + 1) + person
     episode = ev["episode"].to_numpy().astype(np.int64)
     day = ev["day"].to_numpy().astype(np.int64)
-    index = {c: i for i, c in enumerate(codes)}
-    frm = ev["from_level"].astype(str).map(index).fillna(-1).to_numpy().astype(np.int64)
-    to = ev["to_level"].astype(str).map(index).fillna(-1).to_numpy().astype(np.int64)
+    frm = level_codes(ev["from_level"], codes)
+    to = level_codes(ev["to_level"], codes)
     rows = np.flatnonzero(a >= 0)
     prev, nxt = rows[:-1], rows[1:]
     ok = (

@@ -22,6 +22,7 @@ rows keep the result's dtypes and are placed by a counting sort.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any, Final, final
 
@@ -128,7 +129,9 @@ def _stacked(tables: Sequence[Sequence[float]]) -> tuple[U64, I64]:
     the array and where each table starts in it.
     """
     parts = [_th(t) + (np.uint64(i) << _TABLE_SHIFT) for i, t in enumerate(tables)]
-    starts = np.cumsum([0] + [len(t) for t in tables[:-1]]).astype(np.int64)
+    starts = np.fromiter(
+        itertools.accumulate((len(t) for t in tables[:-1]), initial=0), dtype=np.int64
+    )
     return np.concatenate(parts), starts
 
 
@@ -161,6 +164,13 @@ def _halves(z: U64) -> npt.NDArray[np.uint32]:
 class _Draws:
     """:func:`carepath.sim.uniforms` for one seed, as the 32 random bits of each number
     (``u = bits * 2**-32``)."""
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def of(seed: int) -> _Draws:
+        """The draws of ``seed`` (shared: a PSA's samples all use the run's seed; a
+        ``_Draws`` is never changed after it is made)."""
+        return _Draws(seed)
 
     def __init__(self, seed: int) -> None:
         k1, k2 = keys(seed)
@@ -577,6 +587,65 @@ def _compiled_run(
     return out.rows(first, ev_from, st_from)
 
 
+_LAST: dict[str, tuple[Any, Any]] = {}
+"""Per kind of table: the last source values seen and the array built from them."""
+
+
+def _reused(kind: str, source: Any, build: Callable[[Any], Any]) -> Any:
+    """``build(source)``, or the array built last time for ``kind`` when ``source`` is equal
+    to that time's (a PSA's samples share most tables: most arrays are not rebuilt).
+    The arrays are only read by the engine, never written."""
+    last = _LAST.get(kind)  # one read: a consistent pair even with threads
+    if last is not None and last[0] == source:
+        return last[1]
+    built = build(source)
+    _LAST[kind] = (source, built)
+    return built
+
+
+def _improve(tab: Tables, review: I64) -> U64:
+    width = int(review.max()) + 1
+    improve = np.full((tab.n_levels, width), _th([1.0])[0], dtype=np.uint64)
+    for i, row in enumerate(tab.improve):
+        improve[i, : len(row)] = _th(row)
+    return improve
+
+
+def _prepared(tab: Tables) -> tuple[Any, ...]:
+    """The integer tables the engine compares draws with, built from ``tab`` (or reused,
+    :func:`_reused`): review, stay cap, minimum days, event thresholds and their starts,
+    improvement, relapse and drop-out edges, continuation, step-down targets, worsening,
+    readmission, delay thresholds and starts, relapse out of care, outcome states."""
+    review = _reused("review", tab.review, lambda v: np.array(v, dtype=np.int64))
+    stay_cap = _reused(
+        "stay_cap",
+        tab.max_days,
+        lambda v: np.where(np.array(v, dtype=np.int64) >= 0, np.array(v, dtype=np.int64), 1 << 40),
+    )
+    min_days = _reused("min_days", tab.min_days, lambda v: np.array(v, dtype=np.int64))
+    event_tab, event_start = _reused("event_cdf", tab.event_cdf, _stacked)
+    improve = _reused("improve", (tab.review, tab.improve), lambda _: _improve(tab, review))
+    delay_tab, delay_start = _reused("delay_cdf", tab.delay_cdf, _stacked)
+    return (
+        review,
+        stay_cap,
+        min_days,
+        event_tab,
+        event_start,
+        improve,
+        _reused("relapse_edge", tab.relapse_edge, _th),
+        _reused("drop_edge", tab.drop_edge, _th),
+        _reused("continuation", tab.continuation, _th),
+        _reused("step_down_to", tab.step_down_to, lambda v: np.array(v, dtype=np.int64)),
+        _reused("worsen", tab.worsen, lambda v: _th(v)[None, :]),
+        _reused("readmit", tab.readmit, _th),
+        delay_tab,
+        delay_start,
+        _reused("relapse_out", tab.relapse_out, _th),
+        _reused("outcome_state", tab.outcome_state, lambda v: np.array(v, dtype=np.int64)),
+    )
+
+
 def run_fast(  # noqa: PLR0915  # one cycle of the reference engine, as arrays
     tab: Tables,
     comp: Compiled,
@@ -591,26 +660,25 @@ def run_fast(  # noqa: PLR0915  # one cycle of the reference engine, as arrays
     already there, and the result's columns are views of ``out``'s.
     """
     days = tab.days
-    draw = _Draws(seed)
-    rows = ArrayRows(first, n)
-    review = np.array(tab.review, dtype=np.int64)
-    max_days = np.array(tab.max_days, dtype=np.int64)
-    stay_cap = np.where(max_days >= 0, max_days, 1 << 40)
-    min_days = np.array(tab.min_days, dtype=np.int64)
-    event_tab, event_start = _stacked(tab.event_cdf)
-    width = int(review.max()) + 1
-    improve = np.full((tab.n_levels, width), _th([1.0])[0], dtype=np.uint64)
-    for i, row in enumerate(tab.improve):
-        improve[i, : len(row)] = _th(row)
-    relapse_edge = _th(tab.relapse_edge)
-    drop_edge = _th(tab.drop_edge)
-    continuation = _th(tab.continuation)
-    step_down_to = np.array(tab.step_down_to, dtype=np.int64)
-    worsen = _th(tab.worsen)[None, :]
-    readmit = _th(tab.readmit)
-    delay_tab, delay_start = _stacked(tab.delay_cdf)
-    relapse_out = _th(tab.relapse_out)
-    outcome_state = np.array(tab.outcome_state, dtype=np.int64)
+    draw = _Draws.of(seed)
+    (
+        review,
+        stay_cap,
+        min_days,
+        event_tab,
+        event_start,
+        improve,
+        relapse_edge,
+        drop_edge,
+        continuation,
+        step_down_to,
+        worsen,
+        readmit,
+        delay_tab,
+        delay_start,
+        relapse_out,
+        outcome_state,
+    ) = prepared = _prepared(tab)
     placement, fits, relapse_target = comp.placement, comp.fits, comp.relapse_target
     allowed = comp.allowed
     n_levels = tab.n_levels
@@ -618,11 +686,13 @@ def run_fast(  # noqa: PLR0915  # one cycle of the reference engine, as arrays
     fn = None if comp.customs else kernel()
     pid = np.arange(first, first + n, dtype=np.int64)
     step = np.zeros(n, dtype=np.int64)
-    classes = np.array(
-        [sum(r * 5**d for d, r in enumerate(p)) for p in tab.class_profiles], dtype=np.int64
+    classes = _reused(
+        "classes",
+        tab.class_profiles,
+        lambda v: np.array([sum(r * 5**d for d, r in enumerate(p)) for p in v], dtype=np.int64),
     )
-    class_th = _th(tab.class_edges)
-    jitter = _th([tab.jitter_low, tab.jitter_high])
+    class_th = _reused("class_edges", tab.class_edges, _th)
+    jitter = _reused("jitter", [tab.jitter_low, tab.jitter_high], _th)
     # Each patient's assessment as a profile index (ratings are RATINGS[idx]).
     if tab.profiles is not None:
         given = np.asarray(tab.profiles, dtype=np.int64)
@@ -648,26 +718,12 @@ def run_fast(  # noqa: PLR0915  # one cycle of the reference engine, as arrays
             tab,
             comp,
             Columns(n) if out is None else out,
-            review,
-            stay_cap,
-            min_days,
-            event_tab,
-            event_start,
-            improve,
-            relapse_edge,
-            drop_edge,
-            continuation,
-            step_down_to,
-            worsen,
-            readmit,
-            delay_tab,
-            delay_start,
-            relapse_out,
-            outcome_state,
+            *prepared,
             class_th,
             classes,
             jitter,
         )
+    rows = ArrayRows(first, n)
     zeros = np.zeros(n, dtype=np.int64)
     t, epno, lv, entered, last, rec, outcome = (zeros.copy() for _ in range(7))
     phase = np.zeros(n, dtype=np.int8)

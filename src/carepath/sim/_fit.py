@@ -26,7 +26,7 @@ from carepath._pathway import Pathway
 
 from ._care import CareTables
 from ._engine import EVENTS
-from ._estimate import TABLE_COLUMNS, continuation_counts, hazards, row
+from ._estimate import TABLE_COLUMNS, continuation_counts, hazards, level_codes, row
 from ._estimate import cohort as starting_cohort
 from ._estimate import improvement as improvement_fit
 from ._estimate import readmission as readmission_fit
@@ -222,9 +222,8 @@ def _fit_one(  # noqa: PLR0915  # one pass per group of parameters, each short
     exposure = np.bincount(level, weights=at_risk, minlength=n_levels)
     ev_code = events["event"].cat.codes.to_numpy()
     relapse_rows = ev_code == EVENTS.index("relapse")
-    from_level = events["from_level"].astype(str).to_numpy()[relapse_rows]
-    relapse_level = pd.Series(from_level).map({c: i for i, c in enumerate(codes)}).to_numpy()
-    relapses = np.bincount(relapse_level.astype(np.int64), minlength=n_levels).astype(np.float64)
+    relapse_level = level_codes(events["from_level"], codes)[relapse_rows]
+    relapses = np.bincount(relapse_level, minlength=n_levels).astype(np.float64)
     drops = np.bincount(level[exit_ == _EXIT["drop_out"]], minlength=n_levels).astype(np.float64)
     transfers = np.bincount(level[exit_ == _EXIT["transfer_out"]], minlength=n_levels).astype(
         np.float64

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from ._summary import Summary
 
-__all__ = ["summary_text", "table_text"]
+__all__ = ["TABLES", "readable", "summary_text", "table_text"]
 
 
 def _count(x: Any) -> str:
@@ -112,22 +112,37 @@ _TABLES: Final[dict[str, tuple[str, str, dict[str, tuple[str, str]]]]] = {
 }
 
 
-def table_text(name: str, frame: Any) -> str:
-    """One of the summary's tables (by attribute name) with its title and plain headings."""
+TABLES: Final = tuple(_TABLES)
+"""The summary's tables that :func:`readable` renders, by attribute name."""
+
+
+def readable(name: str, frame: Any) -> Any:
+    """One of the summary's tables for people: plain headings, text cells, a title.
+
+    Shares become percentages, day counts whole days (a half day where the value is
+    one), counts get thousands separators; a cost column with no cost is left out. The
+    title (what the table counts, with its unit) is in ``.attrs["title"]``.
+    """
+    if name not in _TABLES:
+        raise ValueError(f"unknown summary table {name!r}; known: {', '.join(_TABLES)}")
     title, index_heading, columns = _TABLES[name]
     shown = frame.copy()
     if "cost" in shown.columns and shown["cost"].isna().all():
         shown = shown.drop(columns="cost")  # no cost_per_day was given
-    formatters: dict[str, Callable[[Any], str]] = {}
-    renames: dict[str, str] = {}
-    for column in shown.columns:
+    for column in list(shown.columns):
         heading, kind = columns.get(str(column), (str(column), "number"))
-        renames[str(column)] = heading
-        formatters[heading] = _FORMATS[kind]
-    shown = shown.rename(columns=renames)
+        shown[column] = [_FORMATS[kind](x) for x in shown[column]]
+        shown = shown.rename(columns={column: heading})
+    shown.index = [str(i) for i in shown.index]
     shown.index.name = index_heading
-    body = shown.to_string(formatters=formatters, na_rep="")
-    return f"{title}\n{body}"
+    shown.attrs["title"] = title
+    return shown
+
+
+def table_text(name: str, frame: Any) -> str:
+    """One of the summary's tables (by attribute name) with its title and plain headings."""
+    shown = readable(name, frame)
+    return f"{shown.attrs['title']}\n{shown.to_string()}"
 
 
 def summary_text(summary: Summary) -> str:

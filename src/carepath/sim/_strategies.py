@@ -52,9 +52,19 @@ class Strategies:
                     parameter=f"strategies[{name!r}]",
                     problem=f"expected a SimulationResult, got {type(r).__name__}",
                 )
-        counts = {r.metadata.get("samples") for r in results.values()}
-        samples = next(iter(counts)) if len(counts) == 1 else None
-        return cls(results=dict(results), samples=samples)
+        counts: set[int] = {
+            int(r.metadata["samples"])
+            for r in results.values()
+            if r.metadata.get("samples") is not None
+        }
+        if len(counts) > 1:
+            raise InvalidParameter(
+                parameter="strategies",
+                problem="results with different numbers of parameter samples "
+                f"({', '.join(map(str, sorted(counts)))}); simulate every strategy with the "
+                "same samples=K",
+            )
+        return cls(results=dict(results), samples=next(iter(counts), None))
 
     def patients(self) -> pd.DataFrame:
         """Every strategy's :func:`patient_outcomes`, with a first column ``strategy``."""

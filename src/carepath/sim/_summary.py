@@ -77,8 +77,16 @@ class Summary:
             out["cost_per_patient"] = total_cost / self.patients if self.patients else math.nan
         return out
 
+    def readable(self, name: str) -> pd.DataFrame:
+        """One table for people: ``"length_of_stay"``, ``"outcomes"``, ``"continuation"``,
+        ``"readmissions"`` or ``"care"`` with plain headings and text cells (shares as
+        percentages, whole days); ``.attrs["title"]`` says what it counts, with units."""
+        from ._present import readable  # noqa: PLC0415  # presentation kept apart
+
+        return readable(name, getattr(self, name))
+
     def __str__(self) -> str:
-        """Every table with a title, units and plain column names (see ``_present``)."""
+        """Every table with a title, units and plain column names (see :meth:`readable`)."""
         from ._present import summary_text  # noqa: PLC0415  # presentation kept apart
 
         return summary_text(self)

@@ -323,8 +323,8 @@ def run_batch(batch: Batch) -> BatchPart:
         rows.st_end,
         rows.st_exit,
     )
-    seen = np.concatenate([[0], np.cumsum(rows.ev_event == _RELAPSE)])
-    relapses = seen[ends[:, 0]] - seen[starts[:, 0]]
+    at = np.flatnonzero(rows.ev_event == _RELAPSE)  # few: where the relapses are
+    relapses = np.searchsorted(at, ends[:, 0]) - np.searchsorted(at, starts[:, 0])
     for i, (job, (e0, s0), (e1, s1)) in enumerate(
         zip(jobs, starts.tolist(), ends.tolist(), strict=True)
     ):
