@@ -80,13 +80,14 @@ def _read_assessments(observations: Sequence[_Node]) -> dict[str, dict[str, int]
         if not isinstance(event_id, str):
             raise links[0].error("valueString", "expected the event id as a string")
         codes = [c for c in obs.node("code").nodes("coding") if c.get("system") == DIMENSION_SYSTEM]
-        if len(codes) != 1 or codes[0].get("code") not in dims:
+        code = codes[0].get("code") if len(codes) == 1 else None
+        if not isinstance(code, str) or code not in dims:
             raise obs.error(
                 "code",
                 f"needs one coding from {DIMENSION_SYSTEM} naming one of: "
                 + ", ".join(d.value for d in DIMENSIONS),
             )
-        dim = str(codes[0].get("code"))
+        dim = code
         rating = obs.get("valueInteger")
         if isinstance(rating, bool) or not isinstance(rating, int) or not 0 <= rating <= 4:
             raise obs.error("valueInteger", "expected a rating 0-4")
