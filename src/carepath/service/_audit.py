@@ -140,7 +140,7 @@ class Audit:
     seconds before the process dies cannot take feedback (it is answered 404).
     """
 
-    def __init__(self, store: EpisodeStore, pathway: Pathway, *, delay: float = 0.05) -> None:
+    def __init__(self, store: EpisodeStore, pathway: Pathway, *, delay: float = 0.25) -> None:
         self._store = store
         self._pathway = pathway
         self._delay = delay
