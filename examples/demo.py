@@ -9,12 +9,18 @@ withdrawal risk, strong cravings and an unsafe home; steps down to inpatient
 care; asks to go home early and is refused (with every reason); steps down to
 IOP, relapses (care intensifies in place), steps up to partial hospitalization
 when emotional needs rise, steps back down to IOP, then to outpatient care, and
-completes treatment. The episode then goes to JSON and back.
+completes treatment. The episode then goes to JSON and back, and a simulated
+cohort on the same rules ends the walk-through.
+
+Each placement prints one line (the level and the deciding ratings); run with
+``--explain`` (``python examples/demo.py --explain``) to print every reason, including
+why each less intensive level was ruled out.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -32,6 +38,7 @@ from carepath import (
 )
 
 WIDTH = 92
+EXPLAIN = "--explain" in sys.argv[1:]  # every reason of every placement, not one line
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 
 
@@ -60,7 +67,8 @@ def ratings(a: Assessment) -> str:
 
 def show_placement(a: Assessment, pathway: Pathway) -> None:
     say(f"Assessment: {ratings(a)}")
-    say(place(a, pathway).explain())
+    placement = place(a, pathway)
+    say(placement.explain() if EXPLAIN else f"Placement: {placement}")
 
 
 def show_decision(decision: Decision) -> None:
@@ -227,12 +235,13 @@ def cohort() -> None:
     print("A simulated cohort on the same pathway and rules")
     print("-" * WIDTH)
     result = simulate(SimulationModel.default(), n=2_000, seed=2026, days=365)
-    summary = result.summary()
-    say(f"{result!r}")
+    say(
+        f"{result.metadata['n']:,} synthetic patients followed for "
+        f"{result.metadata['days']} days (seed {result.metadata['seed']}): "
+        f"{len(result.events):,} events in {len(result.stays):,} stays."
+    )
     print()
-    print(summary.outcomes.to_string(float_format=lambda x: f"{x:.3f}"))
-    print()
-    print(summary.continuation.to_string(float_format=lambda x: f"{x:.3f}"))
+    print(result.summary())
     print()
     say("Every row of result.events replays through Episode; see docs/simulation.md.")
 

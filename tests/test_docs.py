@@ -104,8 +104,10 @@ def test_python_blocks_run(page: Path) -> None:
             )
 
 
-def _diagram_hook() -> Any:
-    spec = importlib.util.spec_from_file_location("docs_diagrams", ROOT / "docs/hooks/diagrams.py")
+def _hook(name: str) -> Any:
+    """A module of docs/hooks/, loaded from its file."""
+    path = ROOT / "docs" / "hooks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"docs_hooks_{name}", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -113,7 +115,11 @@ def _diagram_hook() -> Any:
     return module
 
 
-DIAGRAM_PAGES = [p for p in PAGES if "```python diagram" in p.read_text(encoding="utf-8")]
+DIAGRAM_PAGES = [
+    p
+    for p in PAGES
+    if any(b.info == "python diagram" for b in blocks(p.read_text(encoding="utf-8")))
+]
 
 
 @pytest.mark.parametrize(
@@ -123,7 +129,7 @@ def test_diagram_blocks_draw_a_picture(page: Path) -> None:
     """Each ```python diagram block gives a graph that graphviz draws as SVG (at build time)."""
     if shutil.which("dot") is None:
         pytest.skip("graphviz's 'dot' program is not installed (make system-deps)")
-    hook = _diagram_hook()
+    hook = _hook("diagrams")
     found = [b for b in blocks(page.read_text(encoding="utf-8")) if b.info == "python diagram"]
     assert found
     for block in found:
@@ -136,19 +142,19 @@ def test_diagram_blocks_draw_a_picture(page: Path) -> None:
 def test_the_diagram_hook_shows_the_code_then_the_picture() -> None:
     if shutil.which("dot") is None:
         pytest.skip("graphviz's 'dot' program is not installed (make system-deps)")
-    hook = _diagram_hook()
+    hook = _hook("diagrams")
 
     class Page:
         class file:  # stands in for mkdocs' File
             src_uri = "x.md"
 
     page = (
-        "# t\n\n```python diagram\nimport carepath\n"
-        "carepath.explore.to_graphviz(carepath.standard_pathway())\n```\n"
+        "# t\n\n```python diagram\nimport carepath\nfrom carepath import explore\n"
+        "explore.to_graphviz(carepath.standard_pathway())\n```\n"
     )
     out = hook.on_page_markdown(page, page=Page())
     assert "```python\nimport carepath\n" in out
-    assert '<figure class="carepath-diagram" markdown="0">\n<svg' in out
+    assert '<figure class="carepath-diagram">\n<svg' in out
     with pytest.raises(ValueError, match="must end in an expression"):
         hook.on_page_markdown("```python diagram\nx = 1\n```\n", page=Page())
 
@@ -175,3 +181,44 @@ def test_doctests(name: str) -> None:
         module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
     )
     assert result.failed == 0, f"{result.failed} doctest(s) failed in {name}"
+
+
+def _api_pages() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "docs_api_pages", ROOT / "docs/hooks/api_pages.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sphinx_roles_become_cross_reference_links() -> None:
+    """The API pages link ``:class:`` and ``:meth:`` roles; an unknown name stays code."""
+    griffe = pytest.importorskip("griffe")
+    hook = _hook("api_pages")
+    package = griffe.load("carepath", search_paths=[str(ROOT / "src")])
+    episode = package["Episode"].final_target
+    assert hook.rewrite_roles(":class:`~carepath.TransitionRejected`", episode, package) == (
+        "[`TransitionRejected`][carepath.TransitionRejected]"
+    )
+    assert hook.rewrite_roles(":meth:`Pathway.start`", episode, package) == (
+        "[`Pathway.start()`][carepath.Pathway.start]"
+    )
+    assert hook.rewrite_roles(":attr:`history`", episode, package) == (
+        "[`history`][carepath._episode.Episode.history]"
+    )
+    assert hook.rewrite_roles(":func:`no_such_thing`", episode, package) == "`no_such_thing()`"
+
+
+def test_attrs_classes_get_their_real_signature() -> None:
+    griffe = pytest.importorskip("griffe")
+    hook = _hook("api_pages")
+    package = griffe.load("carepath", search_paths=[str(ROOT / "src")])
+    init = hook._attrs_init(package["Level"].final_target)
+    assert init is not None
+    names = [p.name for p in init.parameters]
+    assert names[:4] == ["self", "code", "name", "intensity"]
+    assert str(init.parameters["code"].kind.value) == "keyword-only"
+    assert hook._attrs_init(package["Episode"].final_target) is None  # not an attrs class

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from functools import cache
@@ -14,11 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 
-def run(script: Path) -> str:
+def run(script: Path, *args: str) -> str:
     """Run ``script`` in a fresh interpreter and return what it printed."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     done = subprocess.run(
-        [sys.executable, str(script)],
+        [sys.executable, str(script), *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -86,10 +87,30 @@ def test_demo_walks_detox_inpatient_iop_relapse_step_up_outpatient_completed() -
     assert "Episode ended: completed" in out
 
 
+def test_demo_prints_each_placement_on_one_line_and_every_reason_on_request() -> None:
+    out = demo_output()
+    assert "  Placement: Withdrawal management (detox) — deciding rating: withdrawal 3\n" in out
+    assert "Not Outpatient:" not in out
+    full = run(ROOT / "examples" / "demo.py", "--explain")
+    assert "Placement: Withdrawal management (detox).\n" in full
+    assert "the deciding rating is withdrawal risk 3 (significant)" in full
+    assert "Not Outpatient: withdrawal risk 3 (significant) exceeds" in full
+
+
+def test_demo_cohort_tables_have_titles_units_and_plain_names() -> None:
+    out = demo_output().split("A simulated cohort on the same pathway and rules", 1)[1]
+    assert "2,000 synthetic patients followed for 365 days" in out
+    assert "How stays ended, per level (share of the level's ended stays)" in out
+    assert "stays ended" in out
+    assert "dropped_out" not in out  # plain words, not column codes
+    assert re.search(r"detox +420 +66\.0% +21\.0% +13\.1%", out)
+    assert "Follow-up after a detox or inpatient discharge" in out
+    assert "median days" in out
+    assert ".000" not in out  # no false decimals
+
+
 def test_demo_prints_decisions_and_their_reasons() -> None:
     out = demo_output()
-    assert "Placement: Withdrawal management (detox)." in out
-    assert "the deciding rating is withdrawal risk 3 (significant)" in out
     assert "Decision: step_down detox -> inpatient: allowed" in out
     assert "Decision: step_up iop -> php: allowed" in out
     assert "Decision: complete outpatient -> completed: allowed" in out

@@ -15,11 +15,19 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
-_NEEDS: dict[str, str] = {"simulating_a_cohort": "carepath.sim"}
+_NEEDS: dict[str, str] = {
+    "simulating_a_cohort": "carepath.sim",
+    "economic_evaluation": "carepath.econ",
+    "fitting_to_records": "carepath.sim",
+}
 
 
 def test_the_notebooks_are_there() -> None:
-    assert {p.stem for p in NOTEBOOKS} >= {"exploring_step_down_sequences", "simulating_a_cohort"}
+    assert {p.stem for p in NOTEBOOKS} >= {
+        "economic_evaluation",
+        "exploring_step_down_sequences",
+        "simulating_a_cohort",
+    }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -153,9 +153,9 @@ def test_every_enumerated_path_replays_through_an_episode(
 
 
 def test_every_test_path_replays_and_covers_every_exit() -> None:
-    """test_paths gives one replayable scenario per (state, outcome) rule of the pathway."""
+    """scenarios gives one replayable scenario per (state, outcome) rule of the pathway."""
     p = standard_pathway()
-    cases = explore.test_paths(p)
+    cases = explore.scenarios(p)
     exits = {
         (r.source, r.target)
         for r in p.rules
@@ -169,9 +169,9 @@ def test_every_test_path_replays_and_covers_every_exit() -> None:
 
 
 @given(pathway=standard_subsets())
-def test_test_paths_replay_on_random_rule_subsets(pathway: Pathway) -> None:
+def test_scenarios_replay_on_random_rule_subsets(pathway: Pathway) -> None:
     """On any valid subset of the standard rules, every exit is covered and replays."""
-    cases = explore.test_paths(pathway)
+    cases = explore.scenarios(pathway)
     exits = {
         (r.source, r.target)
         for r in pathway.rules
@@ -293,3 +293,9 @@ def test_paths_take_a_single_event_as_a_one_element_set(one: str | Event) -> Non
     expected = explore.paths(pathway, "inpatient", "outpatient", events={"step_down"})
     assert expected
     assert explore.paths(pathway, "inpatient", "outpatient", events=one) == expected
+
+
+def test_test_paths_is_a_deprecated_alias_of_scenarios() -> None:
+    with pytest.warns(DeprecationWarning, match=r"explore\.scenarios"):
+        cases = explore.test_paths(standard_pathway())
+    assert cases == explore.scenarios(standard_pathway())

@@ -276,7 +276,8 @@ def _error(data: object, pathway: Pathway | None = None) -> InteropError:
 def test_text_that_is_not_json_is_refused() -> None:
     err = _error("{not json")
     assert err.resource == "Bundle"
-    assert "not valid JSON" in str(err)
+    assert "invalid JSON" in str(err)
+    assert err.field == "line 1 column 2"
 
 
 def test_a_resource_that_is_not_a_bundle_is_refused() -> None:

@@ -8,6 +8,7 @@ import logging
 import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -469,7 +470,7 @@ def test_bulk_ndjson_files_stream_into_each_patients_episodes(tmp_path: Any) -> 
     assert result.counts == {"Patient": 3, "Encounter": 6, "stays": 6}
     bad = tmp_path / "Bad.ndjson"
     bad.write_bytes(lines[0].encode() + b"\n{not json\n")
-    with pytest.raises(InteropError, match=r"Bad.ndjson line 2.*not valid JSON"):
+    with pytest.raises(InteropError, match=r"Bad.ndjson: line 2 column 2: invalid JSON"):
         episodes_from_fhir_ndjson([bad], standard_pathway())
     with pytest.raises(InteropError, match="max_line_bytes"):
         episodes_from_fhir_ndjson([enc], standard_pathway(), max_line_bytes=100)
@@ -507,3 +508,105 @@ def test_ten_thousand_patients_stream_in_bounded_memory() -> None:
         tracemalloc.stop()
     assert len(result.episodes) == 10_000
     assert peak - kept < size / 2, (peak, kept, size)
+
+
+# -- the shipped examples and the command line -------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "data"
+_EXAMPLE_PHI = ("Alex", "Example", "1980-01-01", "000-00-0000", "555-0100", "1 Example Street")
+
+
+def test_the_example_bundle_imports_with_the_example_site_map() -> None:
+    site = CodeMap.load(EXAMPLES / "site_code_map.toml")
+    data = json.loads((EXAMPLES / "fhir_ehr_bundle.json").read_text(encoding="utf-8"))
+    result = read_fhir(data, standard_pathway(), code_map=site)
+    (episode,) = result.episodes["E1001"]
+    assert [(r.event, r.target) for r in episode.history] == [
+        (Event.ADMIT, "detox"),
+        (Event.STEP_DOWN, "inpatient"),
+        (Event.STEP_DOWN, "iop"),
+        (Event.COMPLETE, "completed"),
+    ]
+    assert episode.history[0].assessment is not None  # from the QuestionnaireResponse
+    assert [(f.kind, f.resource) for f in result.findings] == [("ignored", "Encounter/ed-12345")]
+    # Without the site map, the inpatient Encounter's codes are named as the ones to add.
+    plain = read_fhir(data, standard_pathway())
+    (unmapped,) = [f for f in plain.findings if f.kind == "unmapped"]
+    assert any(c.endswith("|SUD-INPT") for c in unmapped.codes)
+
+
+def test_fhir_import_on_the_command_line_turns_a_bulk_export_into_episodes() -> None:
+    from click.testing import CliRunner  # noqa: PLC0415  # the cli extra
+
+    from carepath.cli import main  # noqa: PLC0415
+
+    files = sorted(str(p) for p in (EXAMPLES / "fhir_bulk").glob("*.ndjson"))
+    args = ["fhir", "import", "--code-map", str(EXAMPLES / "site_code_map.toml"), *files]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "mapped: 9 stays into 3 episodes of 3 patients" in result.output
+    assert "findings: 3 ignored" in result.output
+    assert "patient E1002 episode eoc-12346: completed" in result.output
+    as_json = CliRunner().invoke(main, [*args, "--json"])
+    assert as_json.exit_code == 0
+    lines = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [line["patient_id"] for line in lines] == ["E1001", "E1002", "E1003"]
+    for text in (result.output, as_json.output):
+        for secret in _EXAMPLE_PHI:
+            assert secret not in text
+    missing = CliRunner().invoke(main, ["fhir", "import", str(EXAMPLES / "fhir_ehr_bundle.json")])
+    assert missing.exit_code == 0
+    assert "unmapped" in missing.output
+
+
+def test_fhir_text_with_a_bom_duplicate_keys_or_bytes_that_are_not_utf8() -> None:
+    """One rule for every FHIR reader: a BOM is stripped, a duplicate key and non-UTF-8
+    bytes are refused naming the key or the byte offset, never echoing the text."""
+    pathway = standard_pathway()
+    text = json.dumps(_clean_transaction())
+    assert read_fhir("\ufeff" + text, pathway).counts["stays"] == 3
+    assert read_fhir(b"\xef\xbb\xbf" + text.encode(), pathway).counts["stays"] == 3
+    twice = text.replace('"type": "transaction"', '"type": "transaction", "type": "batch"', 1)
+    with pytest.raises(InteropError, match="duplicate key 'type'"):
+        read_fhir(twice, pathway)
+    latin1 = text.encode().replace(PHI[4].encode(), "42 Wallaby Wäy".encode("latin-1"))
+    with pytest.raises(InteropError, match="byte") as info:
+        from_fhir(latin1, pathway)
+    assert "Wallaby" not in str(info.value)
+    with pytest.raises(InteropError, match="max_bytes"):
+        read_fhir(text, pathway, max_bytes=1000)
+
+
+def test_encounters_without_an_episode_of_care_are_stitched_by_the_shared_policy() -> None:
+    """Two stays two months apart are two episodes (the second linked to the first), with
+    a finding that says which rule fired; a wider continuity window makes them one."""
+    from carepath.interop import Stitching  # noqa: PLC0415
+
+    data = [
+        _patient(),
+        _encounter(
+            "a",
+            "2026-01-01T00:00:00Z",
+            "2026-01-05T00:00:00Z",
+            types=[_coding(HCPCS, "H0011")],
+            episode=None,
+            disposition="home",
+        ),
+        _encounter(
+            "b",
+            "2026-03-05T00:00:00Z",
+            "2026-03-25T00:00:00Z",
+            types=[_coding(POS, "55")],
+            episode=None,
+            disposition="home",
+        ),
+    ]
+    result = read_fhir(data, standard_pathway())
+    first, second = result.episodes["pt-1"]
+    assert second.previous_episode_id == first.id
+    (finding,) = result.findings
+    assert finding.kind == "new-episode"
+    assert "continuity_days=14" in finding.message
+    wide = read_fhir(data, standard_pathway(), stitching=Stitching(continuity_days=90))
+    (one,) = wide.episodes["pt-1"]
+    assert [r.target for r in one.history] == ["detox", "inpatient", "completed"]

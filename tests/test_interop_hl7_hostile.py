@@ -85,11 +85,17 @@ _HUGE = HL7Limits(
 
 
 def _best_time(fn: Callable[[], object]) -> float:
+    """Seconds per call: the best of three timings, each of enough calls to last about
+    20 ms (a single call of a few microseconds says more about the scheduler)."""
+    start = time.perf_counter()
+    fn()
+    calls = max(1, int(0.02 / max(time.perf_counter() - start, 1e-6)))
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls)
     return best
 
 
@@ -120,10 +126,16 @@ def test_separator_heavy_fields_take_linear_time(
             return _with_service("IOP" + filler)
         return adt("A01", "M1", "202601050900", service="IOP").replace("DOE^JANE", filler)
 
-    small, large = text(90_000), text(900_000)
-    _read_or_refuse(small, limits)()  # warm up
-    ratio = _best_time(_read_or_refuse(large, limits)) / _best_time(_read_or_refuse(small, limits))
-    assert ratio < 30, f"{ratio:.1f}x for ten times the input"
+    small, large = _read_or_refuse(text(40_000), limits), _read_or_refuse(text(400_000), limits)
+    small()  # warm up
+    # On a shared machine one pair of timings can be off by a burst of other work; a
+    # quadratic reader is about 100x in every pair, a linear one about 10x in most.
+    ratios = []
+    for _ in range(3):
+        ratios.append(_best_time(large) / _best_time(small))
+        if ratios[-1] < 30:
+            break
+    assert min(ratios) < 30, f"{min(ratios):.1f}x for ten times the input"
 
 
 # -- never echo sender text ---------------------------------------------------------------------

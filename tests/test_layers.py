@@ -127,3 +127,10 @@ def test_to_graphviz_alias_warns() -> None:
     with pytest.warns(DeprecationWarning, match=r"explore\.to_graphviz"):
         graph = STANDARD.to_graphviz()
     assert graph.source == explore.to_graphviz(STANDARD).source
+
+
+def test_problems_and_validate_aliases_warn_and_report_nothing_for_a_built_pathway() -> None:
+    with pytest.warns(DeprecationWarning, match="PathwayError"):
+        assert STANDARD.problems() == []
+    with pytest.warns(DeprecationWarning, match="PathwayError"):
+        STANDARD.validate()

@@ -135,8 +135,6 @@ def custom_pathway(**changes: Any) -> Pathway:
 
 def test_standard_pathway_validates() -> None:
     p = standard_pathway()
-    assert p.problems() == []
-    p.validate()
     assert p.id == "standard"
     assert [lv.code for lv in p.levels] == [
         "outpatient",
@@ -203,7 +201,6 @@ def test_level_lookup_refuses_foreign_levels() -> None:
 
 def test_custom_pathway_validates_and_places() -> None:
     p = custom_pathway()
-    assert p.problems() == []
     assert [lv.code for lv in p.levels] == ["clinic", "day", "residential"]
     assert place(Assessment(relapse=1), p).level is CLINIC
     assert place(Assessment(relapse=2), p).level is DAY
@@ -266,7 +263,6 @@ def test_custom_pathway_has_only_its_own_moves() -> None:
 
 def test_default_rules_over_custom_levels_validate() -> None:
     p = Pathway(id="c", version="1", levels=LEVELS, criteria=CRITERIA, rules=default_rules(LEVELS))
-    assert p.problems() == []
     assert p.name == "c"
 
 
@@ -334,7 +330,7 @@ def test_pathway_reports_every_problem_at_once() -> None:
         Pathway(id="broken", version="1", levels=levels, criteria=criteria, rules=rules)
     err = info.value
     problems = err.problems
-    text = "\n".join(problems)
+    text = "\n".join(map(str, problems))
     expected = [
         "level code 'clinic' is used twice",
         "level 'bad_stay': typical stay 5 days is below the minimum 10",
@@ -350,6 +346,18 @@ def test_pathway_reports_every_problem_at_once() -> None:
     ]
     missing = [e for e in expected if e not in text]
     assert missing == []
+    assert {p.code for p in problems} >= {
+        "duplicate_level_code",
+        "stay_inconsistent",
+        "criteria_for_unknown_level",
+        "placement_not_total",
+        "unknown_target",
+        "rule_shape",
+        "duplicate_rule",
+        "source_is_outcome",
+        "level_unreachable",
+        "level_without_exit",
+    }
     assert err.pathway_id == "broken"
     assert f"pathway 'broken' has {len(problems)} problems:" in str(err)
     for p in problems:
@@ -360,7 +368,9 @@ def test_unreachable_level_is_reported() -> None:
     rules = [r for r in custom_rules() if r.target != "day"]
     with pytest.raises(PathwayError) as info:
         custom_pathway(rules=rules)
-    assert info.value.problems == ("level 'day' is unreachable from intake",)
+    assert [str(p) for p in info.value.problems] == [
+        "levels[1]: level 'day' is unreachable from intake"
+    ]
     assert "1 problem:" in str(info.value)
 
 
@@ -375,14 +385,14 @@ def test_level_with_no_way_to_an_outcome_is_reported() -> None:
     ]
     with pytest.raises(PathwayError) as info:
         custom_pathway(rules=rules)
-    assert info.value.problems == ("level 'clinic' has no way to an outcome",)
+    assert [p.code for p in info.value.problems] == ["level_without_exit"]
 
 
 def test_rule_naming_unknown_levels_is_reported() -> None:
     rules = [*custom_rules(), Rule(event=Event.STEP_DOWN, source="resid", target="dya")]
     with pytest.raises(PathwayError) as info:
         custom_pathway(rules=rules)
-    text = "\n".join(info.value.problems)
+    text = "\n".join(map(str, info.value.problems))
     assert "unknown source level 'resid'" in text
     assert "unknown target level 'dya'" in text
 
@@ -397,10 +407,20 @@ def test_inconsistent_stay_rule_is_reported() -> None:
     )
     with pytest.raises(PathwayError) as info:
         custom_pathway(levels=(CLINIC, bad, RESIDENTIAL))
-    assert info.value.problems == (
-        "level 'day': maximum stay 4 days is below the minimum 5",
-        "level 'day': maximum stay 4 days is below the typical 10",
-    )
+    assert [(p.code, p.level, p.where, p.message) for p in info.value.problems] == [
+        (
+            "stay_inconsistent",
+            "day",
+            ("levels", 1, "stay", "maximum_days"),
+            "level 'day': maximum stay 4 days is below the minimum 5",
+        ),
+        (
+            "stay_inconsistent",
+            "day",
+            ("levels", 1, "stay", "maximum_days"),
+            "level 'day': maximum stay 4 days is below the typical 10",
+        ),
+    ]
 
 
 def test_non_total_criteria_are_reported() -> None:
@@ -423,7 +443,7 @@ def test_missing_criteria_and_shared_intensity_are_reported() -> None:
     ]
     with pytest.raises(PathwayError) as info:
         custom_pathway(levels=(*LEVELS, twin), rules=rules)
-    text = "\n".join(info.value.problems)
+    text = "\n".join(map(str, info.value.problems))
     assert "levels 'day' and 'twin' share intensity 1" in text
     assert "level 'twin' has no criteria" in text
 
@@ -465,8 +485,10 @@ def test_badly_shaped_rules_are_reported(rule: Rule, problem: str) -> None:
     with pytest.raises(PathwayError) as info:
         custom_pathway(rules=[*custom_rules(), rule])
     assert len(info.value.problems) == 1
-    assert info.value.problems[0].endswith(problem)
-    assert f"({rule.event.value} {rule.source} -> {rule.target})" in info.value.problems[0]
+    found = info.value.problems[0]
+    assert found.message.endswith(problem)
+    assert found.message.startswith(f"{rule.event.value} {rule.source} -> {rule.target}: ")
+    assert found.where == ("rules", len(custom_rules()))
 
 
 def test_wrong_kinds_of_objects_are_reported() -> None:
@@ -478,7 +500,7 @@ def test_wrong_kinds_of_objects_are_reported() -> None:
             criteria={**CRITERIA, "iop": {"withdrawal": 1}},  # type: ignore[dict-item]
             rules=[*custom_rules(), ("admit", INTAKE, "day")],  # type: ignore[list-item]
         )
-    text = "\n".join(info.value.problems)
+    text = "\n".join(map(str, info.value.problems))
     assert "id must be a non-empty string" in text
     assert "version must be a non-empty string" in text
     assert "is a str, not a Level" in text
@@ -496,12 +518,6 @@ def test_guard_not_implementing_the_protocol_is_reported() -> None:
 def test_empty_pathway_is_reported() -> None:
     with pytest.raises(PathwayError, match="at least one level"):
         Pathway(id="e", version="1", levels=(), criteria={}, rules=())
-
-
-def test_validate_raises_the_same_problems() -> None:
-    p = custom_pathway()
-    p.validate()
-    assert p.problems() == []
 
 
 def test_pathway_error_is_a_value_error() -> None:
@@ -667,7 +683,7 @@ def test_the_most_intensive_level_must_accept_every_profile() -> None:
             rules=default_rules(levels),
         )
     assert any(
-        "the most intensive level 'b' must leave every dimension unlimited" in p
+        "the most intensive level 'b' must leave every dimension unlimited" in p.message
         for p in info.value.problems
     )
 

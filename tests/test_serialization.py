@@ -334,7 +334,7 @@ def test_events_out_of_time_order_are_refused() -> None:
     with pytest.raises(EpisodeLoadError) as info:
         load(data)
     assert info.value.location.startswith("events[3]")
-    assert "at: earlier than the episode's latest event" in info.value.problem
+    assert "is earlier than the episode's latest event" in info.value.problem
 
 
 def test_an_event_after_the_outcome_is_refused() -> None:

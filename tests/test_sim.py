@@ -503,7 +503,7 @@ def test_a_custom_pathway_borrows_defaults_by_setting() -> None:
 
 def test_the_summary_prints(year: SimulationResult) -> None:
     text = str(year.summary())
-    assert "Outcome shares per level" in text
+    assert "How stays ended, per level" in text
     assert "inpatient" in text
     assert repr(year).startswith("<SimulationResult patients=300")
     assert np.isfinite(year.summary().relapses_per_patient)

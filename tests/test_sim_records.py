@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from carepath.sim import (
     InvalidRecords,
     SimulationModel,
     SimulationResult,
+    measures,
     records,
     simulate,
 )
@@ -266,3 +268,168 @@ def test_records_from_a_store(tmp_path: Path) -> None:
     got = care.stays[cols].astype({"patient_id": str}).sort_values(by, ignore_index=True)
     want = direct.stays[cols].astype({"patient_id": str}).sort_values(by, ignore_index=True)
     pd.testing.assert_frame_equal(got, want)
+
+
+# -- measures ------------------------------------------------------------------------------------
+
+
+def test_measures_are_equal_on_a_result_and_its_replayed_episodes(
+    cohort: tuple[SimulationResult, CareRecords],
+) -> None:
+    result, care = cohort
+    pd.testing.assert_frame_equal(measures(result), measures(care))
+    pd.testing.assert_frame_equal(measures(result, php=True), measures(care, php=True))
+
+
+@pytest.fixture(scope="module")
+def small() -> CareRecords:
+    """Four patients whose measures are worked out by hand below (horizon day 200)."""
+    frame = _frame(
+        # A: detox 0-4, inpatient 4-20, IOP from day 20 (same day), completed day 60.
+        ("A", 1, 0, "admit", "intake", "detox"),
+        ("A", 1, 4, "step_down", "detox", "inpatient"),
+        ("A", 1, 20, "step_down", "inpatient", "iop"),
+        ("A", 1, 60, "complete", "iop", "completed"),
+        # B: inpatient 0-10 completed; IOP 15-30 dropped out; detox 100-105 completed.
+        ("B", 1, 0, "admit", "intake", "inpatient"),
+        ("B", 1, 10, "complete", "inpatient", "completed"),
+        ("B", 2, 15, "admit", "intake", "iop"),
+        ("B", 2, 30, "drop_out", "iop", "dropped_out"),
+        ("B", 3, 100, "admit", "intake", "detox"),
+        ("B", 3, 105, "complete", "detox", "completed"),
+        # C: detox from day 190, still there at the horizon (censored).
+        ("C", 1, 190, "admit", "intake", "detox"),
+        # D: inpatient 0-180, dropped out.
+        ("D", 1, 0, "admit", "intake", "inpatient"),
+        ("D", 1, 180, "drop_out", "inpatient", "dropped_out"),
+    )
+    return records(frame, pathway=standard_pathway(), until=200)
+
+
+def _get(frame: pd.DataFrame, measure: str, level: str = "") -> tuple[int, int, float]:
+    row = frame[(frame["measure"] == measure) & (frame["level"] == level)].iloc[0]
+    return int(row["count"]), int(row["denominator"]), float(row["value"])
+
+
+def test_measures_by_hand(small: CareRecords) -> None:
+    """Follow-up needs a later day (A's same-day step-down to IOP is not one, B's IOP
+    five days after discharge is); continuity counts the same day and residential
+    after detox; windows that run past the horizon (D) leave the denominator; C's
+    open stay counts nowhere."""
+    m = measures(small)
+    assert _get(m, "follow_up_7d") == (1, 4, 0.25)
+    assert _get(m, "follow_up_30d")[:2] == (1, 3)
+    assert _get(m, "continuity_7d") == (3, 5, 0.6)
+    assert _get(m, "continuity_14d") == (3, 5, 0.6)
+    assert _get(m, "readmission_high_30d") == (0, 3, 0.0)
+    assert _get(m, "readmission_high_90d")[:2] == (1, 3)
+    assert _get(m, "completed", "detox") == (2, 2, 1.0)
+    assert _get(m, "completed", "inpatient")[:2] == (2, 3)
+    assert _get(m, "dropped_out", "inpatient")[:2] == (1, 3)
+    assert _get(m, "dropped_out", "iop") == (1, 2, 0.5)
+    assert _get(m, "step_down", "detox") == (1, 2, 0.5)
+    los = m[(m["measure"] == "length_of_stay") & (m["level"] == "inpatient")].iloc[0]
+    assert (los["value"], los["q1"], los["q3"]) == (16.0, 13.0, 98.0)
+    assert _get(m, "length_of_stay", "detox") == (2, 2, 4.5)
+
+
+def test_wilson_interval_matches_the_formula(small: CareRecords) -> None:
+    m = measures(small)
+    row = m[m["measure"] == "follow_up_7d"].iloc[0]
+    # Wilson 95% for 1 of 4, computed by hand: centre 0.3994, half-width 0.3538.
+    assert row["low"] == pytest.approx(0.04559, abs=1e-4)
+    assert row["high"] == pytest.approx(0.69936, abs=1e-4)
+
+
+def test_php_counts_as_high_intensity_when_asked() -> None:
+    frame = _frame(
+        ("A", 1, 0, "admit", "intake", "php"),
+        ("A", 1, 10, "step_down", "php", "iop"),
+        ("A", 1, 15, "complete", "iop", "completed"),
+        ("A", 2, 20, "admit", "intake", "iop"),
+    )
+    care = records(frame, pathway=standard_pathway(), until=100)
+    assert _get(measures(care), "follow_up_7d")[:2] == (0, 0)
+    assert _get(measures(care, php=True), "follow_up_7d")[:2] == (0, 1)
+
+
+def test_measures_by_a_patient_column(small: CareRecords) -> None:
+    stays = small.stays
+    stays["site"] = stays["patient_id"].map(
+        {"A": "north", "B": "north", "C": "south", "D": "south"}
+    )
+    m = measures(small, by="site")
+    assert list(m.columns[:2]) == ["site", "measure"]
+    north = m[m["site"] == "north"]
+    assert _get(north, "follow_up_7d")[:2] == (1, 3)
+    south = m[m["site"] == "south"]
+    assert _get(south, "follow_up_7d")[:2] == (0, 1)
+    del stays["site"]
+
+
+def test_measures_by_sample_of_a_psa_run() -> None:
+    from carepath.sim import Beta  # noqa: PLC0415
+
+    model = SimulationModel.default().with_distributions(continuation={"inpatient": Beta(a=5, b=5)})
+    result = simulate(model, n=200, samples=3, seed=4, days=150)
+    m = measures(result, by="sample")
+    assert sorted(set(m["sample"])) == [0, 1, 2]
+    one = result.stays[result.stays["sample"] == 1]
+    count = int(((one["level"] == "detox") & (one["exit"] == "step_down")).sum())
+    assert _get(m[m["sample"] == 1], "step_down", "detox")[0] == count
+
+
+def test_measures_refuse_a_column_that_changes_within_a_patient(small: CareRecords) -> None:
+    from carepath.sim import InvalidParameter  # noqa: PLC0415
+
+    with pytest.raises(InvalidParameter, match="changes within a patient"):
+        measures(small, by="level")
+    with pytest.raises(InvalidParameter, match="not a column"):
+        measures(small, by="site")
+
+
+# -- distributions from a mean and a standard deviation -------------------------------------------
+
+
+@pytest.mark.parametrize(("mean", "sd"), [(0.3, 0.1), (0.9, 0.05), (0.01, 0.002)])
+def test_beta_from_mean_sd_has_that_mean_and_sd(mean: float, sd: float) -> None:
+    from carepath.sim import Beta  # noqa: PLC0415
+
+    d = Beta.from_mean_sd(mean, sd)
+    var = d.a * d.b / ((d.a + d.b) ** 2 * (d.a + d.b + 1))
+    assert d.mean == pytest.approx(mean)
+    assert math.sqrt(var) == pytest.approx(sd)
+
+
+@pytest.mark.parametrize(("mean", "sd"), [(0.02, 0.01), (1500.0, 300.0), (3e-5, 1e-4)])
+def test_gamma_and_lognormal_from_mean_sd_have_that_mean_and_sd(mean: float, sd: float) -> None:
+    from carepath.sim import Gamma, LogNormal  # noqa: PLC0415
+
+    g = Gamma.from_mean_sd(mean, sd)
+    assert g.mean == pytest.approx(mean)
+    assert math.sqrt(g.shape) * g.scale == pytest.approx(sd)
+    ln = LogNormal.from_mean_sd(mean, sd)
+    assert ln.mean == pytest.approx(mean)
+    assert math.sqrt(math.expm1(ln.sigma**2)) * ln.mean == pytest.approx(sd)
+
+
+@pytest.mark.parametrize(
+    ("kind", "mean", "sd", "words"),
+    [
+        ("Beta", 0.5, 0.5, "sd below sqrt"),
+        ("Beta", 1.2, 0.1, "0 < mean < 1"),
+        ("Beta", 0.5, 0.0, "sd above 0"),
+        ("Gamma", -1.0, 0.1, "mean must be above 0"),
+        ("Gamma", 1.0, float("nan"), "finite"),
+        ("LogNormal", 0.0, 1.0, "mean must be above 0"),
+        ("LogNormal", 1.0, -0.1, "at least 0"),
+    ],
+)
+def test_impossible_mean_sd_pairs_are_refused(
+    kind: str, mean: float, sd: float, words: str
+) -> None:
+    from carepath import sim  # noqa: PLC0415
+
+    with pytest.raises(sim.InvalidParameter, match=words) as caught:
+        getattr(sim, kind).from_mean_sd(mean, sd)
+    assert kind in caught.value.parameter

@@ -331,13 +331,25 @@ def three(store: EpisodeStore) -> EpisodeStore:
             "UPDATE carepath_events SET payload = replace(payload, 'reassess', 'teleport') "
             "WHERE seq = 2",
             2,
-            "unknown event",
+            "not a known event",
         ),
         (
-            "UPDATE carepath_events SET payload = replace(payload, '\"detox\"', '\"php\"') "
-            "WHERE seq = 2",
+            # A row without a digest (NULL) is checked by its shape and the replay only.
+            "UPDATE carepath_events SET payload = replace(payload, '\"detox\"', '\"php\"'), "
+            "digest = NULL WHERE seq = 2",
             2,
             "recorded source",
+        ),
+        (
+            "UPDATE carepath_events SET payload = replace(payload, 'PHI-SECRET', 'PHI-SECREX') "
+            "WHERE seq = 3",
+            3,
+            "does not match the digest",
+        ),
+        (
+            "UPDATE carepath_events SET payload = :deep WHERE seq = 1",
+            1,
+            "nested deeper than the limit of 16",
         ),
         (
             "UPDATE carepath_events SET payload = replace(payload, 'MSG003', 'MSG009') "
@@ -360,6 +372,8 @@ def three(store: EpisodeStore) -> EpisodeStore:
         "not-object",
         "unknown-event",
         "wrong-source",
+        "digest",
+        "too-deep",
         "id-mismatch",
         "seq-gap",
         "version-ahead",
@@ -369,7 +383,7 @@ def three(store: EpisodeStore) -> EpisodeStore:
 def test_corrupted_rows_name_episode_and_sequence_number(
     three: EpisodeStore, sql: str, seq: int | None, message: str
 ) -> None:
-    raw(three, sql)
+    raw(three, sql, **({"deep": "[" * 100_000} if ":deep" in sql else {}))
     with pytest.raises(CorruptRecord, match=message) as info:
         three.load("ep-1", PATHWAY)
     err = info.value
@@ -459,7 +473,7 @@ def test_a_clock_must_be_aware(url: str) -> None:
 def test_import_rejects_lines_that_are_not_exports(store: EpisodeStore) -> None:
     with pytest.raises(CorruptRecord, match="line 1: not valid JSON"):
         store.import_episodes(["{"])
-    with pytest.raises(CorruptRecord, match="line 2: not a carepath episode export"):
+    with pytest.raises(CorruptRecord, match="line 2: not a carepath episode "):
         store.import_episodes(["", json.dumps({"format": "other"})])
 
 
@@ -500,7 +514,7 @@ def test_command_line(three: EpisodeStore, tmp_path: Path) -> None:
         pytest.skip("the URL has a hidden password")
     result = runner.invoke(main, ["store", "init", url])
     assert result.exit_code == 0, result.output
-    assert "schema version 1, 1 episodes" in result.output
+    assert f"schema version {SCHEMA_VERSION}, 1 episodes" in result.output
     result = runner.invoke(main, ["store", "show", url, "ep-1", "--replay"])
     assert result.exit_code == 0, result.output
     assert "MSG003" in result.output
@@ -532,3 +546,21 @@ def test_event_record_to_dict_is_an_item_of_episode_to_dict() -> None:
     ep = admitted()
     assert [r.to_dict() for r in ep.history] == ep.to_dict()["events"]
     assert ep.history[0].event is Event.ADMIT
+
+
+def test_a_version_1_store_is_migrated_and_its_rows_get_digests(url: str) -> None:
+    """Schema 1 had no digests: opening such a store adds the column and fills it, so
+    the rows then read as before and a later change behind the store's back is found."""
+    with EpisodeStore.open(url) as s:
+        s.create(admitted())
+        raw(s, "ALTER TABLE carepath_events DROP COLUMN digest")
+        raw(s, "UPDATE carepath_schema SET version = 1")
+    with EpisodeStore.open(url) as s:
+        assert s.schema_version == SCHEMA_VERSION == 2
+        assert s.load("ep-1", PATHWAY) == admitted()
+        assert s.check([PATHWAY]) == []
+        raw(s, "UPDATE carepath_events SET payload = replace(payload, 'detox', 'php')")
+        problems = s.check([PATHWAY])
+    assert len(problems) == 1
+    assert "carepath_events" in problems[0]
+    assert "seq 1" in problems[0]

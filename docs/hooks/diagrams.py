@@ -41,7 +41,7 @@ def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
         svg = diagram_svg(code, where)
         return (
             f"```python\n{code}```\n\n"
-            f'<figure class="carepath-diagram" markdown="0">\n{svg}\n</figure>\n'
+            f'<figure class="carepath-diagram">\n{svg}\n</figure>\n'
         )
 
     return _FENCE.sub(draw, markdown)

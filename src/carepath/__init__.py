@@ -6,6 +6,8 @@
 'Withdrawal management (detox)'
 """
 
+from . import definitions as definitions
+from . import levels as levels
 from ._assessment import Assessment as Assessment
 from ._assessment import Dimension as Dimension
 from ._assessment import Risk as Risk
@@ -20,15 +22,18 @@ from ._errors import CorruptRecord as CorruptRecord
 from ._errors import DefinitionProblem as DefinitionProblem
 from ._errors import EpisodeLoadError as EpisodeLoadError
 from ._errors import EpisodeNotFound as EpisodeNotFound
+from ._errors import ExploreError as ExploreError
 from ._errors import InteropError as InteropError
 from ._errors import InvalidArgument as InvalidArgument
 from ._errors import InvalidAssessment as InvalidAssessment
 from ._errors import InvalidEvent as InvalidEvent
+from ._errors import InvalidParameter as InvalidParameter
 from ._errors import PathwayDefinitionError as PathwayDefinitionError
 from ._errors import PathwayError as PathwayError
 from ._errors import PathwayMismatch as PathwayMismatch
 from ._errors import StoreError as StoreError
 from ._errors import TransitionRejected as TransitionRejected
+from ._errors import UnknownLevel as UnknownLevel
 from ._extras import MissingExtra as MissingExtra
 from ._guards import Decision as Decision
 from ._guards import Event as Event
@@ -55,6 +60,7 @@ from ._pathway import Rule as Rule
 from ._pathway import default_rules as default_rules
 from ._pathway import place as place
 from ._pathway import standard_pathway as standard_pathway
+from ._problems import Problem as Problem
 from ._reasons import DiscrepancyReason as DiscrepancyReason
 from .definitions import GuardFactory as GuardFactory
 from .definitions import catalogs as catalogs
@@ -79,6 +85,7 @@ __all__ = [
     "EpisodeNotFound",
     "Event",
     "EventRecord",
+    "ExploreError",
     "FitsCriteria",
     "Guard",
     "GuardContext",
@@ -87,6 +94,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidAssessment",
     "InvalidEvent",
+    "InvalidParameter",
     "Level",
     "MaximumStay",
     "MinimumStay",
@@ -101,6 +109,7 @@ __all__ = [
     "PathwayMismatch",
     "Placement",
     "PlacementMatches",
+    "Problem",
     "Reason",
     "RelapsePlacement",
     "Risk",
@@ -112,6 +121,7 @@ __all__ = [
     "StayRule",
     "StoreError",
     "TransitionRejected",
+    "UnknownLevel",
     "catalogs",
     "default_rules",
     "definition_schema",

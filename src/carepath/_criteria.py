@@ -163,8 +163,24 @@ class Placement:
         """Notebook display (registered by :mod:`carepath.explore`): the dimension table."""
         return _display.html("placement", self)
 
+    def __str__(self) -> str:
+        """One line: the level and the deciding ratings; :meth:`explain` gives every reason.
+
+        >>> from carepath import Assessment, place
+        >>> print(place(Assessment(withdrawal=3, relapse=2)))
+        Withdrawal management (detox) — deciding rating: withdrawal 3
+        """
+        a = self.assessment
+        if not self.ruled_out:
+            return f"{self.level.name} — the least intensive level; every rating fits"
+        ratings = ", ".join(f"{d.value} {int(a[d])}" for d in self.deciding)
+        noun = "rating" if len(self.deciding) == 1 else "ratings"
+        also = [alt.name for alt in self.alternatives if alt is not self.level]
+        tail = f"; could also serve: {', '.join(also)}" if also else ""
+        return f"{self.level.name} — deciding {noun}: {ratings}{tail}"
+
     def explain(self) -> str:
-        """The placement in plain words, as a clinician would say it."""
+        """The placement in plain words, as a clinician would say it: every reason."""
         a = self.assessment
         lines = [f"Placement: {self.level.name}."]
         if not self.ruled_out:

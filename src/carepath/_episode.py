@@ -702,9 +702,14 @@ class Episode:
         if event_id is not None:
             _check_id(ev.value, "event_id", event_id, self.id)
         with self._lock:
-            return self._apply_locked(
+            n = len(self._records)
+            record = self._apply_locked(
                 ev, level, at, assessment, override, event_id, note, fact, replay
             )
+        hooks = self._pathway._hooks
+        if hooks is not None and not replay and len(self._records) > n:  # not on a retry
+            hooks.run(self, record)
+        return record
 
     def _apply_locked(
         self,
@@ -925,7 +930,11 @@ class Episode:
                 problem="expected a list", location="events", episode_id=shown_id
             )
         for i, item in enumerate(events):
-            ep._replay(_Reader(item, shown_id, f"events[{i}]"))
+            at = f"events[{i}]"
+            try:
+                ep._replay(_Reader(item, shown_id, at))
+            except EpisodeLoadError as exc:
+                raise exc.in_event(i, at) from exc.__cause__
         return ep
 
     def _replay(self, r: _Reader) -> None:

@@ -11,12 +11,14 @@ the caller supplied::
     │                                                  guard or override
     ├── InvalidAssessment(CarepathError, ValueError)   a rating out of range or of the wrong type
     ├── InvalidEvent(CarepathError, ValueError)        a bad argument to an event (time, level, id)
+    │   └── UnknownLevel(InvalidEvent, LookupError)    a level the pathway does not have
     ├── TransitionRejected(CarepathError)              a guard or the pathway said no
     ├── PathwayError(CarepathError, ValueError)        a pathway definition with problems
     │   └── PathwayDefinitionError                     a pathway file or data with located problems
     ├── EpisodeLoadError(CarepathError, ValueError)    stored episode JSON that cannot be replayed
     │   └── PathwayMismatch                            JSON recorded under another pathway version
     ├── InvalidParameter(CarepathError, ValueError)    a simulation model parameter out of range
+    ├── ExploreError(CarepathError, ValueError)        a bad argument to an exploration function
     ├── InteropError(CarepathError, ValueError)        FHIR or HL7 v2 input carepath cannot read
     ├── MissingExtra(CarepathError, ImportError)       an optional extra is not installed; says
     │                                                  pip install 'carepath[EXTRA]'
@@ -32,6 +34,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, final
 
 import attrs
+
+from ._problems import Problem, format_path
 
 if TYPE_CHECKING:
     from ._guards import Reason
@@ -78,6 +82,31 @@ class InvalidEvent(CarepathError, ValueError):
         super().__init__(f"{event}{where}: {field}: {problem}")
 
 
+class UnknownLevel(InvalidEvent, LookupError):
+    """A level the pathway does not have was asked for; names it and lists the known ones.
+
+    A ``LookupError`` (as a missing key is), and an :class:`InvalidEvent` for code that
+    caught that before.
+
+    Attributes:
+        level: The code asked for (a short description when it was not a string).
+        pathway_id: The pathway asked.
+        known: The pathway's level codes, least intensive first.
+    """
+
+    def __init__(
+        self, *, level: str, pathway_id: str, known: Sequence[str], hint: str = ""
+    ) -> None:
+        self.level = level
+        self.pathway_id = pathway_id
+        self.known: tuple[str, ...] = tuple(known)
+        problem = f"{level} is not a level of pathway {pathway_id!r}; {hint}known: " + ", ".join(
+            self.known
+        )
+        super().__init__(event="lookup", field="level", problem=problem)
+        self.args = (problem,)
+
+
 class TransitionRejected(CarepathError):
     """An event was refused; ``reasons`` lists every failed guard in plain words.
 
@@ -113,32 +142,48 @@ class TransitionRejected(CarepathError):
 
 
 class PathwayError(CarepathError, ValueError):
-    """A pathway definition has problems; ``problems`` lists every one of them."""
+    """A pathway definition has problems; ``problems`` lists every one as a :class:`Problem`."""
 
-    def __init__(self, *, pathway_id: str, problems: Sequence[str]) -> None:
+    def __init__(self, *, pathway_id: str, problems: Sequence[Problem | str]) -> None:
         self.pathway_id = pathway_id
-        self.problems: tuple[str, ...] = tuple(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        n = len(self.problems)
-        super().__init__(f"pathway {pathway_id!r} has {n} problem{'s' if n != 1 else ''}:\n{lines}")
+        self.problems: tuple[Problem, ...] = tuple(
+            p if isinstance(p, Problem) else Problem(code="pathway_invalid", message=str(p))
+            for p in problems
+        )
+        super().__init__(_render(f"pathway {pathway_id!r}", self.problems))
+
+
+def _render(what: str, problems: Sequence[Problem]) -> str:
+    n = len(problems)
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"{what} has {n} problem{'s' if n != 1 else ''}:\n{lines}"
+
+
+def _where_text(d: DefinitionProblem) -> str:
+    return format_path(d.where)
 
 
 @final
 @attrs.frozen(kw_only=True)
-class DefinitionProblem:
-    """One problem in a pathway definition, with where it is.
+class DefinitionProblem(Problem):
+    """One problem in a pathway definition, with where it is (a :class:`Problem`).
 
     Attributes:
+        code: Stable identifier of the kind of problem; see docs/errors.md.
         message: What is wrong and what is expected, in words.
-        path: The key path in the definition (``"levels[2].stay.maximum_days"``;
+        where: The key path in the definition as a tuple (``("levels", 2, "stay")``).
+        path: The same key path as text (``"levels[2].stay.maximum_days"``;
             empty for the document as a whole).
         file: The file it came from (empty for text or data given directly).
         line: The 1-based line in the file or text, where it can be found.
         column: The 1-based column, where the parser gives one.
     """
 
-    message: str
-    path: str = ""
+    code: str = "definition_invalid"
+    path: str = attrs.field(
+        default=attrs.Factory(_where_text, takes_self=True),
+        validator=attrs.validators.instance_of(str),
+    )
     file: str = ""
     line: int | None = None
     column: int | None = None
@@ -152,12 +197,23 @@ class DefinitionProblem:
         key = f" {self.path}:" if self.path else ""
         return f"{where}:{key} {self.message}"
 
+    def to_dict(self) -> dict[str, str | int]:
+        """The record as JSON-ready data, with its file, line and column where known."""
+        out = super().to_dict()
+        if self.path and "where" not in out:
+            out["where"] = self.path
+        for key in ("file", "line", "column"):
+            value = getattr(self, key)
+            if value not in (None, ""):
+                out[key] = value
+        return out
+
 
 class PathwayDefinitionError(PathwayError):
-    """A pathway file or data is malformed or invalid; ``details`` locates every problem.
+    """A pathway file or data is malformed or invalid; every problem located.
 
-    ``problems`` holds the same problems as text (``"file.toml:12: levels[2].code: ..."``),
-    as for any :class:`PathwayError`.
+    ``problems`` and ``details`` hold the same :class:`DefinitionProblem` records
+    (``details`` is the older name), each with its code, key path and line.
     """
 
     def __init__(
@@ -165,15 +221,24 @@ class PathwayDefinitionError(PathwayError):
     ) -> None:
         self.details: tuple[DefinitionProblem, ...] = tuple(details)
         self.source = source
-        super().__init__(pathway_id=pathway_id, problems=[str(d) for d in self.details])
-        n = len(self.details)
+        super().__init__(pathway_id=pathway_id, problems=self.details)
         what = f"pathway {pathway_id!r}" if pathway_id else f"pathway definition {source or ''}"
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        self.args = (f"{what.rstrip()} has {n} problem{'s' if n != 1 else ''}:\n{lines}",)
+        self.args = (_render(what.rstrip(), self.details),)
 
 
 class EpisodeLoadError(CarepathError, ValueError):
-    """Stored episode JSON is malformed or does not replay through the pathway."""
+    """Stored episode JSON is malformed or does not replay through the pathway.
+
+    Attributes:
+        problem: What is wrong, in words.
+        location: Where, as text (``"events[3].note"``; empty for the whole document).
+        episode_id: The episode's id, once it is known.
+        event_index: The index of the event concerned in ``events``, if one is.
+        event_field: Where within that event (``"note"``; empty for the event as a whole).
+        code: Stable identifier of the kind of problem (see docs/errors.md).
+        reasons: For an event that no longer replays, the guards' reasons.
+        problems: The same as one :class:`Problem` record.
+    """
 
     def __init__(
         self,
@@ -182,15 +247,46 @@ class EpisodeLoadError(CarepathError, ValueError):
         location: str = "",
         episode_id: str = "",
         reasons: Sequence[Reason] = (),
+        code: str = "",
+        event_index: int | None = None,
+        event_field: str = "",
     ) -> None:
         self.problem = problem
         self.location = location
         self.episode_id = episode_id
         self.reasons: tuple[Reason, ...] = tuple(reasons)
-        """For an event that no longer replays: the guards' reasons, in plain words."""
+        self.code = code or ("event_refused" if self.reasons else "episode_invalid")
+        self.event_index = event_index
+        self.event_field = event_field
         where = f" at {location}" if location else ""
         who = f" (episode {episode_id!r})" if episode_id else ""
         super().__init__(f"cannot load episode{who}{where}: {problem}")
+
+    def in_event(self, index: int, prefix: str) -> EpisodeLoadError:
+        """This error, marked as about ``events[index]`` whose location starts ``prefix``."""
+        self.event_index = index
+        rest = self.location[len(prefix) :] if self.location.startswith(prefix) else ""
+        self.event_field = rest.lstrip(".").strip()
+        return self
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """The problem as a record: code, where (``("events", i, ...)``), message."""
+        where: tuple[str | int, ...] = ()
+        if self.event_index is not None:
+            where = ("events", self.event_index)
+            if self.event_field and not self.event_field.startswith("("):
+                where = (*where, *self.event_field.split("."))
+        elif self.location and self.location != "top level":
+            where = (self.location,)
+        return (
+            Problem(
+                code=self.code,
+                where=where,
+                message=self.problem,
+                event_index=self.event_index,
+            ),
+        )
 
 
 class PathwayMismatch(EpisodeLoadError):
@@ -204,6 +300,7 @@ class PathwayMismatch(EpisodeLoadError):
         super().__init__(
             episode_id=episode_id,
             location="pathway",
+            code="pathway_mismatch",
             problem=(
                 f"recorded under pathway {recorded} (content hash {recorded_hash[:12]}…) "
                 f"but given {given} (content hash {given_hash[:12]}…); "
@@ -219,6 +316,15 @@ class InvalidParameter(CarepathError, ValueError):
         self.parameter = parameter
         self.problem = problem
         super().__init__(f"simulation parameter {parameter!r}: {problem}")
+
+
+class ExploreError(CarepathError, ValueError):
+    """A bad argument to an exploration function (an unknown state, an unsupported figure)."""
+
+    def __init__(self, *, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
 
 
 class InteropError(CarepathError, ValueError):
@@ -299,8 +405,23 @@ class ConcurrencyConflict(StoreError):
 
 
 class CorruptRecord(StoreError):
-    """A stored row cannot be read back: malformed JSON, a sequence number out of range,
-    an unknown schema, or an event that does not replay through the pathway."""
+    """A stored row cannot be read back: malformed JSON, nested too deeply, the wrong
+    shape, a payload that does not match its digest, a sequence number out of range, an
+    unknown schema, or an event that does not replay through the pathway.
+
+    Attributes:
+        table: The table of the row (``"carepath_events"``), or for an import the line
+            (``"line 3: events"``); empty when no row is concerned.
+    """
+
+    def __init__(
+        self, *, problem: str, episode_id: str = "", seq: int | None = None, table: str = ""
+    ) -> None:
+        super().__init__(
+            problem=f"{table}: {problem}" if table else problem, episode_id=episode_id, seq=seq
+        )
+        self.table = table
+        self.problem = problem
 
 
 class EpisodeNotFound(StoreError, LookupError):

@@ -87,21 +87,35 @@ class StayRule:
 
     def problems(self) -> list[str]:
         """Inconsistencies between the three figures, in words (empty when consistent)."""
-        out: list[str] = []
+        return [words for _, words in self.issues()]
+
+    def issues(self) -> list[tuple[str, str]]:
+        """Each inconsistency as ``(field, words)``, naming the field that is out of line."""
+        out: list[tuple[str, str]] = []
         if self.typical_days < self.minimum_days:
             out.append(
-                f"typical stay {self.typical_days} days is below the minimum {self.minimum_days}"
+                (
+                    "typical_days",
+                    f"typical stay {self.typical_days} days is below the minimum "
+                    f"{self.minimum_days}",
+                )
             )
         if self.maximum_days is not None:
             if self.maximum_days < self.minimum_days:
                 out.append(
-                    f"maximum stay {self.maximum_days} days is below the minimum "
-                    f"{self.minimum_days}"
+                    (
+                        "maximum_days",
+                        f"maximum stay {self.maximum_days} days is below the minimum "
+                        f"{self.minimum_days}",
+                    )
                 )
             if self.maximum_days < self.typical_days:
                 out.append(
-                    f"maximum stay {self.maximum_days} days is below the typical "
-                    f"{self.typical_days}"
+                    (
+                        "maximum_days",
+                        f"maximum stay {self.maximum_days} days is below the typical "
+                        f"{self.typical_days}",
+                    )
                 )
         return out
 

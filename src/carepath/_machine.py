@@ -4,7 +4,8 @@ A pathway compiles onto a single :class:`transitions.Machine` with one
 stand-in model (a flyweight): an episode's event points the stand-in at the
 episode's state, fires the trigger, and reads the new state back. The cost
 per event and per episode does not depend on how many episodes exist
-(DESIGN.md, decision 4). A lock makes the shared stand-in thread-safe.
+(ARCHITECTURE.md, "No machine per patient"). A lock makes the shared stand-in
+thread-safe.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import functools
 import hashlib
 import json
@@ -10,34 +9,24 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, final
-
-import attrs
+from typing import TYPE_CHECKING, Any, Literal, Protocol, final
 
 from . import _deprecated, _display
-from ._assessment import Assessment, Dimension, Risk
-from ._checks import typed
+from ._assessment import Assessment
 from ._criteria import Criteria, Placement, place_among
-from ._errors import InvalidArgument, InvalidEvent, PathwayError
+from ._errors import InvalidArgument, PathwayError, UnknownLevel
 from ._guards import (
-    BUILTIN_GUARDS,
     Event,
     EventName,
-    FitsCriteria,
-    Guard,
     GuardFactory,
-    MaximumStay,
-    MinimumStay,
-    NeedsMoreCare,
-    NoHigherNeed,
-    PlacementMatches,
-    RelapsePlacement,
-    RiskAtMost,
 )
+from ._hooks import Hook, Hooks, Unregister
 from ._levels import INTAKE, Level, Outcome
-from ._machine import Engine, trigger_name
+from ._machine import Engine
+from ._rules import Rule, default_rules, guard_data
 from ._suggest import did_you_mean
 from ._textio import show
+from ._validate import pathway_problems
 from .levels import STANDARD_CRITERIA, STANDARD_LEVELS
 
 if TYPE_CHECKING:
@@ -71,168 +60,6 @@ def register_episode_opener(opener: _Opener) -> None:
 
 __all__ = ["Pathway", "Rule", "default_rules", "place", "standard_pathway"]
 
-_OUTCOME_OF: Final[Mapping[Event, Outcome]] = {
-    Event.COMPLETE: Outcome.COMPLETED,
-    Event.DROP_OUT: Outcome.DROPPED_OUT,
-    Event.TRANSFER_OUT: Outcome.TRANSFERRED_OUT,
-}
-_OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
-
-
-def _to_event(value: Event | EventName) -> Event:
-    try:
-        return Event(value)
-    except ValueError:
-        raise InvalidEvent(
-            event=str(value),
-            field="event",
-            problem="unknown event; "
-            + did_you_mean(value, (e.value for e in Event))
-            + "allowed: "
-            + ", ".join(e.value for e in Event),
-        ) from None
-
-
-def _guard_tuple(value: Iterable[Guard]) -> tuple[Guard, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidArgument(
-            owner="Rule",
-            field="guards",
-            problem=f"expected a sequence of guards, got {type(value).__name__}",
-        )
-    return tuple(value)
-
-
-@final
-@attrs.frozen(kw_only=True)
-class Rule:
-    """One move the pathway allows: ``event`` from ``source`` to ``target``, if ``guards`` pass.
-
-    ``source`` is ``"intake"`` or a level code; ``target`` is a level code or an
-    outcome (``"completed"``, ``"dropped_out"``, ``"transferred_out"``). A rule
-    whose target equals its source keeps the patient in place (reassess, relapse
-    treated in place).
-
-    >>> Rule(event=Event.STEP_DOWN, source="inpatient", target="iop",
-    ...      guards=[MinimumStay(), FitsCriteria()])
-    Rule(event=<Event.STEP_DOWN: 'step_down'>, source='inpatient', target='iop', guards=(MinimumStay(), FitsCriteria()))
-    """  # noqa: E501
-
-    event: Event = attrs.field(converter=_to_event)
-    source: str = attrs.field(validator=typed(str))
-    target: str = attrs.field(validator=typed(str))
-    guards: tuple[Guard, ...] = attrs.field(default=(), converter=_guard_tuple)
-
-    @functools.cached_property
-    def trigger(self) -> str:
-        """The name of this rule's trigger on the compiled machine."""
-        return trigger_name(self.event.value, self.target)
-
-
-def default_rules(levels: Sequence[Level]) -> list[Rule]:
-    """The standard rule set over any list of levels.
-
-    Admit from intake to any level the assessment places in (or an alternative);
-    step down to any less intensive level that fits, after the minimum stay (levels
-    may be skipped); step up to any more intensive level that fits when the current
-    one no longer does; relapse re-places the patient (in place while the level
-    still fits, else up to the least intensive level that does); reassess at any
-    time (staying past the maximum, or at a level that no longer fits, needs an
-    override); complete after the minimum stay when no more intensive care is
-    needed and withdrawal risk is at most mild; drop out or transfer out at any time.
-    """
-    fits, minimum, maximum = FitsCriteria(), MinimumStay(), MaximumStay()
-    replaced = RelapsePlacement()
-    # Withdrawal must have settled before an episode completes (matters for detox,
-    # whose criteria accept every profile).
-    settled = RiskAtMost(dimension=Dimension.WITHDRAWAL, risk=Risk.MILD)
-    rules: list[Rule] = [Rule(event=Event.REASSESS, source=INTAKE, target=INTAKE)]
-    for lv in levels:
-        rules.append(
-            Rule(
-                event=Event.ADMIT, source=INTAKE, target=lv.code, guards=(fits, PlacementMatches())
-            )
-        )
-    for out in (Event.DROP_OUT, Event.TRANSFER_OUT):
-        rules.append(Rule(event=out, source=INTAKE, target=_OUTCOME_OF[out].value))
-    for lv in levels:
-        c = lv.code
-        for other in levels:
-            if other.intensity < lv.intensity:
-                rules.append(
-                    Rule(event=Event.STEP_DOWN, source=c, target=other.code, guards=(minimum, fits))
-                )
-            elif other.intensity > lv.intensity:
-                rules.append(
-                    Rule(
-                        event=Event.STEP_UP,
-                        source=c,
-                        target=other.code,
-                        guards=(fits, NeedsMoreCare()),
-                    )
-                )
-                rules.append(
-                    Rule(event=Event.RELAPSE, source=c, target=other.code, guards=(fits, replaced))
-                )
-        rules.append(Rule(event=Event.RELAPSE, source=c, target=c, guards=(maximum, replaced)))
-        rules.append(Rule(event=Event.REASSESS, source=c, target=c, guards=(fits, maximum)))
-        rules.append(
-            Rule(
-                event=Event.COMPLETE,
-                source=c,
-                target=Outcome.COMPLETED.value,
-                guards=(minimum, NoHigherNeed(), settled),
-            )
-        )
-        for out in (Event.DROP_OUT, Event.TRANSFER_OUT):
-            rules.append(Rule(event=out, source=c, target=_OUTCOME_OF[out].value))
-    return rules
-
-
-_BUILTIN_GUARD_TYPES: Final = frozenset(BUILTIN_GUARDS)
-
-
-def _guard_params(guard: Guard) -> dict[str, Any] | None:
-    """A guard's settings, so the content hash covers them (``None``: unreadable).
-
-    From its attrs fields, else its ``params()`` method, else its instance
-    ``__dict__`` (a plain class that keeps no settings has an empty one).
-    """
-    cls = type(guard)
-    raw: Mapping[str, Any]
-    if attrs.has(cls):
-        raw = {f.name: getattr(guard, f.name) for f in attrs.fields(cls)}
-    elif callable(params := getattr(guard, "params", None)):
-        raw = dict(params())
-    elif hasattr(guard, "__dict__"):
-        raw = dict(vars(guard))
-    else:
-        slots = [s for c in cls.__mro__ for s in getattr(c, "__slots__", ()) if s != "__weakref__"]
-        try:
-            raw = {s: getattr(guard, s) for s in slots}
-        except AttributeError:
-            return None
-    return {k: _plain(v) for k, v in raw.items()}
-
-
-def _plain(value: object) -> object:
-    """A guard setting as stable JSON data, for the content hash and ``to_dict``."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, set | frozenset):
-        return sorted((_plain(v) for v in value), key=repr)
-    return repr(value)
-
-
-def _guard_data(guard: Guard) -> dict[str, Any]:
-    return {"kind": guard.kind, **(_guard_params(guard) or {})}
-
 
 @final
 class Pathway:
@@ -262,6 +89,7 @@ class Pathway:
         "_criteria",
         "_engine",
         "_hash",
+        "_hooks",
         "_id",
         "_levels",
         "_lock",
@@ -290,7 +118,9 @@ class Pathway:
         )
         self._criteria: Mapping[str, Criteria] = MappingProxyType(dict(criteria))
         self._rules: tuple[Rule, ...] = tuple(rules)
-        problems = self.problems()
+        problems = pathway_problems(
+            id=id, version=version, levels=self._levels, criteria=self._criteria, rules=self._rules
+        )
         if problems:
             raise PathwayError(pathway_id=str(id), problems=problems)
         self._by_code: dict[str, Level] = {lv.code: lv for lv in self._levels}
@@ -305,138 +135,20 @@ class Pathway:
         self._engine: Engine | None = None
         self._hash: str | None = None
         self._lock = threading.Lock()
+        self._hooks: Hooks | None = None  # none until one is registered: events pay nothing
 
     # -- validation ---------------------------------------------------------------------------
 
-    def problems(self) -> list[str]:  # noqa: PLR0915  # one pass collecting every problem
-        """Every problem with the definition, in words (empty when valid)."""
-        out: list[str] = []
-        if not isinstance(self.id, str) or not self.id.strip():
-            out.append("id must be a non-empty string")
-        if not isinstance(self.version, str) or not self.version.strip():
-            out.append("version must be a non-empty string")
-        levels = self._levels
-        if not levels:
-            out.append("a pathway needs at least one level")
-        codes: dict[str, Level] = {}
-        intensities: dict[int, str] = {}
-        for i, lv in enumerate(levels):
-            if not isinstance(lv, Level):
-                out.append(f"levels[{i}] is a {type(lv).__name__}, not a Level")
-                continue
-            if lv.code in codes:
-                out.append(f"level code {lv.code!r} is used twice")
-            codes[lv.code] = lv
-            if lv.intensity in intensities:
-                out.append(
-                    f"levels {intensities[lv.intensity]!r} and {lv.code!r} share intensity "
-                    f"{lv.intensity}; intensities must be distinct"
-                )
-            intensities[lv.intensity] = lv.code
-            out.extend(f"level {lv.code!r}: {p}" for p in lv.stay.problems())
-            if lv.code not in self._criteria:
-                out.append(f"level {lv.code!r} has no criteria")
-        for code, c in self._criteria.items():
-            if code not in codes:
-                out.append(f"criteria given for unknown level {code!r}")
-            if not isinstance(c, Criteria):
-                out.append(f"criteria for {code!r} is a {type(c).__name__}, not a Criteria")
-        top = max(codes.values(), key=lambda lv: lv.intensity) if codes else None
-        top_criteria = self._criteria.get(top.code) if top is not None else None
-        if top is not None and isinstance(top_criteria, Criteria) and not top_criteria.is_total:
-            out.append(
-                f"no level accepts every assessment at the top: the most intensive level "
-                f"{top.code!r} must leave every dimension unlimited, so that placement is "
-                "total and a relapse can always be re-placed"
-            )
-        states = {INTAKE, *codes, *_OUTCOME_VALUES}
-        seen: set[tuple[str, str, str]] = set()
-        edges: dict[str, set[str]] = {s: set() for s in states}
-        for i, r in enumerate(self._rules):
-            where = (
-                f"rule {i} ({getattr(r, 'event', '?')} {getattr(r, 'source', '?')} -> "
-                f"{getattr(r, 'target', '?')})"
-            )
-            if not isinstance(r, Rule):
-                out.append(f"rules[{i}] is a {type(r).__name__}, not a Rule")
-                continue
-            bad = False
-            if r.source not in states:
-                out.append(f"{where}: unknown source level {r.source!r}")
-                bad = True
-            elif r.source in _OUTCOME_VALUES:
-                out.append(f"{where}: {r.source!r} is an outcome; nothing leaves an outcome")
-                bad = True
-            if r.target not in states:
-                out.append(f"{where}: unknown target level {r.target!r}")
-                bad = True
-            for g in r.guards:
-                # The built-in classes first: a check against a runtime Protocol
-                # inspects every member (about 25 us), and a pathway has ~150 guards.
-                if type(g) not in _BUILTIN_GUARD_TYPES and not isinstance(g, Guard):
-                    out.append(
-                        f"{where}: guard {type(g).__name__} does not implement the Guard "
-                        "protocol (kind, overridable, check)"
-                    )
-                elif _guard_params(g) is None:
-                    out.append(
-                        f"{where}: guard {type(g).__name__} keeps settings carepath cannot "
-                        "read; make it an attrs class or give it a params() method, so that "
-                        "the content hash covers them"
-                    )
-            key = (r.event.value, r.source, r.target)
-            if key in seen:
-                out.append(f"{where}: the same move is defined twice")
-            seen.add(key)
-            if bad:
-                continue
-            out.extend(f"{where}: {p}" for p in self._shape_problems(r, codes))
-            edges[r.source].add(r.target)
-        if codes:
-            reachable = _closure({INTAKE}, edges)
-            for code in codes:
-                if code not in reachable:
-                    out.append(f"level {code!r} is unreachable from intake")
-            reverse: dict[str, set[str]] = {s: set() for s in states}
-            for s, targets in edges.items():
-                for t in targets:
-                    reverse[t].add(s)
-            can_end = _closure(set(_OUTCOME_VALUES), reverse)
-            for code in codes:
-                if code not in can_end:
-                    out.append(f"level {code!r} has no way to an outcome")
-        return out
-
-    @staticmethod
-    def _shape_problems(r: Rule, codes: Mapping[str, Level]) -> list[str]:
-        src, dst = codes.get(r.source), codes.get(r.target)
-        e = r.event
-        if e in _OUTCOME_OF:
-            want = _OUTCOME_OF[e].value
-            return [] if r.target == want else [f"{e.value} must lead to {want!r}"]
-        if r.target in _OUTCOME_VALUES:
-            return [f"{e.value} cannot lead to an outcome"]
-        if e is Event.REASSESS:
-            return [] if r.target == r.source else ["reassess keeps the patient in place"]
-        if e is Event.ADMIT:
-            if r.source != INTAKE or dst is None:
-                return ["admit goes from intake to a level"]
-            return []
-        if src is None or dst is None:
-            return [f"{e.value} goes from a level to a level, not from intake"]
-        if e is Event.STEP_DOWN and not dst.intensity < src.intensity:
-            return ["step_down must go to a less intensive level"]
-        if e is Event.STEP_UP and not dst.intensity > src.intensity:
-            return ["step_up must go to a more intensive level"]
-        if e is Event.RELAPSE and dst.intensity < src.intensity:
-            return ["relapse stays in place or goes to a more intensive level"]
+    def problems(self) -> list[str]:
+        """Deprecated: a built pathway has no problems (they are raised when it is built)."""
+        _deprecated.warn(
+            "Pathway.problems()", "the PathwayError raised when a pathway is built (.problems)"
+        )
         return []
 
     def validate(self) -> None:
-        """Raise :class:`~carepath.PathwayError` listing every problem, if there are any."""
-        problems = self.problems()
-        if problems:
-            raise PathwayError(pathway_id=str(self.id), problems=problems)
+        """Deprecated: a built pathway is valid (problems are raised when it is built)."""
+        _deprecated.warn("Pathway.validate()", "the PathwayError raised when a pathway is built")
 
     # -- identity (read-only: the content hash covers them) -----------------------------------
 
@@ -481,7 +193,8 @@ class Pathway:
         """The level with ``code`` (a :class:`Level` of this pathway is returned as is).
 
         Raises:
-            InvalidEvent: no such level in this pathway.
+            UnknownLevel: no such level in this pathway (a ``LookupError``); the error
+                names it and lists the levels there are.
         """
         if isinstance(code, Level):
             found = self._by_code.get(code.code)
@@ -491,13 +204,11 @@ class Pathway:
             found = self._by_code.get(code)
             if found is not None:
                 return found
-        raise InvalidEvent(
-            event="lookup",
-            field="level",
-            problem=f"{_describe(code)} is not a level of pathway {self.id!r}; "
-            + did_you_mean(code, self._by_code)
-            + "known: "
-            + ", ".join(lv.code for lv in self._levels),
+        raise UnknownLevel(
+            level=_describe(code),
+            pathway_id=self.id,
+            known=[lv.code for lv in self._levels],
+            hint=did_you_mean(code, self._by_code),
         )
 
     def criteria_for(self, level: Level | str) -> Criteria:
@@ -584,7 +295,7 @@ class Pathway:
                         "event": r.event.value,
                         "source": r.source,
                         "target": r.target,
-                        "guards": [_guard_data(g) for g in r.guards],
+                        "guards": [guard_data(g) for g in r.guards],
                     }
                     for r in self._rules
                 ),
@@ -770,6 +481,77 @@ class Pathway:
     def _repr_html_(self) -> str:
         return _display.html("pathway", self)
 
+    # -- hooks --------------------------------------------------------------------------------
+
+    def on_enter(self, state: str | Level | Outcome, fn: Hook) -> Unregister:
+        """Call ``fn(episode, record)`` after an episode moves into ``state``.
+
+        ``state`` is a level (or its code) or an outcome. The hook runs after the event
+        is recorded (the episode already shows it), on the thread that applied the event;
+        loading an episode from JSON runs no hooks. An exception from a hook reaches the
+        caller; the event stays recorded. Returns a function that removes the hook.
+
+        >>> from datetime import datetime, timezone
+        >>> from carepath import Assessment, standard_pathway
+        >>> p = standard_pathway()
+        >>> beds = []
+        >>> remove = p.on_enter("detox", lambda ep, rec: beds.append(ep.patient_id))
+        >>> ep = p.start("patient-1", at=datetime(2026, 1, 5, tzinfo=timezone.utc))
+        >>> _ = ep.admit("detox", at=datetime(2026, 1, 5, 9, tzinfo=timezone.utc),
+        ...              assessment=Assessment(withdrawal=3))
+        >>> beds
+        ['patient-1']
+        >>> remove()
+        """
+        return self._hook("enter", self._state_key(state, "on_enter"), fn)
+
+    def on_exit(self, state: str | Level | Outcome, fn: Hook) -> Unregister:
+        """Call ``fn(episode, record)`` after an episode leaves ``state`` for another one.
+
+        As :meth:`on_enter`; ``state`` is ``"intake"`` or a level.
+        """
+        return self._hook("exit", self._state_key(state, "on_exit"), fn)
+
+    def after(self, event: Event | EventName, fn: Hook) -> Unregister:
+        """Call ``fn(episode, record)`` after every ``event`` recorded on an episode.
+
+        As :meth:`on_enter`; also after events that keep the episode in place
+        (``reassess``, a relapse treated in place).
+        """
+        try:
+            key = Event(event).value
+        except ValueError:
+            raise InvalidArgument(
+                owner="Pathway",
+                field="after",
+                problem=f"{event!r} is not an event; events: " + ", ".join(e.value for e in Event),
+            ) from None
+        return self._hook("after", key, fn)
+
+    def _state_key(self, state: object, owner: str) -> str:
+        key = state.code if isinstance(state, Level) else state
+        if isinstance(key, Outcome):
+            key = key.value
+        if not isinstance(key, str) or key not in self.states:
+            raise UnknownLevel(
+                level=_describe(state),
+                pathway_id=self.id,
+                known=self.states,
+                hint=did_you_mean(key, self.states),
+            )
+        return key
+
+    def _hook(self, kind: str, key: str, fn: Hook) -> Unregister:
+        if not callable(fn):
+            raise InvalidArgument(
+                owner="Pathway", field=kind, problem=f"expected a callable, got {type(fn).__name__}"
+            )
+        with self._lock:
+            if self._hooks is None:
+                self._hooks = Hooks()
+            hooks = self._hooks
+        return hooks.add(kind, key, fn)
+
     # -- episodes -----------------------------------------------------------------------------
 
     def start(
@@ -827,17 +609,6 @@ def _level_data(lv: Level) -> dict[str, Any]:
     }
 
 
-def _closure(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
-    seen = set(start)
-    todo = list(start)
-    while todo:
-        for nxt in edges.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
-
-
 @functools.cache
 def standard_pathway() -> Pathway:
     """The built-in standard continuum: the six levels of :mod:`carepath.levels`.
@@ -878,3 +649,14 @@ def place(assessment: Assessment, pathway: Pathway | None = None) -> Placement:
             problem=f"expected a Pathway, got {type(pathway).__name__}",
         )
     return (pathway or standard_pathway()).place(assessment)
+
+
+def _closure(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

@@ -47,6 +47,7 @@ __all__ = [
     "episodes",
     "event_sequences",
     "overrides",
+    "register_strategies",
     "risks",
     "time_zones",
 ]
@@ -340,3 +341,18 @@ def episodes(
     if not 0.0 <= override_probability <= 1.0:
         raise ValueError("override_probability must be between 0 and 1")
     return _episodes(p, max_events, override_probability, open_only)
+
+
+def register_strategies() -> None:
+    """Register carepath's public values with :func:`hypothesis.strategies.from_type`.
+
+    Hypothesis calls this through its ``hypothesis`` entry point when it is imported,
+    so ``st.from_type(Assessment)``, ``st.from_type(Episode)``, ``st.from_type(Risk)``,
+    ``st.from_type(Override)`` and ``st.from_type(Pathway)`` (the standard pathway)
+    give valid values in any test. Calling it again changes nothing.
+    """
+    st.register_type_strategy(Risk, risks())
+    st.register_type_strategy(Assessment, assessments())
+    st.register_type_strategy(Override, overrides())
+    st.register_type_strategy(Episode, episodes())
+    st.register_type_strategy(Pathway, st.just(standard_pathway()))

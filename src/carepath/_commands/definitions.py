@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from carepath._commands import guards_option
+from carepath._commands import guards_option, read_input
 from carepath._errors import PathwayDefinitionError
 from carepath.definitions import GuardFactory, catalogs, definition_schema, load, load_catalog
 
@@ -30,14 +30,13 @@ def _console() -> Console:
 
 
 @click.command()
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @guards_option()
 def validate(files: tuple[Path, ...], guards: Mapping[str, GuardFactory] | None) -> None:
     """Check pathway definition files (TOML or JSON); list every problem with its line."""
     bad = 0
     for path in files:
+        read_input(str(path))  # unreadable, empty or not UTF-8: one line, exit status 2
         try:
             p = load(path, guards=guards)
         except PathwayDefinitionError as exc:
@@ -66,7 +65,8 @@ def show(source: str, guards: Mapping[str, GuardFactory] | None) -> None:
     """
     known = catalogs()
     try:
-        if Path(source).is_file():
+        if Path(source).exists() or (source not in known and Path(source).suffix):
+            read_input(source)  # a directory, unreadable, empty or not UTF-8: exit status 2
             p = load(source, guards=guards)
             about = ""
         elif source in known:

@@ -31,9 +31,7 @@ __all__ = ["register"]
     help='Where to end: a level code or an outcome ("completed", "dropped_out", '
     '"transferred_out").',
 )
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 @guards_option()
 @click.option(
     "--max-steps", type=click.IntRange(min=1), default=None, help="At most this many moves."
@@ -82,9 +80,7 @@ def paths_command(
     show_default=True,
     help="Mermaid text, graphviz dot source, or SVG (needs graphviz's dot program).",
 )
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 # --guards is taken: it shows the guards on the edges.
 @guards_option("--guard-kinds")
 @click.option("--guards", "show_guards", is_flag=True, help="Show each rule's guards on its edge.")

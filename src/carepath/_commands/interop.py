@@ -10,19 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from carepath._commands import PATHWAY_HELP, guards_option, load_pathway
+from carepath._commands import PATHWAY_HELP, guards_option, load_pathway, read_input
 from carepath._episode import Episode
 from carepath._errors import CarepathError
 from carepath.definitions import GuardFactory
 
 __all__ = ["register"]
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read {path}: {type(exc).__name__}") from None
 
 
 def _print_episode(episode: Episode) -> None:
@@ -59,20 +52,16 @@ def fhir_group() -> None:
 
 
 @fhir_group.command("export")
-@click.argument(
-    "episode_file", metavar="EPISODE.json", type=click.Path(exists=True, dir_okay=False)
-)
+@click.argument("episode_file", metavar="EPISODE.json", type=click.Path(allow_dash=True))
 @click.option(
     "--version",
     "version",
-    type=click.Choice(["R4B", "R5"]),
+    type=click.Choice(["R4", "R4B", "R5"]),
     default="R4B",
     show_default=True,
     help="The FHIR version of the bundle.",
 )
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 @guards_option()
 @click.option(
     "--collection",
@@ -87,39 +76,97 @@ def export_command(
     collection: bool,
 ) -> None:
     """Print the episode in EPISODE.json (carepath's episode JSON) as a FHIR bundle."""
-    from carepath.interop import to_fhir  # noqa: PLC0415  # the extra loads only when used
+    from carepath.interop import to_fhir_json  # noqa: PLC0415  # the extra loads only when used
 
+    source = read_input(episode_file)
     pathway = load_pathway(pathway_file, guards)
     try:
-        episode = Episode.from_json(_read(episode_file), pathway)
-        bundle = to_fhir(
+        episode = Episode.from_json(source, pathway)
+        text = to_fhir_json(
             episode,
-            "R5" if version == "R5" else "R4B",
+            "R5" if version == "R5" else "R4" if version == "R4" else "R4B",
             bundle_type="collection" if collection else "transaction",
+            indent=2,
         )
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps(json.loads(bundle.model_dump_json()), indent=2, ensure_ascii=False))
+    click.echo(text)
 
 
 @fhir_group.command("import")
-@click.argument("bundle_file", metavar="BUNDLE.json", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.argument("files", metavar="FILE...", nargs=-1, required=True)
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 @guards_option()
+@click.option(
+    "--code-map",
+    "code_map_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A site code map (TOML): which codes mean which level; the shipped map is the default.",
+)
+@click.option(
+    "--tz",
+    "zone",
+    default="UTC",
+    show_default=True,
+    help="Time zone of date-only times (midnight) and times without an offset.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print each episode's JSON, one a line.")
 def import_command(
-    bundle_file: str, pathway_file: str | None, guards: Mapping[str, GuardFactory] | None
+    files: tuple[str, ...],
+    pathway_file: str | None,
+    guards: Mapping[str, GuardFactory] | None,
+    code_map_file: str | None,
+    zone: str,
+    as_json: bool,
 ) -> None:
-    """Print the episode a FHIR bundle (written by 'carepath fhir export') holds, as JSON."""
-    from carepath.interop import from_fhir  # noqa: PLC0415  # the extra loads only when used
+    """Read episodes from FHIR: a bundle 'carepath fhir export' wrote (printed as the
+    episode's JSON), or FHIR an EHR wrote - a bundle of any type, a list of resources, or a
+    Bulk Data export (*.ndjson files, streamed) - printed as a summary of what was mapped,
+    ignored and found, and one line per episode (--json: the episodes' JSON).
+    '-' reads one JSON document from standard input."""
+    from carepath.interop import (  # noqa: PLC0415  # the extra loads only when used
+        CodeMap,
+        episodes_from_fhir_ndjson,
+        from_fhir,
+        read_fhir,
+    )
+    from carepath.interop._fhir_read import is_carepath_bundle, parse_json  # noqa: PLC0415
 
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--tz") from None
     pathway = load_pathway(pathway_file, guards)
     try:
-        episode = from_fhir(_read(bundle_file), pathway)
+        code_map = CodeMap.load(code_map_file) if code_map_file else CodeMap()
+        if any(f.endswith(".ndjson") for f in files) or len(files) > 1:
+            result = episodes_from_fhir_ndjson(files, pathway, code_map=code_map, tz=tz)
+        else:
+            raw = read_input(files[0]).encode("utf-8")
+            data = parse_json(raw, what=Path(files[0]).name, max_bytes=len(raw) + 1)
+            if is_carepath_bundle(data):
+                click.echo(from_fhir(data, pathway).to_json(indent=2))
+                return
+            result = read_fhir(data, pathway, code_map=code_map, tz=tz)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(episode.to_json(indent=2))
+    lines = [result.summary()]
+    lines += [
+        f"  {f}" + (f" [codes: {', '.join(f.codes)}]" if f.codes else "") for f in result.findings
+    ]
+    for line in lines:
+        click.echo(line, err=as_json or not result.episodes)  # stdout: the episodes only
+    if not result.episodes:
+        raise click.ClickException("no episode: no Encounter in the input is a stay at a level")
+    for episodes in result.episodes.values():
+        for ep in episodes:
+            if as_json:
+                click.echo(ep.to_json())
+            else:
+                click.echo(
+                    f"patient {ep.patient_id} episode {ep.id}: {ep.state} "
+                    f"({ep.version} events, {len(ep.findings())} guard findings)"
+                )
 
 
 @click.group("hl7")
@@ -171,7 +218,7 @@ def replay_command(
         raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--tz") from None
     pathway = load_pathway(pathway_file, guards)
     try:
-        level_map = LevelMap.from_toml(_read(level_map_file)) if level_map_file else None
+        level_map = LevelMap.from_toml(read_input(level_map_file)) if level_map_file else None
         episodes = episodes_from_hl7v2(messages_file.read(), pathway, level_map=level_map, tz=tz)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None

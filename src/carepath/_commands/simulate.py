@@ -51,9 +51,7 @@ def _fmt(x: object, digits: int = 2) -> str:
     show_default=True,
     help="Random seed; the same seed gives identical tables.",
 )
-@click.option(
-    "--pathway", "pathway_file", type=click.Path(exists=True, dir_okay=False), help=PATHWAY_HELP
-)
+@click.option("--pathway", "pathway_file", type=click.Path(), help=PATHWAY_HELP)
 @guards_option()
 @click.option(
     "--out",

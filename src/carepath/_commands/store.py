@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 import click
 
-from carepath._commands import guards_option, load_pathway
+from carepath._commands import guards_option, input_lines, load_pathway
 from carepath._errors import CarepathError
 from carepath._pathway import standard_pathway
 from carepath.definitions import GuardFactory
@@ -49,7 +48,7 @@ def init_command(url: str) -> None:
 @click.option(
     "--pathway",
     "pathway_file",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(),
     help="Replay the episode through this pathway file (.toml or .json) and show "
     "its state and findings.",
 )
@@ -124,24 +123,18 @@ def export_command(url: str, patient_id: str | None) -> None:
 
 @store_group.command("import")
 @click.argument("url", metavar="URL")
-@click.argument(
-    "file", metavar="EPISODES.jsonl", type=click.Path(exists=True, dir_okay=False, allow_dash=True)
-)
+@click.argument("file", metavar="EPISODES.jsonl", type=click.Path(allow_dash=True))
 def import_command(url: str, file: str) -> None:
-    """Restore episodes from 'carepath store export' output (- for standard input)."""
+    """Restore episodes from 'carepath store export' output or lines of episode JSON
+    (- for standard input)."""
     from carepath.store import EpisodeStore  # noqa: PLC0415  # the extra loads only when used
 
+    lines = input_lines(file)  # opened before the store: a missing file changes nothing
     try:
         with EpisodeStore.open(url) as store:
-            if file == "-":
-                count = store.import_episodes(sys.stdin)
-            else:
-                with Path(file).open(encoding="utf-8") as lines:
-                    count = store.import_episodes(lines)
+            count = store.import_episodes(lines)
     except CarepathError as exc:
         raise click.ClickException(str(exc)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read {file}: {type(exc).__name__}") from None
     click.echo(f"imported {count} episodes")
 
 
@@ -151,7 +144,7 @@ def import_command(url: str, file: str) -> None:
     "--pathway",
     "pathway_files",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(),
     help="Also replay the episodes recorded under this pathway file (repeatable); "
     "the standard pathway is always used.",
 )

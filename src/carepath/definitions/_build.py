@@ -9,7 +9,6 @@ each with its key path and, where the text is at hand, its line.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Final
 
@@ -31,6 +30,7 @@ from carepath._guards import (
 )
 from carepath._levels import _CODE, _RESERVED, Level, StayRule
 from carepath._pathway import Pathway, Rule, default_rules
+from carepath._problems import Problem
 
 from ._collect import Collector
 from ._spec import (
@@ -90,17 +90,22 @@ def build(
     if isinstance(data, Mapping):
         data = {k: v for k, v in data.items() if k != "$schema"}
     else:
-        out.add((), f"expected a table of keys (id, version, levels, ...), got {_kind(data)}")
+        out.add(
+            (),
+            f"expected a table of keys (id, version, levels, ...), got {_kind(data)}",
+            "wrong_type",
+        )
         raise out.error()
     spec, found = structure_spec(data)
-    for path, message in found:
-        out.add(path, message)
+    for path, message, code in found:
+        out.add(path, message, code)
     factories = _factories(guards, out)
     if spec.format_version != FORMAT_VERSION:
         out.add(
             ("format_version",),
             f"format_version {spec.format_version} is not supported; this carepath reads "
             f"{FORMAT_VERSION}",
+            "unsupported_format_version",
         )
     levels = _levels(spec, out)
     criteria = _criteria(spec, levels, out)
@@ -115,9 +120,7 @@ def build(
         and len(out.found) == before
     )
     if out and not complete:
-        for lv in levels:  # what the pathway's checks would have said about stay rules
-            for problem in lv.stay.problems():
-                out.add(*_locate_problem(f"level {lv.code!r}: {problem}", spec, origins))
+        _stay_problems(levels, spec, out)  # what the pathway's checks would have said
         raise out.error(spec.id)
     try:
         pathway = Pathway(
@@ -130,7 +133,9 @@ def build(
         )
     except PathwayError as exc:
         for problem in exc.problems:
-            out.add(*_locate_problem(problem, spec, origins))
+            if problem.code != "stay_inconsistent":  # located from the levels, just below
+                out.add(*_locate(problem, spec, origins), code=problem.code)
+        _stay_problems(levels, spec, out)
         raise out.error(spec.id) from None
     if out:
         raise out.error(spec.id)
@@ -143,9 +148,13 @@ def _factories(
     table: dict[str, tuple[GuardFactory, tuple[str, ...] | None]] = dict(BUILTIN_GUARDS)
     for kind, factory in (guards or {}).items():
         if kind in BUILTIN_GUARDS:
-            out.add((), f"custom guard kind {kind!r} is a built-in kind; choose another name")
+            out.add(
+                (),
+                f"custom guard kind {kind!r} is a built-in kind; choose another name",
+                "guard_kind_taken",
+            )
         elif not callable(factory):
-            out.add((), f"custom guard {kind!r} is not callable")
+            out.add((), f"custom guard {kind!r} is not callable", "guard_not_callable")
         else:
             table[kind] = (factory, None)
     return table
@@ -174,12 +183,14 @@ def _levels(spec: PathwaySpec, out: Collector) -> list[Level]:
                 (*at, "code"),
                 f"{ls.code!r} is not a level code: use 1-40 lowercase "
                 "letters, digits or underscores, starting with a letter",
+                "bad_level_code",
             )
             ok = False
         elif ls.code in _RESERVED:
             out.add(
                 (*at, "code"),
                 f"{ls.code!r} is reserved for a state of the episode; choose another code",
+                "bad_level_code",
             )
             ok = False
         if not ok:
@@ -283,7 +294,11 @@ def _rules(
         ]
         if not hits:
             what = " ".join(x for x in (rm.event.value, rm.source or "*", "->", rm.target or "*"))
-            out.add(("rules", "remove", i), f"removes no rule: the rule set has no {what}")
+            out.add(
+                ("rules", "remove", i),
+                f"removes no rule: the rule set has no {what}",
+                "removes_no_rule",
+            )
         for k in hits:
             del keyed[k]
     for i, rs in enumerate(rule_set.add):
@@ -304,6 +319,7 @@ def _guard(
         out.add(
             (*at, "kind") if gs.params else at,
             f"unknown guard kind {gs.kind!r}; known kinds: " + ", ".join(sorted(factories)),
+            "unknown_guard_kind",
         )
         return None
     factory, expected = entry
@@ -312,9 +328,11 @@ def _guard(
         extra = [p for p in gs.params if p not in expected]
         takes = ("takes " + ", ".join(expected)) if expected else "takes no parameters"
         for p in extra:
-            out.add((*at, p), f"guard {gs.kind!r} has no parameter {p!r}; it {takes}")
+            out.add(
+                (*at, p), f"guard {gs.kind!r} has no parameter {p!r}; it {takes}", "unknown_key"
+            )
         for p in missing:
-            out.add(at, f"guard {gs.kind!r} needs the parameter {p!r}; it {takes}")
+            out.add(at, f"guard {gs.kind!r} needs the parameter {p!r}; it {takes}", "missing_key")
         if missing or extra:
             return None
     try:
@@ -339,60 +357,31 @@ def _guard(
     return guard
 
 
-_RULE = re.compile(r"^rule (\d+) \((.*?)\): (.*)$")
-_LEVEL = re.compile(r"^level '([^']*)'(?::| )\s*(.*)$")
-_STAY = re.compile(r"^level '([^']*)': ((typical|maximum) stay .*)$")
-_TWICE = re.compile(r"^level code '([^']*)' is used twice")
-_SHARE = re.compile(r"^levels '([^']*)' and '([^']*)' share intensity")
-_UNKNOWN_CRITERIA = re.compile(r"^criteria given for unknown level '([^']*)'")
-_NOT_TOTAL: Final = re.compile(
-    r"no level accepts every assessment at the top: the most "
-    r"intensive level '([^']+)'"
-)
-
-
-def _locate_problem(problem: str, spec: PathwaySpec, origins: Sequence[Path]) -> tuple[Path, str]:
-    """Map one of :meth:`Pathway.problems`'s sentences to the key path it is about."""
+def _stay_problems(levels: Sequence[Level], spec: PathwaySpec, out: Collector) -> None:
+    """Each level's inconsistent stay figures, at the figure's key in the file."""
     codes = [ls.code if ls is not None else "" for ls in spec.levels]
+    for lv in levels:
+        index = codes.index(lv.code) if lv.code in codes else None
+        for field, words in lv.stay.issues():
+            where: Path = ("levels",) if index is None else ("levels", index, "stay", field)
+            out.add(where, words, code="stay_inconsistent")
 
-    def level_at(code: str, last: bool = False) -> Path:
-        hits = [i for i, c in enumerate(codes) if c == code]
-        if not hits:
-            return ("levels",)
-        return ("levels", hits[-1] if last else hits[0])
 
-    m = _RULE.match(problem)
-    if m:
-        i, what, rest = int(m[1]), m[2], m[3]
+def _locate(problem: Problem, spec: PathwaySpec, origins: Sequence[Path]) -> tuple[Path, str]:
+    """Where in the file one of the pathway's own problems is, from its record's fields."""
+    where = problem.where
+    if where[:1] == ("rules",) and len(where) >= 2 and isinstance(where[1], int):
+        i = where[1]
         at = origins[i] if i < len(origins) else ("rules",)
-        if rest.startswith("unknown source"):
-            at = (*at, "source") if at[-1] != "rules" else at
-        elif rest.startswith("unknown target"):
-            at = (*at, "target") if at[-1] != "rules" else at
-        return at, f"{what}: {rest}"
-    m = _TWICE.match(problem)
-    if m:
-        return (*level_at(m[1], last=True), "code"), problem
-    m = _SHARE.match(problem)
-    if m:
-        return (*level_at(m[2], last=True), "intensity"), problem
-    m = _UNKNOWN_CRITERIA.match(problem)
-    if m:
-        return ("criteria", m[1]), problem
-    m = _NOT_TOTAL.match(problem)
-    if m:
-        return ("criteria", m[1]), problem
-    if problem.startswith("id "):
-        return ("id",), problem
-    if problem.startswith("version "):
-        return ("version",), problem
-    if problem.startswith("a pathway needs at least one level"):
-        return ("levels",), problem
-    m = _STAY.match(problem)
-    if m:
-        key = "typical_days" if m[3] == "typical" else "maximum_days"
-        return (*level_at(m[1]), "stay", key), m[2]
-    m = _LEVEL.match(problem)
-    if m:
-        return level_at(m[1]), problem
-    return (), problem
+        return ((*at, *where[2:]) if at[-1] != "rules" else at), problem.message
+    if where[:1] == ("levels",) and len(where) >= 2 and problem.level is not None:
+        codes = [ls.code if ls is not None else "" for ls in spec.levels]
+        hits = [i for i, c in enumerate(codes) if c == problem.level]
+        if not hits:
+            return ("levels",), problem.message
+        # A repeated code or intensity is reported on the later level, as a reader finds it.
+        last = problem.code in ("duplicate_level_code", "shared_intensity")
+        index = hits[-1] if last else hits[0]
+        rest = where[2:]
+        return ("levels", index, *rest), problem.message
+    return where, problem.message

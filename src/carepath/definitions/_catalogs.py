@@ -52,6 +52,7 @@ def load_catalog(name: str) -> Pathway:
         raise PathwayDefinitionError(
             details=[
                 DefinitionProblem(
+                    code="unknown_catalog",
                     message=f"no catalog named {shown}; known: " + ", ".join(_CATALOGS),
                 )
             ]

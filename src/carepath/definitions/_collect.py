@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from carepath._errors import DefinitionProblem, PathwayDefinitionError
-
-from ._spec import Path, format_path
+from carepath._problems import Path
 
 __all__ = ["Collector", "fail"]
 
@@ -17,10 +16,10 @@ class Collector:
     def __init__(self, *, file: str, lines: Mapping[Path, int]) -> None:
         self.file = file
         self.lines = lines
-        self.found: list[tuple[Path, str]] = []
+        self.found: list[tuple[Path, str, str]] = []
 
-    def add(self, path: Path, message: str) -> None:
-        self.found.append((path, message))
+    def add(self, path: Path, message: str, code: str = "invalid_value") -> None:
+        self.found.append((path, message, code))
 
     def __bool__(self) -> bool:
         return bool(self.found)
@@ -35,14 +34,15 @@ class Collector:
     def error(self, pathway_id: str = "") -> PathwayDefinitionError:
         seen: set[tuple[Path, str]] = set()
         details: list[DefinitionProblem] = []
-        for path, message in self.found:
+        for path, message, code in self.found:
             if (path, message) in seen:
                 continue
             seen.add((path, message))
             details.append(
                 DefinitionProblem(
+                    code=code,
                     message=message,
-                    path=format_path(path),
+                    where=path,
                     file=self.file,
                     line=self.locate(path) if path or self.lines else None,
                 )
@@ -57,11 +57,14 @@ def fail(
     file: str = "",
     line: int | None = None,
     column: int | None = None,
-    path: str = "",
+    path: Path = (),
+    code: str,
 ) -> PathwayDefinitionError:
     return PathwayDefinitionError(
         details=[
-            DefinitionProblem(message=message, path=path, file=file, line=line, column=column)
+            DefinitionProblem(
+                code=code, message=message, where=path, file=file, line=line, column=column
+            )
         ],
         source=file,
     )

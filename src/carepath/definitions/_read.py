@@ -7,13 +7,13 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 from carepath._textio import TextInputError, as_text, load_json
 
 from ._build import GuardFactory, build
 from ._collect import fail as _fail
-from ._spec import Path, PathSegment, format_path
+from ._spec import Path, PathSegment
 
 if TYPE_CHECKING:
     from carepath._pathway import Pathway
@@ -29,22 +29,30 @@ _TOML_AT = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>
 def _parse(text: object, fmt: Format, file: str) -> tuple[object, str]:
     # Decoding, the BOM, size and depth limits and strict JSON: carepath._textio.
     if not isinstance(text, str | bytes | bytearray):
-        raise _fail(f"expected {fmt.upper()} text, got a {type(text).__name__}", file=file)
+        raise _fail(
+            f"expected {fmt.upper()} text, got a {type(text).__name__}", file=file, code="not_text"
+        )
     try:
         text = as_text(text, source=file)
         if fmt == "json":
             return load_json(text, source=file), text
     except TextInputError as exc:
-        line, path = exc.line, ""
+        line, path = exc.line, cast("Path", ())
         if exc.pointer is not None:  # a duplicate key: name the object it is in
-            at = tuple(int(t) if t.isdigit() else t for t in exc.pointer.split("/")[1:])
-            path = format_path(at)
+            path = tuple(int(t) if t.isdigit() else t for t in exc.pointer.split("/")[1:])
+            at = path
             try:
                 line = json_lines(text).get(at) if isinstance(text, str) else None
             except (RecursionError, ValueError, IndexError):  # pragma: no cover - best effort
                 line = None
+        not_utf8 = exc.problem.startswith("not UTF-8")
         raise _fail(
-            _problem(exc, fmt), file=file, line=line, column=exc.column, path=path
+            _problem(exc, fmt),
+            file=file,
+            line=line,
+            column=exc.column,
+            path=path,
+            code="not_utf8" if not_utf8 else "invalid_syntax",
         ) from None
     try:
         return tomllib.loads(text), text
@@ -56,10 +64,11 @@ def _parse(text: object, fmt: Format, file: str) -> tuple[object, str]:
                 file=file,
                 line=int(m["line"]),
                 column=int(m["col"]),
+                code="invalid_syntax",
             ) from None
-        raise _fail(f"invalid TOML: {exc}", file=file) from None
+        raise _fail(f"invalid TOML: {exc}", file=file, code="invalid_syntax") from None
     except RecursionError:
-        raise _fail("invalid TOML: nested too deeply", file=file) from None
+        raise _fail("invalid TOML: nested too deeply", file=file, code="invalid_syntax") from None
 
 
 def _problem(exc: TextInputError, fmt: Format) -> str:
@@ -89,9 +98,13 @@ def load_file(
         with open(file, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
-        raise _fail(f"cannot read the file: {exc.strerror or exc}", file=file) from None
+        raise _fail(
+            f"cannot read the file: {exc.strerror or exc}", file=file, code="unreadable_file"
+        ) from None
     except ValueError:  # e.g. a NUL byte in the path
-        raise _fail("cannot read the file: not a valid path", file=file) from None
+        raise _fail(
+            "cannot read the file: not a valid path", file=file, code="unreadable_file"
+        ) from None
     suffix = os.path.splitext(file)[1].lower()
     if suffix == ".json":
         fmt: Format = "json"

@@ -31,6 +31,7 @@ from cattrs.gen import make_dict_structure_fn
 from carepath._assessment import DIMENSIONS
 from carepath._guards import Event
 from carepath._levels import Setting
+from carepath._problems import Path, PathSegment, format_path
 
 __all__ = [
     "TOP_KEYS",
@@ -47,10 +48,6 @@ __all__ = [
     "structure_spec",
 ]
 
-PathSegment: TypeAlias = str | int
-"""A step in a key path: a key (str) or an array index (int)."""
-
-Path: TypeAlias = tuple[PathSegment, ...]
 
 Scalar: TypeAlias = str | int | float | bool
 
@@ -352,19 +349,6 @@ def _rules_union(c: cattrs.Converter) -> Callable[[object, Any], Any]:
 CONVERTER: Final = _make_converter()
 
 
-def format_path(path: Path) -> str:
-    """``("levels", 2, "stay", "maximum_days")`` -> ``"levels[2].stay.maximum_days"``."""
-    out = ""
-    for seg in path:
-        if isinstance(seg, int):
-            out += f"[{seg}]"
-        elif seg.isidentifier() or (seg.replace("_", "a").isalnum() and seg.isascii()):
-            out += f".{seg}" if out else seg
-        else:
-            out += f"[{seg!r}]"
-    return out
-
-
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
         return "required key is missing"
@@ -375,11 +359,21 @@ def _describe(exc: BaseException) -> str:
     return f"invalid value ({exc})"
 
 
-def _walk(exc: BaseException, path: Path) -> Iterator[tuple[Path, str]]:
+def _code(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return "missing_key"
+    if isinstance(exc, Mismatch) or (
+        isinstance(exc, TypeError) and not isinstance(exc, ValueError)
+    ):
+        return "wrong_type"
+    return "invalid_value"
+
+
+def _walk(exc: BaseException, path: Path) -> Iterator[tuple[Path, str, str]]:
     if isinstance(exc, ForbiddenExtraKeysError):
         allowed = ", ".join(f.name for f in attrs.fields(exc.cl)) if attrs.has(exc.cl) else ""
         for key in sorted(exc.extra_fields):
-            yield (*path, key), f"unknown key; allowed here: {allowed}"
+            yield (*path, key), f"unknown key; allowed here: {allowed}", "unknown_key"
         return
     if isinstance(exc, IterableValidationError):
         with_notes, without = exc.group_exceptions()
@@ -399,7 +393,7 @@ def _walk(exc: BaseException, path: Path) -> Iterator[tuple[Path, str]]:
         for member in exc.exceptions:
             yield from _walk(member, path)
         return
-    yield path, _describe(exc)
+    yield path, _describe(exc), _code(exc)
 
 
 def _segment(note: IterableValidationNote) -> PathSegment:
@@ -407,18 +401,20 @@ def _segment(note: IterableValidationNote) -> PathSegment:
     return index if isinstance(index, int) else str(index)
 
 
-def structure_spec(data: Mapping[str, object]) -> tuple[PathwaySpec, list[tuple[Path, str]]]:
+def structure_spec(
+    data: Mapping[str, object],
+) -> tuple[PathwaySpec, list[tuple[Path, str, str]]]:
     """Structure parsed data part by part; every problem comes back as ``(path, message)``.
 
     Each top-level part, and each level, is structured on its own, so one bad
     level does not hide the problems of the others. Nothing cattrs raises escapes.
     """
-    problems: list[tuple[Path, str]] = []
+    problems: list[tuple[Path, str, str]] = []
 
     def part(key: str, tp: Any, default: Any, *, required: bool = False) -> Any:
         if key not in data:
             if required:
-                problems.append(((key,), "required key is missing"))
+                problems.append(((key,), "required key is missing", "missing_key"))
             return default
         return one(data[key], tp, (key,), default)
 
@@ -426,7 +422,7 @@ def structure_spec(data: Mapping[str, object]) -> tuple[PathwaySpec, list[tuple[
         try:
             return CONVERTER.structure(value, tp)
         except Exception as exc:  # every structuring failure is a problem
-            problems.extend(((*at, *p), m) for p, m in _walk(exc, ()))
+            problems.extend(((*at, *p), m, c) for p, m, c in _walk(exc, ()))
             return default
 
     for key in data:
@@ -436,17 +432,20 @@ def structure_spec(data: Mapping[str, object]) -> tuple[PathwaySpec, list[tuple[
                     (str(key),),
                     "unknown key; allowed at the top level: "
                     + ", ".join(k for k in TOP_KEYS if k != "$schema"),
+                    "unknown_key",
                 )
             )
     levels: list[LevelSpec | None] = []
     raw_levels = data.get("levels")
     if "levels" not in data:
-        problems.append((("levels",), "required key is missing"))
+        problems.append((("levels",), "required key is missing", "missing_key"))
     elif not isinstance(raw_levels, list):
-        problems.append((("levels",), f"expected an array of levels, got {_kind(raw_levels)}"))
+        problems.append(
+            (("levels",), f"expected an array of levels, got {_kind(raw_levels)}", "wrong_type")
+        )
     else:
         if not raw_levels:
-            problems.append((("levels",), "a pathway needs at least one level"))
+            problems.append((("levels",), "a pathway needs at least one level", "no_levels"))
         levels = [one(item, LevelSpec, ("levels", i), None) for i, item in enumerate(raw_levels)]
     spec = PathwaySpec(
         id=part("id", str, "", required=True),

@@ -27,6 +27,7 @@ from ._paths import Scenario as Scenario
 from ._paths import Step as Step
 from ._paths import paths as paths
 from ._paths import scenario_for as scenario_for
+from ._paths import scenarios as scenarios
 from ._paths import shortest_path as shortest_path
 from ._paths import test_paths as test_paths
 from ._paths import to_networkx as to_networkx
@@ -67,6 +68,7 @@ __all__ = [
     "result_html",
     "sankey",
     "scenario_for",
+    "scenarios",
     "shortest_path",
     "test_paths",
     "timeline",

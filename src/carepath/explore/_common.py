@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, final
 
 import attrs
 
-from carepath._errors import CarepathError
+from carepath._errors import ExploreError
 from carepath._guards import Event
 from carepath._levels import INTAKE, Level, Outcome, Setting
 
@@ -94,15 +94,6 @@ def text_colour(fill: str) -> str:
 
 
 OUTCOME_EVENTS: Final = frozenset({Event.COMPLETE, Event.DROP_OUT, Event.TRANSFER_OUT})
-
-
-class ExploreError(CarepathError, ValueError):
-    """A bad argument to an exploration function (an unknown state, an unsupported figure)."""
-
-    def __init__(self, *, field: str, problem: str) -> None:
-        self.field = field
-        self.problem = problem
-        super().__init__(f"{field}: {problem}")
 
 
 def state_colour(pathway: Pathway, state: str) -> str:

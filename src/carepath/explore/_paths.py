@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 
+from carepath import _deprecated
 from carepath._assessment import Assessment
 from carepath._guards import Decision, Event
 from carepath._levels import INTAKE, Level, Outcome
@@ -496,11 +497,7 @@ def _route_to(pathway: Pathway, state: str, at: datetime) -> Scenario | None:
     return None
 
 
-def test_paths(
-    pathway: Pathway,
-    *,
-    at: datetime = DEFAULT_START,  # noqa: PT028  # a library function, not a pytest test
-) -> list[Scenario]:
+def scenarios(pathway: Pathway, *, at: datetime = DEFAULT_START) -> list[Scenario]:
     """One concrete scenario per reachable (level, outcome) pair, shortest first.
 
     In the spirit of XState's ``getShortestPaths``: for every state an outcome can
@@ -510,7 +507,7 @@ def test_paths(
     integration (:meth:`Scenario.replay`).
 
     >>> from carepath import standard_pathway
-    >>> cases = test_paths(standard_pathway())
+    >>> cases = scenarios(standard_pathway())
     >>> cases[0].describe()
     'intake -drop_out-> dropped_out'
     >>> sorted({c.level for c in cases}) == sorted(standard_pathway().states[:7])
@@ -531,6 +528,16 @@ def test_paths(
             if found is not None:
                 out.append(found)
     return out
+
+
+def test_paths(  # a deprecated alias; its name made pytest collect it from test modules
+    pathway: Pathway,
+    *,
+    at: datetime = DEFAULT_START,  # noqa: PT028  # a library function, not a pytest test
+) -> list[Scenario]:
+    """Deprecated: use :func:`scenarios` (the same function; pytest collected this name)."""
+    _deprecated.warn("carepath.explore.test_paths(pathway)", "carepath.explore.scenarios(pathway)")
+    return scenarios(pathway, at=at)
 
 
 test_paths.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported

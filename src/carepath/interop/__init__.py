@@ -37,11 +37,11 @@ from ._fhir import from_fhir as from_fhir
 from ._fhir import read_fhir as read_fhir
 from ._fhir import to_fhir as to_fhir
 from ._fhir import to_fhir_json as to_fhir_json
-from ._hl7 import DEFAULT_DISPOSITIONS as DEFAULT_DISPOSITIONS
-from ._hl7 import DISCHARGE_STATUS as DISCHARGE_STATUS
-from ._hl7 import LevelMap as LevelMap
-from ._hl7 import episodes_from_hl7v2 as episodes_from_hl7v2
 from ._hl7 import from_hl7v2 as from_hl7v2
+from ._hl7_feed import episodes_from_hl7v2 as episodes_from_hl7v2
+from ._hl7_map import DEFAULT_DISPOSITIONS as DEFAULT_DISPOSITIONS
+from ._hl7_map import DISCHARGE_STATUS as DISCHARGE_STATUS
+from ._hl7_map import LevelMap as LevelMap
 from ._hl7_reader import HL7Limits as HL7Limits
 from ._questionnaire import QUESTIONNAIRE_URL as QUESTIONNAIRE_URL
 from ._questionnaire import RATING_SYSTEM as RATING_SYSTEM

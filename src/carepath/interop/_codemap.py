@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, final
+from typing import Final, final
 
 import attrs
 
@@ -184,7 +184,7 @@ def _norm_dispositions(value: Mapping[str, Outcome | str]) -> Mapping[str, Outco
 
 
 def _default_dispositions() -> Mapping[str, Outcome]:
-    from ._hl7 import LevelMap  # noqa: PLC0415  # the one table of disposition codes
+    from ._hl7_map import LevelMap  # noqa: PLC0415  # the one table of disposition codes
 
     return LevelMap().dispositions
 
@@ -292,7 +292,8 @@ class CodeMap:
 
     @classmethod
     def from_toml(cls, text: str, *, source: str = "code map") -> CodeMap:
-        """A code map from TOML text (see the interoperability guide for the layout).
+        """A code map from TOML text (see the interoperability guide for the layout); its
+        ``[dispositions]`` are added to the shipped ones.
 
         Raises:
             InteropError: not TOML, or a table that is not a code map's.
@@ -312,8 +313,11 @@ class CodeMap:
                 field=unknown[0],
                 problem="not a code-map table; allowed: " + ", ".join(sorted(known)),
             )
+        data = dict(data)
+        if "dispositions" in data and isinstance(data["dispositions"], dict):
+            data["dispositions"] = {**_default_dispositions(), **data["dispositions"]}
         try:
-            return cls(**_plain(data))
+            return cls(**data)
         except (TypeError, ValueError, AttributeError) as exc:
             raise InteropError(
                 standard="FHIR",
@@ -333,7 +337,3 @@ class CodeMap:
                 standard="FHIR", resource=p.name, problem=f"cannot read ({type(exc).__name__})"
             ) from None
         return cls.from_toml(text, source=p.name)
-
-
-def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(data)

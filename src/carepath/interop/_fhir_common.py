@@ -68,7 +68,6 @@ def fhir_string_ok(text: str) -> bool:
     return bool(_FHIR_STRING.search(text)) and not _SCHEMA_SPACE.search(text)
 
 
-_EVENTS_AT: Final = re.compile(r"^events\[(\d+)\]")
 _OUTCOME_VALUES: Final = frozenset(o.value for o in Outcome)
 _EOC_STATUSES: Final = (
     "planned",
@@ -174,7 +173,62 @@ def _validate(data: object, version: FhirVersion) -> Any:
         raise _validation_error(exc, data, version) from None
 
 
-def _validation_error(exc: Exception, data: object, version: str) -> InteropError:
+def _model_class(version: str, resource_type: str) -> Any:
+    """The fhir.resources model of a resource type (``None`` when FHIR has no such type)."""
+    module = "fhir.resources" if version == "R5" else "fhir.resources.R4B"
+    getter = require(module, extra="fhir", needed_for="FHIR import and export").get_fhir_model_class
+    try:
+        return getter(resource_type)
+    except (KeyError, ValueError, ImportError):
+        return None
+
+
+_VALIDATED: Final = frozenset({"EpisodeOfCare", "Encounter"})
+
+
+def _validate_read(data: Mapping[str, Any], version: FhirVersion) -> None:
+    """Validate what carepath reads of one of its own bundles: the entries' resource
+    types, the EpisodeOfCare (its event-log extensions are read, strictly, by the
+    reader) and the Encounters, with fhir.resources; the Observations are read strictly
+    by the reader. Validating every resource of a large bundle would cost ten times the
+    JSON parsing."""
+    entries = data.get("entry")
+    if data.get("resourceType") != "Bundle" or not isinstance(entries, list):
+        raise InteropError(
+            standard=_standard(version),
+            resource="Bundle",
+            problem="expected a Bundle with a list of entries",
+        )
+    known: dict[str, Any] = {}
+    for i, entry in enumerate(entries):
+        res = entry.get("resource") if isinstance(entry, Mapping) else None
+        if not isinstance(res, Mapping):
+            continue
+        kind = res.get("resourceType")
+        if not isinstance(kind, str) or not kind.isalpha():
+            raise InteropError(
+                standard=_standard(version), resource="Bundle", problem="an unknown resourceType"
+            )
+        if kind not in known:
+            known[kind] = _model_class(version, kind)
+        cls = known[kind]
+        if cls is None:
+            raise InteropError(
+                standard=_standard(version),
+                resource="Bundle",
+                problem=f"entry [{i}] has an unknown resourceType",
+            )
+        if kind in _VALIDATED:
+            body = {k: v for k, v in res.items() if k != "extension" or kind != "EpisodeOfCare"}
+            try:
+                cls.model_validate(body)
+            except Exception as exc:  # fhir.resources raises more than ValidationError
+                raise _validation_error(exc, data, version, ("entry", str(i), "resource")) from None
+
+
+def _validation_error(
+    exc: Exception, data: object, version: str, prefix: tuple[str, ...] = ()
+) -> InteropError:
     errors: list[dict[str, Any]] = []
     if hasattr(exc, "errors"):
         try:
@@ -188,7 +242,7 @@ def _validation_error(exc: Exception, data: object, version: str) -> InteropErro
             problem = f"not a valid FHIR {version} Bundle ({type(exc).__name__})"
         return InteropError(standard=_standard(version), resource="Bundle", problem=problem)
     first = errors[0]
-    loc = [str(p) for p in first.get("loc", ())]
+    loc = [*prefix, *(str(p) for p in first.get("loc", ()))]
     kind = str(first.get("type", ""))
     if kind == "extra_forbidden" and loc:
         loc = loc[:-1]  # the unknown key is the sender's text: name where it is, not it

@@ -35,10 +35,11 @@ from carepath._assessment import Dimension
 from carepath._episode import Episode
 from carepath._guards import Event
 from carepath._levels import Outcome
+from carepath._textio import is_quotable
 
 from ._codemap import CodeMap
 
-__all__ = ["Collector", "FhirImport", "ImportFinding", "shown"]
+__all__ = ["Collector", "FhirImport", "ImportFinding"]
 
 FindingKind = Literal[
     "ignored",
@@ -51,6 +52,7 @@ FindingKind = Literal[
     "incomplete-assessment",
     "unknown-disposition",
     "no-patient",
+    "new-episode",
 ]
 
 _STANDARD: Final = "FHIR"
@@ -63,24 +65,8 @@ _OUTCOME_EVENT: Final[Mapping[Outcome, Event]] = {
     Outcome.DROPPED_OUT: Event.DROP_OUT,
     Outcome.TRANSFERRED_OUT: Event.TRANSFER_OUT,
 }
-# What a finding or error may quote of the sender's values: short codes and ids only.
-_CODE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,39}$")
-_PHI_SHAPES: Final = (
-    re.compile(r"^\d{3}-?\d{2}-?\d{4}$"),  # SSN
-    re.compile(r"^\d{4}-\d{2}-\d{2}"),  # a date
-    re.compile(r"^\+?[\d\-.]{7,}$"),  # a phone number
-)
 _SYSTEM: Final = re.compile(r"^(?:https?://|urn:)[\x21-\x7e]{1,200}$")
 _DATE_ONLY: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def shown(value: object) -> str:
-    """A sender's value as it may appear in a message: a short code or id, quoted, or a
-    description that repeats nothing of it."""
-    text = value if isinstance(value, str) else str(value)
-    if _CODE.match(text) and not any(p.match(text) for p in _PHI_SHAPES):
-        return repr(text)
-    return f"(a {len(text)}-character value, not shown)"
 
 
 def _shown_system(system: str) -> str:
@@ -97,7 +83,8 @@ class ImportFinding:
             whose level the code map cannot determine: add one of ``codes``),
             ``"unknown-level"`` (a level code the pathway does not have),
             ``"overlap"``, ``"date-only"``, ``"no-end"``, ``"partial-page"``,
-            ``"incomplete-assessment"``, ``"unknown-disposition"``, ``"no-patient"``.
+            ``"incomplete-assessment"``, ``"unknown-disposition"``, ``"no-patient"``,
+            ``"new-episode"`` (the stitching policy began a new episode: why).
         resource: The resource (``"Encounter/123"``), ids only.
         message: What happened, in words (ids and short codes only, never patient data).
         codes: For ``"unmapped"`` and ``"unknown-disposition"``: the ``system|code``
@@ -279,7 +266,8 @@ class Collector:
         kind = kind if isinstance(kind, str) and kind.isalpha() and len(kind) < 40 else "?"
         self.counts[kind] = self.counts.get(kind, 0) + 1
         rid = _str(d.get("id"))
-        name = f"{kind}/{rid}" if rid is not None and _CODE.match(rid) else f"{kind} #{self.order}"
+        shown = rid is not None and is_quotable(rid, kind="id")
+        name = f"{kind}/{rid}" if shown else f"{kind} #{self.order}"
         if full_url is not None and rid is not None:
             self.urls[full_url] = f"{kind}/{rid}"
         self.order += 1

@@ -16,7 +16,6 @@ from carepath._levels import INTAKE, Outcome
 from ._codemap import CodeMap
 from ._fhir_common import (
     _EOC_STATUSES,
-    _EVENTS_AT,
     DIMENSION_SYSTEM,
     EPISODE_SYSTEM,
     EXT_EVENT,
@@ -32,9 +31,10 @@ from ._fhir_common import (
     _Node,
     _standard,
     _stays,
-    _validate,
+    _validate_read,
 )
 from ._fhir_read import DEFAULT_MAX_BYTES, is_carepath_bundle, one_episode, parse_json, read_fhir
+from ._stitching import Stitching
 
 if TYPE_CHECKING:
     from carepath._pathway import Pathway
@@ -140,6 +140,7 @@ def from_fhir(
     version: FhirVersion | None = None,
     code_map: CodeMap | None = None,
     tz: tzinfo = UTC,
+    stitching: Stitching | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Episode:
     """An episode from FHIR: a Bundle carepath wrote (its event log replayed exactly), or
@@ -159,6 +160,8 @@ def from_fhir(
         version: ``"R4"``, ``"R4B"`` or ``"R5"``; detected from the bundle when ``None``.
         code_map: For FHIR an EHR wrote: which codes mean which level.
         tz: For FHIR an EHR wrote: the zone of date-only times.
+        stitching: For FHIR an EHR wrote: how Encounters without an EpisodeOfCare
+            group into episodes.
         max_bytes: JSON text longer than this is refused.
 
     Raises:
@@ -171,9 +174,9 @@ def from_fhir(
     if version is not None:
         _check_version(version)
     if not is_carepath_bundle(data):
-        return one_episode(read_fhir(data, pathway, code_map=code_map, tz=tz))
+        return one_episode(read_fhir(data, pathway, code_map=code_map, tz=tz, stitching=stitching))
     v = _check_version(version) if version is not None else _detect(data)
-    _validate(data, v)  # valid FHIR first; then read the (now known to be valid) JSON
+    _validate_read(data, v)  # valid FHIR first; then read the (now known to be valid) JSON
     std = _standard(v)
     bundle = _Node(data, std, "Bundle")
     by_type: dict[str, list[_Node]] = {}
@@ -258,9 +261,8 @@ def _rebuild(eoc: _Node, by_type: Mapping[str, list[_Node]], pathway: Pathway) -
         ) from None
     except EpisodeLoadError as exc:
         field, problem = "extension", exc.problem
-        m = _EVENTS_AT.match(exc.location)
-        if m is not None:
-            i = int(m.group(1))
+        if exc.event_index is not None:
+            i = exc.event_index
             field = f"extension[{positions[i]}]"
             problem = f"event {events[i]['event_id']!r}: {problem}"
         elif exc.location:

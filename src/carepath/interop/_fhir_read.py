@@ -3,7 +3,6 @@ Bulk Data NDJSON, read into each patient's episodes."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -12,11 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from carepath._errors import InteropError
+from carepath._textio import TextInputError, iter_lines, load_json
 
 from ._codemap import CodeMap
 from ._fhir_common import EXT_PATHWAY
 from ._fhir_foreign import Collector, FhirImport
 from ._fhir_stays import build
+from ._stitching import Stitching
 
 if TYPE_CHECKING:
     from carepath._episode import Episode
@@ -53,57 +54,22 @@ _BUNDLE_TYPES: Final = frozenset(
 
 
 def parse_json(text: str | bytes | bytearray, *, what: str, max_bytes: int) -> Any:
-    """JSON text parsed, within the size limit, a BOM stripped; errors name ``what``."""
-    if len(text) > max_bytes:
-        raise InteropError(
-            standard="FHIR",
-            resource=what,
-            problem=f"larger than the limit of {max_bytes} bytes (max_bytes)",
-        )
-    if isinstance(text, bytes | bytearray):
-        try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InteropError(
-                standard="FHIR",
-                resource=what,
-                problem=f"not UTF-8: byte {exc.start} cannot be decoded",
-            ) from None
-    text = text.removeprefix("\ufeff")
+    """Strict JSON (carepath._textio: BOM stripped, UTF-8 with byte offsets, no duplicate
+    keys, bounded size and depth); errors name ``what``."""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
-    except _Duplicate as exc:
-        raise InteropError(
-            standard="FHIR",
-            resource=what,
-            problem=f"a JSON object has the key {exc.key!r} twice",
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        where = (
-            f" (line {exc.lineno}, column {exc.colno})"
-            if isinstance(exc, json.JSONDecodeError)
-            else ""
-        )
-        raise InteropError(
-            standard="FHIR", resource=what, problem=f"not valid JSON{where}"
-        ) from None
+        return load_json(text, source=what, max_bytes=max_bytes)
+    except TextInputError as exc:
+        raise _interop_error(exc, what) from None
 
 
-class _Duplicate(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key if key.isidentifier() and len(key) <= 40 else "(not shown)"
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        for k, _ in pairs:
-            if k in seen:
-                raise _Duplicate(k)
-            seen.add(k)
-    return out
+def _interop_error(exc: TextInputError, what: str) -> InteropError:
+    """The text reader's error as an InteropError naming the document, line and column."""
+    field = ""
+    if exc.line is not None:
+        field = f"line {exc.line}" + (f" column {exc.column}" if exc.column is not None else "")
+    elif exc.pointer:
+        field = exc.pointer
+    return InteropError(standard="FHIR", resource=what, field=field, problem=exc.problem)
 
 
 def is_carepath_bundle(data: object) -> bool:
@@ -171,6 +137,7 @@ def read_fhir(
     *,
     code_map: CodeMap | None = None,
     tz: tzinfo = UTC,
+    stitching: Stitching | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> FhirImport:
     """Each patient's episodes from FHIR an EHR wrote, with what was ignored or found.
@@ -182,6 +149,8 @@ def read_fhir(
         pathway: The pathway whose levels the code map names.
         code_map: Which codes mean which level; :class:`CodeMap` () by default.
         tz: The zone of date-only times (midnight) and times without an offset.
+        stitching: How Encounters without an EpisodeOfCare are grouped into episodes
+            (the policy the HL7 reader shares); :class:`Stitching` () by default.
         max_bytes: Text longer than this is refused.
 
     Raises:
@@ -193,7 +162,7 @@ def read_fhir(
         data = parse_json(data, what="input", max_bytes=max_bytes)
     collector = Collector(code_map if code_map is not None else CodeMap())
     _feed(collector, data)
-    return build(collector, pathway, tz)
+    return build(collector, pathway, tz, stitching)
 
 
 def one_episode(result: FhirImport) -> Episode:
@@ -214,9 +183,9 @@ def one_episode(result: FhirImport) -> Episode:
 
 def _lines(
     source: str | bytes | os.PathLike[str], max_line_bytes: int
-) -> Iterator[tuple[str, int, bytes | str]]:
+) -> Iterator[tuple[str, int, str | bytes]]:
     if isinstance(source, bytes) or (isinstance(source, str) and source.lstrip().startswith("{")):
-        yield "line", 0, source
+        yield "NDJSON line", 0, source
         return
     path = Path(source)
     try:
@@ -226,19 +195,11 @@ def _lines(
             standard="FHIR", resource=path.name, problem=f"cannot read ({type(exc).__name__})"
         ) from None
     with handle:
-        n = 0
-        while True:
-            line = handle.readline(max_line_bytes + 1)
-            if not line:
-                return
-            n += 1
-            if len(line) > max_line_bytes and not line.endswith(b"\n"):
-                raise InteropError(
-                    standard="FHIR",
-                    resource=f"{path.name} line {n}",
-                    problem=f"longer than the limit of {max_line_bytes} bytes (max_line_bytes)",
-                )
-            yield path.name, n, line
+        try:
+            for n, line in iter_lines(handle, source=path.name, max_line_bytes=max_line_bytes):
+                yield path.name, n, line
+        except TextInputError as exc:
+            raise _interop_error(exc, path.name) from None
 
 
 def episodes_from_fhir_ndjson(
@@ -247,6 +208,7 @@ def episodes_from_fhir_ndjson(
     *,
     code_map: CodeMap | None = None,
     tz: tzinfo = UTC,
+    stitching: Stitching | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> FhirImport:
     """Each patient's episodes from a FHIR Bulk Data export (NDJSON: one resource a line).
@@ -259,7 +221,7 @@ def episodes_from_fhir_ndjson(
     Args:
         paths_or_lines: File paths (``str`` or :class:`~pathlib.Path`), or NDJSON lines
             (a ``str`` starting with ``{``, or ``bytes``).
-        pathway, code_map, tz: As for :func:`read_fhir`.
+        pathway, code_map, tz, stitching: As for :func:`read_fhir`.
         max_line_bytes: A longer line is refused.
 
     Raises:
@@ -271,9 +233,17 @@ def episodes_from_fhir_ndjson(
         for name, n, line in _lines(source, max_line_bytes):
             if not line.strip():
                 continue
-            what = f"{name} line {n}" if n else "NDJSON line"
-            res = parse_json(line, what=what, max_bytes=max_line_bytes)
+            where = f"line {n}" if n else ""
+            try:
+                res = load_json(line, source=name, max_bytes=max_line_bytes)
+            except TextInputError as exc:
+                col = f" column {exc.column}" if exc.column is not None else ""
+                raise InteropError(
+                    standard="FHIR", resource=name, field=where + col, problem=exc.problem
+                ) from None
             if not isinstance(res, dict):
-                raise InteropError(standard="FHIR", resource=what, problem="not a JSON object")
+                raise InteropError(
+                    standard="FHIR", resource=name, field=where, problem="not a JSON object"
+                )
             collector.add(res)
-    return build(collector, pathway, tz)
+    return build(collector, pathway, tz, stitching)

@@ -15,7 +15,9 @@ from carepath._errors import CarepathError, InteropError
 from carepath._guards import Event
 from carepath._levels import Outcome
 from carepath._pathway import Pathway
+from carepath._textio import is_quotable, show
 
+from ._codes import codes_for
 from ._fhir_foreign import (
     _CURRENT,
     _DATE_ONLY,
@@ -30,8 +32,9 @@ from ._fhir_foreign import (
     _Patient,
     _Ratings,
     _shown_system,
-    shown,
 )
+from ._stitching import Stay as StitchStay
+from ._stitching import Stitching, stitch
 
 __all__ = ["build"]
 
@@ -52,11 +55,17 @@ class _Stay:
 
 
 class _Builder:
-    def __init__(self, collector: Collector, pathway: Pathway, tz: tzinfo) -> None:
+    def __init__(
+        self, collector: Collector, pathway: Pathway, tz: tzinfo, stitching: Stitching
+    ) -> None:
         self.c = collector
         self.pathway = pathway
         self.tz = tz
+        self.stitching = stitching
         self.levels = {lv.code for lv in pathway.levels}
+        self.session_levels = [
+            lv.code for lv in pathway.levels if codes_for(lv).patient_class == "O"
+        ]
 
     def time(self, text: str | None, name: str, field: str) -> datetime | None:
         if text is None:
@@ -105,8 +114,7 @@ class _Builder:
                 self.c.finding("ignored", enc.name, f"{why}, and no level in the code map")
                 return []
             codes = tuple(
-                f"{_shown_system(s)}|{c}" if shown(c).startswith("'") else f"{_shown_system(s)}|?"
-                for s, c in enc.codings
+                f"{_shown_system(s)}|{c if is_quotable(c) else '?'}" for s, c in enc.codings
             )
             self.c.finding(
                 "unmapped",
@@ -140,7 +148,7 @@ class _Builder:
                 self.c.finding(
                     "unknown-level",
                     enc.name,
-                    f"the code map gives level {shown(lvl)}, which pathway "
+                    f"the code map gives level {show(lvl)}, which pathway "
                     f"{self.pathway.id!r} does not have",
                 )
                 return []
@@ -179,15 +187,18 @@ class _Builder:
     # -- episodes ------------------------------------------------------------------------------
 
     def group(self, patient: _Patient, stays: list[_Stay]) -> list[tuple[str | None, list[_Stay]]]:
-        """Stays grouped into episodes: by EpisodeOfCare; stays without one join the
-        episode whose time they fall in, or form one episode of their own.
-
-        The one place the grouping lives: the shared stitching policy replaces it.
-        """
+        """Stays grouped into episodes: by EpisodeOfCare; a stay without one joins the
+        episode whose time it falls in; the rest are stitched into courses of treatment
+        by the shared :class:`~carepath.interop.Stitching` policy (every decision that
+        starts a new episode is reported)."""
         groups: dict[str | None, list[_Stay]] = {}
         for s in stays:
-            groups.setdefault(s.episode, []).append(s)
+            key = s.episode
+            if key is not None and key.startswith("urn:"):
+                key = self.c.urls.get(key, key).removeprefix("EpisodeOfCare/")
+            groups.setdefault(key, []).append(s)
         loose = groups.pop(None, [])
+        unplaced = []
         for s in loose:
             home = None
             for key, members in groups.items():
@@ -197,9 +208,43 @@ class _Builder:
                 if first <= s.start and (last is None or s.start <= last):
                     home = key
                     break
-            groups.setdefault(home, []).append(s)
-        out = [(k, sorted(v, key=lambda s: (s.start, s.name))) for k, v in groups.items()]
+            if home is None:
+                unplaced.append(s)
+            else:
+                groups[home].append(s)
+        out: list[tuple[str | None, list[_Stay]]] = [
+            (k, sorted(v, key=lambda s: (s.start, s.name))) for k, v in groups.items()
+        ]
+        out += [(None, course) for course in self._stitch(unplaced)]
         out.sort(key=lambda kv: kv[1][0].start)
+        return out
+
+    def _stitch(self, stays: list[_Stay]) -> list[list[_Stay]]:
+        if not stays:
+            return []
+        by_ref = {s.event_id: s for s in stays}
+        courses = stitch(
+            [
+                StitchStay(
+                    ref=s.event_id,
+                    level=s.level,
+                    start=s.start,
+                    end_level=s.level,
+                    end=s.end,
+                    outcome=None if s.end is None else self._outcome(s, report=False),
+                    start_refs=(s.name,),
+                    end_refs=(s.name,) if s.end is not None else (),
+                )
+                for s in stays
+            ],
+            self.stitching,
+            session_levels=self.session_levels,
+        )
+        out = []
+        for course in courses:
+            if course.linked_from is not None:
+                self.c.finding("new-episode", course.stays[0].ref, course.linked_from.explain())
+            out.append([by_ref[st.ref] for st in course.stays])
         return out
 
     def resolve_overlaps(self, stays: list[_Stay]) -> list[_Stay]:
@@ -230,12 +275,16 @@ class _Builder:
         stays: Sequence[_Stay],
         eoc: _EpisodeOfCare | None,
         ratings: list[tuple[datetime, Assessment, str]],
+        previous: Episode | None = None,
     ) -> Episode:
         """The episode of one group of stays: admit, moves by intensity, reassessments,
         and the outcome once the episode has ended."""
         first, last = stays[0], stays[-1]
         ep = self.pathway.start(
-            patient_id, at=first.start, episode_id=key if key is not None else first.event_id
+            patient_id,
+            at=first.start,
+            episode_id=key if key is not None else first.event_id,
+            previous=previous if previous is not None and not previous.is_open else None,
         )
         starts = {s.start: i for i, s in enumerate(stays)}
         attached: dict[int, Assessment] = {}
@@ -278,12 +327,12 @@ class _Builder:
             self._record(ep, event, level, at, assessment, event_id)
         return ep
 
-    def _outcome(self, last: _Stay) -> Outcome:
+    def _outcome(self, last: _Stay, *, report: bool = True) -> Outcome:
         outcome = self.c.code_map.outcome_for(last.dispositions)
         if outcome is not None:
             return outcome
         missing = self.c.code_map.missing_disposition
-        if last.dispositions:
+        if last.dispositions and report:
             self.c.finding(
                 "unknown-disposition",
                 last.name,
@@ -338,9 +387,11 @@ def _assessments(b: _Builder, ratings: list[_Ratings]) -> list[tuple[datetime, A
     return out
 
 
-def build(collector: Collector, pathway: Pathway, tz: tzinfo) -> FhirImport:
+def build(
+    collector: Collector, pathway: Pathway, tz: tzinfo, stitching: Stitching | None = None
+) -> FhirImport:
     """Every patient's episodes from what the collector read."""
-    b = _Builder(collector, pathway, tz)
+    b = _Builder(collector, pathway, tz, stitching if stitching is not None else Stitching())
     result: dict[str, tuple[Episode, ...]] = {}
     n_stays = 0
     for pid_raw in list(collector.patients):
@@ -350,7 +401,7 @@ def build(collector: Collector, pathway: Pathway, tz: tzinfo) -> FhirImport:
         stays = b.stays(patient)
         groups = b.group(patient, stays)
         ratings = _assessments(b, patient.ratings)
-        episodes = []
+        episodes: list[Episode] = []
         for gi, (key, members) in enumerate(groups):
             resolved = b.resolve_overlaps(members)
             n_stays += len(resolved)
@@ -364,7 +415,8 @@ def build(collector: Collector, pathway: Pathway, tz: tzinfo) -> FhirImport:
             ]
             ratings = [r for r in ratings if r not in mine]
             eoc = patient.episodes.get(key) if key is not None else None
-            episodes.append(b.episode(pid, key, resolved, eoc, mine))
+            before = episodes[-1] if episodes else None
+            episodes.append(b.episode(pid, key, resolved, eoc, mine, before))
         for at, _, name in ratings:
             collector.finding(
                 "ignored", name, f"an assessment at {at.date()} outside every episode"

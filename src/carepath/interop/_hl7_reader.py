@@ -170,7 +170,7 @@ class RawMessage:
     :meth:`repetitions` gives every repetition's components (PID-3).
     """
 
-    __slots__ = ("chars", "limits", "position", "segments", "version")
+    __slots__ = ("chars", "limits", "position", "segments", "special", "version")
 
     def __init__(
         self,
@@ -184,6 +184,12 @@ class RawMessage:
         self.chars = chars
         self.limits = limits
         self.version = ""
+        self.special = (
+            chars["COMPONENT"],
+            chars["REPETITION"],
+            chars["SUBCOMPONENT"],
+            chars["ESCAPE"],
+        )
 
     def _field(self, segment: str, number: int) -> str:
         fields = self.segments.get(segment)
@@ -212,9 +218,12 @@ class RawMessage:
         n = repetition.count(comp) + 1
         if n > limit:
             raise self._too_many(where, n, "components in one repetition", "max_components", limit)
-        parts: list[str] = []
-        for component in repetition.split(comp) if n > 1 else (repetition,):
-            value = component
+        parts = repetition.split(comp) if n > 1 else [repetition]
+        if sub not in repetition and esc not in repetition:  # the common case
+            return [p.strip() for p in parts]
+        out: list[str] = []
+        for part in parts:
+            value = part
             if sub in value:
                 m = value.count(sub) + 1
                 if m > limit:
@@ -224,8 +233,8 @@ class RawMessage:
                 value = value.split(sub, 1)[0]
             if esc in value:
                 value = unescape(value, chars)
-            parts.append(value.strip())
-        return parts
+            out.append(value.strip())
+        return out
 
     def _check_repetitions(self, where: str, raw: str) -> int:
         count = raw.count(self.chars["REPETITION"]) + 1
@@ -235,14 +244,14 @@ class RawMessage:
         return count
 
     def repetitions(self, segment: str, number: int) -> list[list[str]]:
-        """Each repetition of a field, as its components (each the first subcomponent,
-        unescaped and stripped)."""
+        """Each non-empty repetition of a field, as its components (each the first
+        subcomponent, unescaped and stripped)."""
         raw = self._field(segment, number)
         if not raw:
             return []
         where = f"{segment}-{number}"
         self._check_repetitions(where, raw)
-        return [self._components(where, r) for r in raw.split(self.chars["REPETITION"])]
+        return [self._components(where, r) for r in raw.split(self.chars["REPETITION"]) if r]
 
     def get(self, segment: str, number: int, component: int = 1) -> str:
         """The first subcomponent of one component of a field's first repetition; empty
@@ -250,6 +259,9 @@ class RawMessage:
         raw = self._field(segment, number)
         if not raw:
             return ""
+        c, r, t, e = self.special
+        if c not in raw and r not in raw and t not in raw and e not in raw:
+            return raw.strip() if component == 1 else ""  # the common case: a plain value
         where = f"{segment}-{number}"
         if self._check_repetitions(where, raw) > 1:
             raw = raw.split(self.chars["REPETITION"], 1)[0]
@@ -266,7 +278,7 @@ def read_message(segments: list[str], position: int, limits: HL7Limits) -> RawMe
             segment does not declare usable separators, or its version (MSH-12) is not
             one of 2.1 to 2.8.2.
     """
-    size = sum(len(s) for s in segments) + len(segments) - 1
+    size = sum(map(len, segments)) + len(segments) - 1
     if size > limits.max_message_chars:
         raise _error(
             position,

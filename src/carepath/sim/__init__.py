@@ -21,6 +21,9 @@ from carepath._errors import InvalidParameter as InvalidParameter
 
 from ._compile import ArrayGuard as ArrayGuard
 from ._compile import GuardArrays as GuardArrays
+from ._fit import FittedModel as FittedModel
+from ._fit import fit as fit
+from ._measures import measures as measures
 from ._model import AssessedCohort as AssessedCohort
 from ._model import CohortClass as CohortClass
 from ._model import SimulationModel as SimulationModel
@@ -57,6 +60,7 @@ __all__ = [
     "CohortClass",
     "Comparison",
     "Distribution",
+    "FittedModel",
     "Fixed",
     "Gamma",
     "GuardArrays",
@@ -75,6 +79,8 @@ __all__ = [
     "compare",
     "discounted_days",
     "engine_for",
+    "fit",
+    "measures",
     "patient_outcomes",
     "records",
     "simulate",

@@ -22,7 +22,7 @@ import pandas as pd
 
 from carepath._pathway import Pathway
 
-from ._summary import Aggregate, Summary, _finish
+from ._summary import Aggregate, Summary, _finish, across_samples
 from ._tables import parquet_options
 
 __all__ = ["CareTables"]
@@ -146,16 +146,8 @@ class CareTables:
             ]
             level_costs.append(float(sum(priced)) if priced else math.nan)
         summary = _finish(total, pathway, costs, level_costs)
-        per = pd.DataFrame.from_records(
-            [
-                _finish(a, pathway, own[k]).metrics()
-                for k, a in sorted(aggs.items(), key=lambda kv: kv[0] or 0)
-            ]
-        )
-        across = pd.DataFrame(
-            {"mean": per.mean(), "low": per.quantile(0.025), "high": per.quantile(0.975)}
-        )
-        across.index.name = "metric"
+        ordered = sorted(aggs.items(), key=lambda kv: kv[0] or 0)
+        across = across_samples([a for _, a in ordered], pathway, [own[k] for k, _ in ordered])
         return attrs.evolve(summary, across_samples=across)
 
     def to_parquet(self, directory: str | Path) -> Path:

@@ -36,6 +36,7 @@ simulated and a stay still open there ends ``censored``.
 
 from __future__ import annotations
 
+import functools
 import math
 from bisect import bisect_right
 from collections.abc import Callable
@@ -123,6 +124,20 @@ def _daily(hazard: float) -> float:
     return -math.expm1(-hazard)
 
 
+@functools.lru_cache(maxsize=256)
+def _geometric_cdf(mean: int, days: int) -> tuple[float, ...]:
+    """Chance that a geometric delay of mean ``mean`` is at most ``k`` days, ``k = 0 ..
+    days`` (cached: a PSA's samples share it)."""
+    keep = 1.0 - 1.0 / mean
+    return tuple([1.0 - keep**k for k in range(days + 1)])  # a list first: faster
+
+
+@functools.lru_cache(maxsize=256)
+def _relapse_out(hazard: float, days: int) -> tuple[float, ...]:
+    """Chance of a relapse within ``k`` days out of care, ``k = 0 .. days``."""
+    return tuple([-math.expm1(-hazard * k) for k in range(days + 1)])  # a list first: faster
+
+
 @final
 class Tables:
     """A model compiled to the plain tables both engines read.
@@ -132,7 +147,7 @@ class Tables:
     tables makes the same choices.
     """
 
-    def __init__(self, model: SimulationModel, days: int) -> None:  # noqa: PLR0915  # tables
+    def __init__(self, model: SimulationModel, days: int) -> None:  # tables
         p = model.pathway
         self.model = model
         self.pathway = p
@@ -174,12 +189,10 @@ class Tables:
         ]
         self.worsen = [model.relapse_worsens.get(d.value, 0.0) for d in DIMENSIONS]
         self.readmit = [model.readmission[o] for o in _OUTCOME_ORDER]
-        self.delay_cdf: list[list[float]] = []
-        for o in _OUTCOME_ORDER:
-            keep = 1.0 - 1.0 / model.readmission_delay[o]
-            self.delay_cdf.append([1.0 - keep**k for k in range(days + 1)])
-        h = model.relapse_after_discharge
-        self.relapse_out = [-math.expm1(-h * k) for k in range(days + 1)]
+        self.delay_cdf: list[tuple[float, ...]] = [
+            _geometric_cdf(model.readmission_delay[o], days) for o in _OUTCOME_ORDER
+        ]
+        self.relapse_out = _relapse_out(model.relapse_after_discharge, days)
         self.remission = model.remission
         cohort = model.cohort
         self.profiles: tuple[int, ...] | None = None
@@ -194,10 +207,15 @@ class Tables:
             self.class_profiles = [k.profile.as_tuple() for k in cohort.classes]
             self.jitter_low = cohort.jitter / 2.0
             self.jitter_high = 1.0 - cohort.jitter / 2.0
-        self.times = [EPOCH + timedelta(days=d) for d in range(days + 1)]
         self._placement = _placements(p)
         self._assessments = _ASSESSMENTS
         self.n_levels = n
+
+    @functools.cached_property
+    def times(self) -> list[datetime]:
+        """The timestamp of every day (the reference engine's; built when first asked,
+        so the fast engine's many PSA samples do not pay for it)."""
+        return [EPOCH + timedelta(days=d) for d in range(self.days + 1)]
 
     def place(self, profile: int) -> int:
         """The index of the level a profile places in."""

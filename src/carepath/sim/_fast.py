@@ -21,8 +21,8 @@ rows keep the result's dtypes and are placed by a counting sort.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any, Final, final
 
 import numpy as np
@@ -100,18 +100,27 @@ def _mix(z: U64) -> U64:
     return z
 
 
-def _th(values: list[float]) -> U64:
+def _th(values: Sequence[float]) -> U64:
     """Integer thresholds of probabilities (or table entries) ``v``.
 
     A draw is ``u = bits * 2**-32`` with ``bits`` a whole number below ``2**32``, so
     ``u < v`` exactly when ``bits < ceil(v * 2**32)`` (a scaling by a power of two is
     exact): the engine compares the 32 random bits with these, never converting to
-    floats, and makes exactly the comparisons of the reference engine.
+    floats, and makes exactly the comparisons of the reference engine. Cached by
+    value (a PSA's samples share most tables).
     """
-    return np.array([max(0, math.ceil(v * _ONE)) for v in values], dtype=np.uint64)
+    out: U64 = _thresholds(tuple(values)).copy()
+    return out
 
 
-def _stacked(tables: list[list[float]]) -> tuple[U64, I64]:
+@functools.lru_cache(maxsize=4096)
+def _thresholds(values: tuple[float, ...]) -> U64:
+    scaled = np.ceil(np.asarray(values, dtype=np.float64) * _ONE)  # exact, as math.ceil
+    out: U64 = np.maximum(scaled, 0.0).astype(np.uint64)
+    return out
+
+
+def _stacked(tables: Sequence[Sequence[float]]) -> tuple[U64, I64]:
     """Several ``bisect_right`` tables as one sorted threshold array.
 
     Table ``i`` is offset by ``i << 54`` (thresholds are at most ``2**32``), so one

@@ -9,6 +9,7 @@ workers gets the same draws, and adding a parameter does not change the others.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import statistics
@@ -56,6 +57,36 @@ def _non_negative(instance: object, attribute: attrs.Attribute[float], value: fl
         )
 
 
+def _tidy(x: float) -> float:
+    # 12 significant digits: 5.999999999999999 shows (and compares) as 6.0.
+    return float(f"{x:.12g}")
+
+
+def _mean_sd(owner: str, mean: object, sd: object, *, sd_zero: bool = False) -> tuple[float, float]:
+    """``mean`` and ``sd`` as finite floats (mean above 0, sd above 0, or at least 0),
+    else :class:`InvalidParameter` naming ``owner.from_mean_sd``."""
+    out: list[float] = []
+    for name, value in (("mean", mean), ("sd", sd)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise InvalidParameter(
+                parameter=f"{owner}.from_mean_sd({name})",
+                problem=f"{value!r} must be a finite number",
+            )
+        out.append(float(value))
+    m, s = out
+    if m <= 0 or s < 0 or (s == 0 and not sd_zero):
+        raise InvalidParameter(
+            parameter=f"{owner}.from_mean_sd",
+            problem=f"mean {m} and sd {s}: the mean must be above 0 and the sd "
+            + ("at least 0" if sd_zero else "above 0"),
+        )
+    return m, s
+
+
 _DRAWS: Final = 200_000
 
 
@@ -83,6 +114,28 @@ class Beta:
     a: float = attrs.field(validator=_positive)
     b: float = attrs.field(validator=_positive)
 
+    @classmethod
+    def from_mean_sd(cls, mean: float, sd: float) -> Beta:
+        """The Beta with this mean and standard deviation (method of moments, as hesim's
+        ``mom_beta``).
+
+        Raises:
+            InvalidParameter: The mean is not inside (0, 1), or the variance is not
+                below ``mean * (1 - mean)`` (no Beta has it).
+
+        >>> Beta.from_mean_sd(0.3, 0.1)
+        Beta(a=6.0, b=14.0)
+        """
+        m, s = _mean_sd("Beta", mean, sd)
+        if m >= 1 or s * s >= m * (1 - m):
+            raise InvalidParameter(
+                parameter="Beta.from_mean_sd",
+                problem=f"mean {m} and sd {s}: a Beta needs 0 < mean < 1 and "
+                f"sd below sqrt(mean * (1 - mean)) = {math.sqrt(max(m * (1 - m), 0.0)):.4g}",
+            )
+        k = m * (1 - m) / (s * s) - 1
+        return cls(a=_tidy(m * k), b=_tidy((1 - m) * k))
+
     @property
     def mean(self) -> float:
         return self.a / (self.a + self.b)
@@ -109,6 +162,20 @@ class Gamma:
     shape: float = attrs.field(validator=_positive)
     scale: float = attrs.field(validator=_positive)
 
+    @classmethod
+    def from_mean_sd(cls, mean: float, sd: float) -> Gamma:
+        """The Gamma with this mean and standard deviation (method of moments, as
+        hesim's ``mom_gamma``): ``shape = (mean / sd)**2``, ``scale = sd**2 / mean``.
+
+        Raises:
+            InvalidParameter: The mean or the sd is not above 0.
+
+        >>> Gamma.from_mean_sd(0.02, 0.01)
+        Gamma(shape=4.0, scale=0.005)
+        """
+        m, s = _mean_sd("Gamma", mean, sd)
+        return cls(shape=_tidy((m / s) ** 2), scale=_tidy(s * s / m))
+
     @property
     def mean(self) -> float:
         return self.shape * self.scale
@@ -132,6 +199,22 @@ class LogNormal:
 
     mu: float = attrs.field(validator=_finite)
     sigma: float = attrs.field(validator=_non_negative)
+
+    @classmethod
+    def from_mean_sd(cls, mean: float, sd: float) -> LogNormal:
+        """The log-normal with this mean and standard deviation on the natural scale:
+        ``sigma**2 = log(1 + (sd / mean)**2)``, ``mu = log(mean) - sigma**2 / 2``.
+
+        Raises:
+            InvalidParameter: The mean is not above 0, or the sd is negative.
+
+        >>> d = LogNormal.from_mean_sd(100.0, 50.0)
+        >>> round(d.mean, 6)
+        100.0
+        """
+        m, s = _mean_sd("LogNormal", mean, sd, sd_zero=True)
+        var = math.log1p((s / m) ** 2)
+        return cls(mu=math.log(m) - var / 2, sigma=math.sqrt(var))
 
     @property
     def mean(self) -> float:
@@ -280,6 +363,7 @@ class UncertainModel:
     distributions: Mapping[str, Distribution | Mapping[str, Distribution]] = attrs.field(
         converter=_distributions
     )
+    _checked: bool = attrs.field(default=False, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         for name, value in self.distributions.items():
@@ -305,10 +389,21 @@ class UncertainModel:
         for name, value in self.distributions.items():
             if isinstance(value, Mapping):
                 current: Mapping[str, float] = getattr(self.model, name)
-                changes[name] = {**current, **{k: pick[f"{name}[{k}]"] for k in value}}
+                changes[name] = {**current, **{k: float(pick[f"{name}[{k}]"]) for k in value}}
             else:
-                changes[name] = pick[name]
-        return attrs.evolve(self.model, **changes)
+                changes[name] = float(pick[name])
+        if not self._checked:
+            # The first build runs the model's own checks (known levels, outcomes...);
+            # later ones only change values inside their distributions' supports,
+            # checked with the distributions, so they copy without checking again (a
+            # PSA builds one model per sample).
+            model = attrs.evolve(self.model, **changes)
+            object.__setattr__(self, "_checked", True)
+            return model
+        model = copy.copy(self.model)
+        for name, value in changes.items():
+            object.__setattr__(model, name, value)
+        return model
 
     def _items(self) -> list[tuple[str, Distribution]]:
         out: list[tuple[str, Distribution]] = []

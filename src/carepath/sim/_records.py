@@ -23,9 +23,9 @@ from carepath._pathway import Pathway
 
 from ._care import CareTables
 from ._engine import EVENTS, EXITS
-from ._tables import _codes
+from ._tables import _codes, check_group_column
 
-__all__ = ["CareRecords", "InvalidRecords", "records"]
+__all__ = ["CareRecords", "InvalidRecords", "groups", "observe", "records"]
 
 _EV: Final = {e: i for i, e in enumerate(EVENTS)}
 _ENTERS: Final = (_EV["admit"], _EV["step_down"], _EV["step_up"])
@@ -524,3 +524,69 @@ def _build(  # noqa: PLR0915  # one pass of checks, then the two tables
     return CareRecords(
         events=ev_frame, stays=stays, pathway=pathway, horizon=horizon, metadata=metadata
     )
+
+
+def observe(care: CareTables, horizons: npt.NDArray[np.int64]) -> CareRecords:
+    """Simulated care as records observed for given horizons: patient ``i`` is seen up
+    to day ``horizons[i % len(horizons)]`` (exclusive). Events on or after it are
+    dropped and a stay still open then ends there, ``censored`` (what :func:`records`
+    makes of episodes followed that long)."""
+    events, stays = care.events, care.stays
+    per = np.asarray(horizons, dtype=np.int64)
+    n = int(care.metadata["n"])
+    first = int(care.metadata.get("first_patient", 0))
+    own = per[(np.arange(first, first + n) - first) % per.size]
+    h_ev = own[events["patient"].to_numpy() - first]
+    ev = events[events["day"].to_numpy() < h_ev].reset_index(drop=True)
+    h_st = own[stays["patient"].to_numpy() - first]
+    keep = stays["start_day"].to_numpy() < h_st
+    st = stays[keep].reset_index(drop=True)
+    h_st = h_st[keep]
+    cut = st["end_day"].to_numpy() >= h_st
+    if cut.any():
+        st["end_day"] = np.where(cut, h_st, st["end_day"].to_numpy()).astype(np.int32)
+        exit_codes = st["exit"].cat.codes.to_numpy().copy()
+        exit_codes[cut] = EXITS.index("censored")
+        st["exit"] = _codes(exit_codes, list(EXITS))
+    full = np.zeros(first + n, dtype=np.int64)
+    full[first:] = own
+    metadata = {
+        **{k: v for k, v in care.metadata.items() if k in ("seed", "samples", "engine")},
+        "source": "simulation observed for given horizons",
+        "n": n,
+        "days": int(own.max()) if n else 0,
+    }
+    return CareRecords(events=ev, stays=st, pathway=care.pathway, horizon=full, metadata=metadata)
+
+
+def groups(care: CareTables, by: str) -> dict[Any, CareRecords]:
+    """The records of each value of a ``stays`` column that is constant for each patient
+    (a site, or ``"sample"``): every row of that group's patients, their horizons kept."""
+    stays, events = care.stays, care.events
+    check_group_column(stays, by)
+    sampled = "sample" in stays.columns
+    span = int(stays["patient"].max()) + 1 if len(stays) else 1
+
+    def person(frame: pd.DataFrame) -> npt.NDArray[np.int64]:
+        p: npt.NDArray[np.int64] = frame["patient"].to_numpy().astype(np.int64)
+        if sampled:
+            p = frame["sample"].to_numpy().astype(np.int64) * span + p
+        return p
+
+    ev_person = person(events)
+    horizons = care.horizons()
+    n = int(care.metadata.get("first_patient", 0)) + int(care.metadata["n"])
+    full = np.full(n, care.days, dtype=np.int64) if horizons is None else horizons
+    out: dict[Any, CareRecords] = {}
+    for value, part in stays.groupby(by, observed=True, sort=True):
+        who = np.unique(person(part))
+        mine = np.isin(ev_person, who)
+        out[value] = CareRecords(
+            events=events[mine].reset_index(drop=True),
+            stays=part.reset_index(drop=True),
+            pathway=care.pathway,
+            horizon=full,
+            # Patients keep their numbers (and horizons); n counts this group's.
+            metadata={**care.metadata, "n": int(who.size), "group": {by: str(value)}},
+        )
+    return out

@@ -30,7 +30,18 @@ from ._psa import UncertainModel
 from ._random import MAX_PATIENTS
 from ._result import SimulationResult
 from ._summary import Aggregate
-from ._tasks import EVENTS_DIR, STAYS_DIR, Block, Job, Part, run_block, run_in_memory
+from ._tasks import (
+    EVENTS_DIR,
+    STAYS_DIR,
+    Batch,
+    BatchPart,
+    Block,
+    Job,
+    Part,
+    run_batch,
+    run_block,
+    run_in_memory,
+)
 
 if TYPE_CHECKING:
     from ._strategies import Strategies
@@ -199,6 +210,7 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     chunk_size: int | None = None,
     out: str | os.PathLike[str] | None = None,
     samples: int | None = None,
+    batch: int | None = None,
     progress: Progress | None = None,
 ) -> SimulationResult:
     """Simulate ``n`` patients through the model's pathway.
@@ -238,6 +250,13 @@ def simulate(  # noqa: PLR0915  # the one public entry point
             ``s``; every sample simulates the same patients on the same random
             numbers (common random numbers), and every row is tagged with its
             ``sample`` (a first column, int32).
+        batch: With ``samples`` (fast engine, tables in memory, ``n`` at most
+            ``chunk_size``): parameter samples per task. A batch runs its samples
+            through the engine one after another into one set of columns and builds
+            its tables once; by default every sample in one batch in this process,
+            and with ``workers`` or an ``executor`` as many samples as make
+            ``chunk_size`` patients (split evenly over ``workers``). The rows are the
+            same whatever the batch.
         progress: Called as ``progress(done, total)`` in patients (times samples)
             after every finished block.
 
@@ -269,6 +288,8 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     first_patient = _whole("first_patient", first_patient, 0, MAX_PATIENTS - n)
     if samples is not None:
         samples = _whole("samples", samples, 1, 1_000_000)
+    if batch is not None:
+        batch = _whole("batch", batch, 1, 1_000_000)
     if workers is not None:
         workers = _whole("workers", workers, 1, 4096)
     chosen = engine_for(base.pathway, engine)
@@ -301,6 +322,20 @@ def simulate(  # noqa: PLR0915  # the one public entry point
             for s in range(samples)
         ]
     )
+    if samples is not None and chosen == "fast" and where is None and n <= chunk_size:
+        return _batched(
+            model,
+            runs,
+            n=n,
+            seed=seed,
+            days=days,
+            first_patient=first_patient,
+            batch=batch,
+            chunk_size=chunk_size,
+            workers=workers,
+            executor=executor,
+            progress=progress,
+        )
     work: list[tuple[Job, Block]] = []
     for sample, m in runs:
         job = Job(
@@ -357,29 +392,9 @@ def simulate(  # noqa: PLR0915  # the one public entry point
         if part.sample not in aggregates:
             aggregates[part.sample] = Aggregate(len(base.pathway.levels), days)
         aggregates[part.sample].add(part.aggregate)
-    p = base.pathway
-    summary_model = model.mean_model() if isinstance(model, UncertainModel) else base
-    metadata: dict[str, Any] = {
-        "engine": chosen,
-        "seed": seed,
-        "n": n,
-        "first_patient": first_patient,
-        "days": days,
-        "carepath_version": __version__,
-        "numpy_version": np.__version__,
-        "pandas_version": pd.__version__,
-        "pathway": {"id": p.id, "version": p.version, "content_hash": p.content_hash},
-        "model": summary_model.parameters(),
-    }
-    if samples is not None:
-        metadata["samples"] = samples
-        metadata["patients_per_sample"] = n
-        metadata["sample_costs"] = {str(s): dict(m.cost_per_day) for s, m in runs}
-        if isinstance(model, UncertainModel):
-            metadata["sample_parameters"] = [
-                {k: v for k, v in m.parameters().items() if k in model.distributions}
-                for _, m in runs
-            ]
+    summary_model, metadata = _metadata(
+        model, base, runs, chosen=chosen, seed=seed, n=n, first_patient=first_patient, days=days
+    )
     if where is not None:
         where.mkdir(parents=True, exist_ok=True)
         (where / "metadata.json").write_text(
@@ -401,6 +416,131 @@ def simulate(  # noqa: PLR0915  # the one public entry point
     else:
         events = pd.concat([e for e, _ in tables], ignore_index=True)
         stays = pd.concat([s for _, s in tables], ignore_index=True)
+    return SimulationResult(
+        events=events, stays=stays, metadata=metadata, model=summary_model, aggregates=aggregates
+    )
+
+
+def _metadata(
+    model: SimulationModel | UncertainModel,
+    base: SimulationModel,
+    runs: list[tuple[int | None, SimulationModel]],
+    *,
+    chosen: str,
+    seed: int,
+    n: int,
+    first_patient: int,
+    days: int,
+) -> tuple[SimulationModel, dict[str, Any]]:
+    """The model the summary reports (the mean model of a PSA) and the run's metadata."""
+    samples = None if runs[0][0] is None else len(runs)
+    p = base.pathway
+    summary_model = model.mean_model() if isinstance(model, UncertainModel) else base
+    metadata: dict[str, Any] = {
+        "engine": chosen,
+        "seed": seed,
+        "n": n,
+        "first_patient": first_patient,
+        "days": days,
+        "carepath_version": __version__,
+        "numpy_version": np.__version__,
+        "pandas_version": pd.__version__,
+        "pathway": {"id": p.id, "version": p.version, "content_hash": p.content_hash},
+        "model": summary_model.parameters(),
+    }
+    if samples is not None:
+        metadata["samples"] = samples
+        metadata["patients_per_sample"] = n
+        metadata["sample_costs"] = {str(s): dict(m.cost_per_day) for s, m in runs}
+        if isinstance(model, UncertainModel):
+            # As parameters() gives them, for the uncertain parameters only.
+            metadata["sample_parameters"] = [
+                {
+                    k: dict(sorted(v.items())) if isinstance(v, Mapping) else v
+                    for k, v in ((k, getattr(m, k)) for k in sorted(model.distributions))
+                }
+                for _, m in runs
+            ]
+    return summary_model, metadata
+
+
+def _batched(
+    model: SimulationModel | UncertainModel,
+    runs: list[tuple[int | None, SimulationModel]],
+    *,
+    n: int,
+    seed: int,
+    days: int,
+    first_patient: int,
+    batch: int | None,
+    chunk_size: int,
+    workers: int | None,
+    executor: Executor | None,
+    progress: Progress | None,
+) -> SimulationResult:
+    """A PSA on the fast engine, in memory: samples in batches (:func:`run_batch`)."""
+    base = model.model if isinstance(model, UncertainModel) else model
+    parallel = executor is not None or (workers is not None and workers > 1)
+    if batch is not None:
+        per = batch
+    elif not parallel:
+        # In this process every sample goes into one set of columns (memory as a single
+        # run of samples x n patients): no tables per batch to concatenate.
+        per = len(runs)
+    else:
+        per = max(1, chunk_size // n)
+        if executor is None and workers is not None:
+            per = max(1, min(per, -(-len(runs) // workers)))
+    tasks = [
+        Batch(
+            index=i,
+            jobs=tuple(
+                Job(model=m, seed=seed, days=days, engine="fast", sample=s)
+                for s, m in runs[j : j + per]
+            ),
+            first=first_patient,
+            count=n,
+        )
+        for i, j in enumerate(range(0, len(runs), per))
+    ]
+    total, done = n * len(runs), 0
+    parts: dict[int, BatchPart] = {}
+
+    def finished(part: BatchPart) -> None:
+        nonlocal done
+        parts[part.index] = part
+        done += part.count
+        if progress is not None:
+            progress(done, total)
+
+    own = False
+    if executor is None and workers is not None and workers > 1 and len(tasks) > 1:
+        executor, own = _pool(workers)
+    if executor is None:
+        for task in tasks:
+            finished(run_batch(task))
+    else:
+        futures = [executor.submit(run_batch, task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                finished(future.result())
+        finally:
+            for future in futures:
+                future.cancel()
+            if own:
+                executor.shutdown()
+    ordered = [parts[i] for i in sorted(parts)]
+    aggregates: dict[int | None, Aggregate] = {}
+    for part in ordered:
+        aggregates.update(part.aggregates)
+    if len(ordered) == 1:
+        events, stays = ordered[0].events, ordered[0].stays
+    else:
+        events = pd.concat([q.events for q in ordered], ignore_index=True)
+        stays = pd.concat([q.stays for q in ordered], ignore_index=True)
+    summary_model, metadata = _metadata(
+        model, base, runs, chosen="fast", seed=seed, n=n, first_patient=first_patient, days=days
+    )
     return SimulationResult(
         events=events, stays=stays, metadata=metadata, model=summary_model, aggregates=aggregates
     )

@@ -78,24 +78,10 @@ class Summary:
         return out
 
     def __str__(self) -> str:
-        def show(title: str, frame: pd.DataFrame) -> str:
-            return f"{title}\n{frame.to_string(float_format=lambda x: f'{x:.3f}')}"
+        """Every table with a title, units and plain column names (see ``_present``)."""
+        from ._present import summary_text  # noqa: PLC0415  # presentation kept apart
 
-        return "\n\n".join(
-            [
-                show("Length of stay (days, ended stays)", self.length_of_stay),
-                show("Outcome shares per level", self.outcomes),
-                show("Step-down continuation after detox / inpatient (days)", self.continuation),
-                show("Readmissions (days)", self.readmissions),
-                f"Relapses per patient: {self.relapses_per_patient:.3f}",
-                show("Days of care and cost", self.care),
-                *(
-                    [show("Across parameter samples (mean, 95% interval)", self.across_samples)]
-                    if self.across_samples is not None
-                    else []
-                ),
-            ]
-        )
+        return summary_text(self)
 
 
 @final
@@ -139,6 +125,23 @@ class Aggregate:
         self.readmissions += other.readmissions
         self.relapses += other.relapses
         self.care_days += other.care_days
+
+    @classmethod
+    def of_columns(
+        cls,
+        relapses: int,
+        columns: tuple[npt.NDArray[Any], ...],
+        pathway: Pathway,
+        patients: int,
+        days: int,
+    ) -> Aggregate | None:
+        """The counts of :meth:`of` from the stays' columns (patient, episode, level
+        code, start day, end day, exit code) and the number of relapses, by the compiled
+        pass; None when it cannot count them (no numba): then use :meth:`of`."""
+        agg = cls(len(pathway.levels), days)
+        agg.patients = patients
+        agg.relapses = relapses
+        return agg if _compiled_column_counts(agg, columns, pathway, days) else None
 
     @classmethod
     def of(  # noqa: PLR0915  # one vectorised pass over the stays
@@ -258,17 +261,36 @@ def _compiled_counts(
     """Count one block's stays into ``agg`` with the compiled pass of
     :mod:`._numba_kernel`, when numba is there; False (nothing counted) otherwise or when
     the stays are not in (patient, episode) order."""
+    columns = (
+        stays["patient"].to_numpy(),
+        stays["episode"].to_numpy(),
+        codes[0],
+        stays["start_day"].to_numpy(),
+        stays["end_day"].to_numpy(),
+        codes[1],
+    )
+    return _compiled_column_counts(agg, columns, pathway, days)
+
+
+def _compiled_column_counts(
+    agg: Aggregate,
+    columns: tuple[npt.NDArray[Any], ...],
+    pathway: Pathway,
+    days: int,
+) -> bool:
+    """:func:`_compiled_counts` of the stays' columns: patient, episode, level code,
+    start day, end day, exit code."""
     fn = aggregate()
     if fn is None:
         return False
     return call(
         fn,
-        np.asarray(stays["patient"].to_numpy(), dtype=np.int64),
-        np.asarray(stays["episode"].to_numpy(), dtype=np.int32),
-        np.asarray(codes[0], dtype=np.int8),
-        np.asarray(stays["start_day"].to_numpy(), dtype=np.int32),
-        np.asarray(stays["end_day"].to_numpy(), dtype=np.int32),
-        np.asarray(codes[1], dtype=np.int8),
+        *(
+            np.asarray(c, dtype=d)
+            for c, d in zip(
+                columns, (np.int64, np.int32, np.int8, np.int32, np.int32, np.int8), strict=True
+            )
+        ),
         days,
         _EXIT["censored"],
         _EXIT["step_down"],
@@ -365,3 +387,60 @@ def _finish(
         relapses_per_patient=agg.relapses / patients if patients else math.nan,
         care=care,
     )
+
+
+def across_samples(
+    aggregates: Sequence[Aggregate], pathway: Pathway, costs: Sequence[Mapping[str, float]]
+) -> pd.DataFrame:
+    """Every statistic of :meth:`Summary.metrics` per sample (sample ``k``'s counts
+    ``aggregates[k]`` priced at ``costs[k]``), reduced to its ``mean``, ``low`` (2.5%)
+    and ``high`` (97.5%) over the samples: the same numbers as each sample's
+    :func:`_finish` ``.metrics()``, computed on arrays of all samples at once."""
+    codes = [lv.code for lv in pathway.levels]
+    los = np.stack([a.los for a in aggregates])  # (samples, levels, days + 1)
+    outcomes = np.stack([a.outcomes for a in aggregates]).astype(np.float64)
+    continuation = np.stack([a.continuation for a in aggregates]).astype(np.float64)
+    readmissions = np.stack([a.readmissions for a in aggregates]).astype(np.float64)
+    care = np.stack([a.care_days for a in aggregates]).astype(np.float64)
+    patients = np.array([a.patients for a in aggregates], dtype=np.float64)
+    relapses = np.array([a.relapses for a in aggregates], dtype=np.float64)
+    per_patient = np.where(patients > 0, patients, np.nan)
+
+    def ratio(num: npt.NDArray[np.float64], den: npt.NDArray[np.float64]) -> Any:
+        return num / np.where(den > 0, den, np.nan)
+
+    columns: dict[str, Any] = {}
+    for i, code in enumerate(codes):
+        for j, col in enumerate(("completed", "dropped_out", "transferred"), start=1):
+            columns[f"{col}[{code}]"] = ratio(outcomes[:, i, j], outcomes[:, i, 0])
+    # Medians of whole-day lengths from the histograms, as :func:`_quantile` (linear).
+    cum = np.cumsum(los, axis=2)
+    m = cum[:, :, -1]
+    pos = (m - 1) * 0.5
+    lo = np.floor(pos)
+    x_lo = (cum <= lo[:, :, None]).sum(axis=2)
+    x_hi = (cum <= np.minimum(lo + 1, m - 1)[:, :, None]).sum(axis=2)
+    median = np.where(m > 0, x_lo + (pos - lo) * (x_hi - x_lo), np.nan)
+    for i, code in enumerate(codes):
+        columns[f"median_stay[{code}]"] = median[:, i]
+    for w, window in enumerate((14, 30)):
+        columns[f"follow_up_{window}d"] = ratio(continuation[:, w, 1], continuation[:, w, 0])
+    for w, window in enumerate((30, 90)):
+        columns[f"readmission_{window}d"] = ratio(readmissions[:, w, 1], readmissions[:, w, 0])
+    columns["relapses_per_patient"] = relapses / per_patient
+    for i, code in enumerate(codes):
+        columns[f"days_per_patient[{code}]"] = care[:, i] / per_patient
+    columns["days_per_patient[total]"] = care.sum(axis=1) / per_patient
+    price = np.array(
+        [[c.get(code, np.nan) for code in codes] for c in costs], dtype=np.float64
+    )  # NaN: no cost given for the level
+    priced = ~np.isnan(price)
+    if priced.any():
+        total = np.where(priced, care * np.nan_to_num(price), 0.0).sum(axis=1)
+        columns["cost_per_patient"] = np.where(priced.any(axis=1), total, np.nan) / per_patient
+    per = pd.DataFrame(columns)
+    across = pd.DataFrame(
+        {"mean": per.mean(), "low": per.quantile(0.025), "high": per.quantile(0.975)}
+    )
+    across.index.name = "metric"
+    return across

@@ -7,10 +7,12 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from carepath._errors import InvalidParameter
+
 from ._engine import EVENTS, EXITS, Rows, Tables
 from ._fast import ArrayRows
 
-__all__ = ["parquet_options"]
+__all__ = ["check_group_column", "parquet_options"]
 
 _COMPLETED: Final = ("step_down", "complete")
 _TRANSFERRED: Final = ("transfer_out", "step_up", "relapse")
@@ -78,3 +80,19 @@ def parquet_options(frame: pd.DataFrame) -> dict[str, Any]:
         "column_encoding": dict.fromkeys(integers, "DELTA_BINARY_PACKED"),
         "write_statistics": integers + others,
     }
+
+
+def check_group_column(stays: pd.DataFrame, by: str) -> None:
+    """Refuse a ``by`` that is not a column of ``stays`` or that changes within a patient
+    (of one parameter sample): measures and fits by group need whole patients."""
+    if by not in stays.columns:
+        raise InvalidParameter(
+            parameter="by",
+            problem=f"{by!r} is not a column of stays; columns: "
+            + ", ".join(map(str, stays.columns)),
+        )
+    keys = ["sample", "patient"] if "sample" in stays.columns and by != "sample" else ["patient"]
+    if by != "sample" and bool((stays.groupby(keys, observed=True)[by].nunique() > 1).any()):
+        raise InvalidParameter(
+            parameter="by", problem=f"{by!r} changes within a patient; group by a patient attribute"
+        )

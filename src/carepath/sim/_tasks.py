@@ -23,12 +23,22 @@ from carepath._pathway import Pathway
 
 from ._compile import compiled
 from ._engine import Rows, Tables, run
-from ._fast import Columns, run_fast
+from ._fast import _RELAPSE, Columns, run_fast
 from ._model import SimulationModel
 from ._summary import Aggregate
 from ._tables import _frames, parquet_options
 
-__all__ = ["Block", "Job", "Part", "part_name", "run_block", "run_in_memory"]
+__all__ = [
+    "Batch",
+    "BatchPart",
+    "Block",
+    "Job",
+    "Part",
+    "part_name",
+    "run_batch",
+    "run_block",
+    "run_in_memory",
+]
 
 EVENTS_DIR: Final = "events"
 STAYS_DIR: Final = "stays"
@@ -239,3 +249,98 @@ def run_in_memory(
         events.insert(0, "sample", np.full(len(events), job.sample, dtype=np.int32))
         stays.insert(0, "sample", np.full(len(stays), job.sample, dtype=np.int32))
     return events, stays
+
+
+@final
+@attrs.frozen(kw_only=True, eq=False)
+class Batch:
+    """Several parameter samples of a PSA over the same patients: one task."""
+
+    index: int
+    jobs: tuple[Job, ...]
+    first: int
+    count: int
+
+
+@final
+class BatchPart:
+    """What a batch sends back: its tables (sample after sample) and each sample's counts."""
+
+    __slots__ = ("aggregates", "count", "events", "index", "stays")
+
+    def __init__(
+        self,
+        *,
+        index: int,
+        count: int,
+        events: pd.DataFrame,
+        stays: pd.DataFrame,
+        aggregates: dict[int | None, Aggregate],
+    ) -> None:
+        self.index = index
+        self.count = count
+        self.events = events
+        self.stays = stays
+        self.aggregates = aggregates
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
+
+def run_batch(batch: Batch) -> BatchPart:
+    """Every sample of a batch through the fast engine into one set of result columns,
+    and the tables built once (a ``sample`` column first): the same rows, sample after
+    sample, as simulating each sample's model on its own. Each sample's counts come
+    from its slice of the tables."""
+    jobs = batch.jobs
+    pathway = jobs[0].model.pathway
+    comp = compiled(pathway)
+    out = Columns(batch.count * len(jobs))
+    ends = np.zeros((len(jobs), 2), dtype=np.int64)
+    tab: Tables | None = None
+    for i, job in enumerate(jobs):
+        tab = Tables(job.model, job.days)
+        run_fast(tab, comp, job.seed, batch.first, batch.count, out=out)
+        ends[i] = out.counts
+    assert tab is not None
+    events, stays = _frames(out.rows(), tab)
+    starts = np.vstack([np.zeros((1, 2), dtype=np.int64), ends[:-1]])
+    sizes = ends - starts
+    sample = np.array([job.sample for job in jobs], dtype=np.int32)
+    events.insert(0, "sample", np.repeat(sample, sizes[:, 0]))
+    stays.insert(0, "sample", np.repeat(sample, sizes[:, 1]))
+    aggregates: dict[int | None, Aggregate] = {}
+    rows = out.rows()
+    stay_columns = (
+        rows.st_patient,
+        rows.st_episode,
+        rows.st_level,
+        rows.st_start,
+        rows.st_end,
+        rows.st_exit,
+    )
+    seen = np.concatenate([[0], np.cumsum(rows.ev_event == _RELAPSE)])
+    relapses = seen[ends[:, 0]] - seen[starts[:, 0]]
+    for i, (job, (e0, s0), (e1, s1)) in enumerate(
+        zip(jobs, starts.tolist(), ends.tolist(), strict=True)
+    ):
+        # Each sample's counts from its slice of the columns (no tables per sample).
+        agg = Aggregate.of_columns(
+            int(relapses[i]), tuple(c[s0:s1] for c in stay_columns), pathway, batch.count, job.days
+        )
+        if agg is None:
+            agg = Aggregate.of(
+                events.iloc[e0:e1], stays.iloc[s0:s1], pathway, batch.count, job.days
+            )
+        aggregates[job.sample] = agg
+    return BatchPart(
+        index=batch.index,
+        count=batch.count * len(jobs),
+        events=events,
+        stays=stays,
+        aggregates=aggregates,
+    )

@@ -9,8 +9,9 @@ Three tables, all prefixed ``carepath_`` so they can share a database:
   the previous episode of a readmission.
 - ``carepath_events``: one row per event: the episode, the sequence number
   (1, 2, ... = the episode's version after it), the event id (unique per episode),
-  the event as JSON text (an item of :meth:`Episode.to_dict`'s ``"events"``), and
-  when the store recorded it.
+  the event as JSON text (an item of :meth:`Episode.to_dict`'s ``"events"``), the
+  SHA-256 digest of that text (checked on every read, so a row changed outside
+  carepath is reported), and when the store recorded it.
 
 Times of care (``started_at``, ``last_at`` and the events' ``at``) are ISO 8601
 text with their UTC offset, exactly as the episode JSON has them; ``created_at``
@@ -32,6 +33,10 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
+from carepath._errors import CorruptRecord
+
+from ._rows import digest, read_event
+
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -42,8 +47,8 @@ __all__ = [
     "schema",
 ]
 
-SCHEMA_VERSION: Final = 1
-"""The schema version this carepath writes."""
+SCHEMA_VERSION: Final = 2
+"""The schema version this carepath writes (2: event rows carry a digest)."""
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -98,10 +103,33 @@ events: Final = sa.Table(
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("event_id", sa.String, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=True),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("episode_id", "event_id", name="carepath_events_event_id_key"),
     sa.CheckConstraint("seq >= 1", name="carepath_events_seq_check"),
 )
 
-MIGRATIONS: Final[Mapping[int, Callable[[Connection], None]]] = MappingProxyType({})
-"""``MIGRATIONS[n](connection)`` upgrades schema version ``n`` to ``n + 1`` (none yet)."""
+
+def _add_digests(conn: Connection) -> None:
+    """1 -> 2: add ``carepath_events.digest`` and fill it for the stored rows that are
+    valid events (a row that is not keeps no digest, so every read checks it fully)."""
+    conn.execute(sa.text("ALTER TABLE carepath_events ADD COLUMN digest VARCHAR(64)"))
+    query = sa.select(events.c.episode_id, events.c.seq, events.c.event_id, events.c.payload)
+    updates = []
+    for episode_id, seq, event_id, text in conn.execute(query).all():
+        try:
+            read_event(text, None, episode_id=episode_id, seq=seq, event_id=event_id)
+        except CorruptRecord:
+            continue
+        updates.append({"e": episode_id, "s": seq, "d": digest(text)})
+    if updates:
+        conn.execute(
+            events.update()
+            .where(events.c.episode_id == sa.bindparam("e"), events.c.seq == sa.bindparam("s"))
+            .values(digest=sa.bindparam("d")),
+            updates,
+        )
+
+
+MIGRATIONS: Final[Mapping[int, Callable[[Connection], None]]] = MappingProxyType({1: _add_digests})
+"""``MIGRATIONS[n](connection)`` upgrades schema version ``n`` to ``n + 1``."""
