@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -556,3 +557,35 @@ def test_placement_page_over_http(url: str) -> None:
     r = httpx.get(f"{url}/placement", params={"withdrawal": "9"}, timeout=30)
     assert r.status_code == 400
     assert r.json()["issue"][0]["expression"] == ["withdrawal"]
+
+
+def test_an_impossible_feedback_time_is_400(url: str, store: EpisodeStore) -> None:
+    card = _order_card(url)["uuid"]
+    body = _overridden(card)
+    body["feedback"][0]["outcomeTimestamp"] = "2026-02-30T10:00:00Z"
+    version = store.version(EPISODE)
+    r = _post(url, "carepath-referral-sign/feedback", body)
+    assert r.status_code == 400
+    assert r.json()["issue"][0]["expression"] == ["feedback[0].outcomeTimestamp"]
+    assert store.version(EPISODE) == version
+
+
+def test_changes_by_other_writers_show_within_the_freshness_window(
+    store: EpisodeStore,
+) -> None:
+    """With ``episode_fresh=0`` every hook asks the store; a fact recorded by another
+    writer (an HL7 feed, say) changes the very next card."""
+    pathway = standard_pathway()
+    app = create_app(store, pathway, insecure_dev=True, clock=lambda: NOW, episode_fresh=0)
+    body = hook_request("patient-view", pre=prefetch(ADMITTED))
+    with serve(app) as base:
+        assert _post(base, "carepath-placement", body).json() == {"cards": []}
+
+        def moved(ep: Any) -> None:
+            ep.record("step_down", "iop", at=NOW - timedelta(days=1), event_id="hl7-7")
+
+        store.apply(EPISODE, pathway, moved)
+        body = hook_request("patient-view", pre=prefetch(ADMITTED))
+        (card,) = _post(base, "carepath-placement", body).json()["cards"]
+    assert "Intensive outpatient" in card["detail"]
+    assert card["indicator"] == "info"

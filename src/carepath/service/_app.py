@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -115,6 +116,7 @@ class _Hooks:
         max_body: int,
         clock: Callable[[], datetime],
         client: httpx.AsyncClient | None,
+        fresh: float,
     ) -> None:
         self.store = store
         self.pathway = pathway
@@ -125,7 +127,8 @@ class _Hooks:
         self.audit = Audit(store, pathway)
         self.by_id = {s.id: s for s in SERVICES}
         self.schemas = {s.hook: hook_request_schema(s.hook) for s in SERVICES}
-        self.episodes: dict[str, Episode] = {}
+        self.episodes: dict[str, tuple[Episode, float]] = {}
+        self.fresh = fresh
         self.episodes_lock = threading.Lock()
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -211,6 +214,7 @@ class _Hooks:
         assert isinstance(body, dict)
         items = [Feedback.read(item, i) for i, item in enumerate(body["feedback"])]
         written = await run_in_threadpool(self.audit.record, items)
+        self.forget(written)
         log.info(
             "feedback service=%s cards=%s episodes=%s",
             service.id,
@@ -229,18 +233,29 @@ class _Hooks:
         """The stored episode; a cached replay while the stored version is unchanged.
 
         The store is append-only, so an episode's version names its whole history.
+        The version is read again at most every ``fresh`` seconds (0: every call).
         """
-        version = self.store.version(episode_id)
+        now = time.monotonic()
         cached = self.episodes.get(episode_id)
-        if cached is not None and cached.version == version:
-            return cached
-        episode = self.store.load(episode_id, self.pathway)
+        if cached is not None and now - cached[1] < self.fresh:
+            return cached[0]
+        version = self.store.version(episode_id)
+        if cached is not None and cached[0].version == version:
+            episode = cached[0]
+        else:
+            episode = self.store.load(episode_id, self.pathway)
         with self.episodes_lock:
             self.episodes.pop(episode_id, None)
-            self.episodes[episode_id] = episode
+            self.episodes[episode_id] = (episode, now)
             while len(self.episodes) > _CACHED_EPISODES:
                 del self.episodes[next(iter(self.episodes))]
         return episode
+
+    def forget(self, episode_ids: list[str]) -> None:
+        """Drop cached episodes this service has just written to."""
+        with self.episodes_lock:
+            for episode_id in episode_ids:
+                self.episodes.pop(episode_id, None)
 
     def episode_for(self, patient_id: str, hd: HookData) -> Episode | None:
         episode_id = hd.episode_id
@@ -384,6 +399,7 @@ def create_app(
     max_body: int = MAX_BODY,
     clock: Callable[[], datetime] | None = None,
     fhir_client: httpx.AsyncClient | None = None,
+    episode_fresh: float = 1.0,
 ) -> Starlette:
     """The CDS Hooks service (and placement page) as an ASGI app.
 
@@ -396,6 +412,10 @@ def create_app(
         max_body: The largest request body accepted, in bytes.
         clock: The time hooks are judged at (timezone-aware); the wall clock by default.
         fhir_client: The httpx client for FHIR servers (one is made when omitted).
+        episode_fresh: Seconds a stored episode read for a hook may be reused without
+            asking the store whether it changed (0: ask on every hook). A change made
+            by another writer shows in cards within this time; feedback written by
+            this service shows at once.
 
     Routes: ``GET /cds-services`` (discovery), ``POST /cds-services/{id}`` (a hook),
     ``POST /cds-services/{id}/feedback``, ``GET /placement`` (the placement page).
@@ -415,8 +435,22 @@ def create_app(
         raise InvalidArgument(
             owner="create_app", field="max_body", problem="must be a whole number >= 1024"
         )
+    if isinstance(episode_fresh, bool) or not isinstance(episode_fresh, int | float):
+        raise InvalidArgument(
+            owner="create_app", field="episode_fresh", problem="must be a number of seconds"
+        )
+    if not 0 <= episode_fresh <= 60:
+        raise InvalidArgument(
+            owner="create_app", field="episode_fresh", problem="must be between 0 and 60 seconds"
+        )
     hooks = _Hooks(
-        store, pathway, token_check, max_body, clock or (lambda: datetime.now(UTC)), fhir_client
+        store,
+        pathway,
+        token_check,
+        max_body,
+        clock or (lambda: datetime.now(UTC)),
+        fhir_client,
+        float(episode_fresh),
     )
 
     @contextlib.asynccontextmanager

@@ -76,7 +76,15 @@ class Feedback:
     def read(cls, item: dict[str, Any], index: int) -> Feedback:
         """From a schema-checked feedback item; the free-text ``userComment`` is dropped."""
         card = str(item["card"]).removeprefix("urn:uuid:").lower()
-        at = datetime.fromisoformat(str(item["outcomeTimestamp"]).replace("Z", "+00:00"))
+        try:
+            at = datetime.fromisoformat(str(item["outcomeTimestamp"]).replace("Z", "+00:00"))
+        except ValueError:
+            raise ServiceError(
+                status=400,
+                code="invalid",
+                field=f"feedback[{index}].outcomeTimestamp",
+                problem="not a date and time (RFC 3339, e.g. 2026-03-05T10:00:00Z)",
+            ) from None
         reason: str | None = None
         override = item.get("overrideReason")
         coding = override.get("reason") if isinstance(override, dict) else None
@@ -132,7 +140,7 @@ class Audit:
     seconds before the process dies cannot take feedback (it is answered 404).
     """
 
-    def __init__(self, store: EpisodeStore, pathway: Pathway, *, delay: float = 0.05) -> None:
+    def __init__(self, store: EpisodeStore, pathway: Pathway, *, delay: float = 0.25) -> None:
         self._store = store
         self._pathway = pathway
         self._delay = delay

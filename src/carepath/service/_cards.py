@@ -26,6 +26,7 @@ __all__ = [
     "DISCREPANCY_REASON_SYSTEM",
     "CardFacts",
     "level_concept",
+    "levels_in",
     "move_event",
     "order_card",
     "override_reasons",
