@@ -12,6 +12,8 @@ from typing import TypeAlias
 
 import attrs
 
+from ._quote import is_quotable
+
 __all__ = ["Path", "PathSegment", "Problem", "format_path"]
 
 PathSegment: TypeAlias = str | int
@@ -23,7 +25,6 @@ Path: TypeAlias = tuple[PathSegment, ...]
 
 def format_path(path: Path) -> str:
     """``("levels", 2, "stay", "maximum_days")`` -> ``"levels[2].stay.maximum_days"``."""
-    from ._textio import is_quotable  # noqa: PLC0415  # _textio -> _errors -> this module
 
     out = ""
     for seg in path:
